@@ -1,4 +1,4 @@
-"""REST API routes of this app, mounted under /api/v1/."""
+"""REST API routes of analytics, mounted under /api/v1/; each area's module adds its own."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Celery tasks of the analytics app, one module per area; imported here for autodiscovery."""
