@@ -10,4 +10,7 @@ def navigation(request: HttpRequest) -> dict[str, bool]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"is_cx_manager": False, "is_line_manager": False}
-    return {"is_cx_manager": user_is_cx_manager(user), "is_line_manager": user_is_line_manager(user)}
+    return {
+        "is_cx_manager": user_is_cx_manager(user),
+        "is_line_manager": user_is_line_manager(user),
+    }

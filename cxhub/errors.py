@@ -23,7 +23,7 @@ NON_FIELD = "non_field_errors"
 class ApplicationError(Exception):
     """A business rule said no. ``field_errors`` maps field names to messages."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, message: str = "", *, field_errors: dict[str, list[str]] | None = None):
         super().__init__(message or "Invalid request.")
@@ -55,7 +55,10 @@ class NotFound(ApplicationError):
 
 def _as_error_dict(detail: Any) -> dict[str, Any]:
     if isinstance(detail, dict):
-        return {str(key): value if isinstance(value, list | dict) else [value] for key, value in detail.items()}
+        return {
+            str(key): value if isinstance(value, list | dict) else [value]
+            for key, value in detail.items()
+        }
     if isinstance(detail, list):
         return {NON_FIELD: detail}
     return {NON_FIELD: [detail]}

@@ -51,7 +51,9 @@ class Touchpoint(TimeStampedModel):
     """A moment where the customer meets the organisation, owned by one department."""
 
     journey = models.ForeignKey(Journey, on_delete=models.PROTECT, related_name="touchpoints")
-    step = models.CharField(max_length=120, help_text="The journey step this touchpoint belongs to.")
+    step = models.CharField(
+        max_length=120, help_text="The journey step this touchpoint belongs to."
+    )
     step_position = models.PositiveSmallIntegerField(default=0)
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120, unique=True)
@@ -139,7 +141,9 @@ class Attribute(TimeStampedModel):
     class Meta:
         ordering = ["slug"]
         constraints = [
-            models.CheckConstraint(condition=Q(scale_min__lt=models.F("scale_max")), name="attribute_scale_ordered"),
+            models.CheckConstraint(
+                condition=Q(scale_min__lt=models.F("scale_max")), name="attribute_scale_ordered"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -206,10 +210,19 @@ class Response(TimeStampedModel):
     class Meta:
         ordering = ["-submitted_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["source", "external_id"], name="response_unique_source_external_id"),
-            models.CheckConstraint(condition=Q(nps__isnull=True) | Q(nps__gte=0, nps__lte=10), name="response_nps_0_10"),
-            models.CheckConstraint(condition=Q(csat__isnull=True) | Q(csat__gte=1, csat__lte=5), name="response_csat_1_5"),
-            models.CheckConstraint(condition=Q(ces__isnull=True) | Q(ces__gte=1, ces__lte=7), name="response_ces_1_7"),
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="response_unique_source_external_id"
+            ),
+            models.CheckConstraint(
+                condition=Q(nps__isnull=True) | Q(nps__gte=0, nps__lte=10), name="response_nps_0_10"
+            ),
+            models.CheckConstraint(
+                condition=Q(csat__isnull=True) | Q(csat__gte=1, csat__lte=5),
+                name="response_csat_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(ces__isnull=True) | Q(ces__gte=1, ces__lte=7), name="response_ces_1_7"
+            ),
         ]
         indexes = [
             models.Index(fields=["touchpoint", "submitted_at"], name="response_touchpoint_time"),
@@ -217,7 +230,9 @@ class Response(TimeStampedModel):
             models.Index(fields=["channel", "submitted_at"], name="response_channel_time"),
             models.Index(fields=["customer", "submitted_at"], name="response_customer_time"),
             models.Index(
-                fields=["created_at"], name="response_unprocessed", condition=Q(processed_at__isnull=True)
+                fields=["created_at"],
+                name="response_unprocessed",
+                condition=Q(processed_at__isnull=True),
             ),
         ]
 

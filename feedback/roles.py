@@ -19,7 +19,7 @@ def user_roles(user: AbstractBaseUser | AnonymousUser) -> set[str]:
     cached = getattr(user, "_cxhub_roles", None)
     if cached is None:
         cached = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
-        user._cxhub_roles = cached  # type: ignore[union-attr]
+        user._cxhub_roles = cached  # type: ignore[union-attr,attr-defined]
     return cached
 
 

@@ -66,7 +66,9 @@ def _celery_eager_by_default() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup: None, django_db_blocker: object) -> Iterator[subprocess.Popen[bytes]]:
+def celery_worker_process(
+    django_db_setup: None, django_db_blocker: object
+) -> Iterator[subprocess.Popen[bytes]]:
     """A real ``celery worker`` process on Redis, using the test database."""
     reason = services_missing_reason()
     if reason is not None:
@@ -89,9 +91,25 @@ def celery_worker_process(django_db_setup: None, django_db_blocker: object) -> I
     log_path.parent.mkdir(exist_ok=True)
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "cxhub", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cxhub",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     ready = False
@@ -117,7 +135,9 @@ def celery_worker_process(django_db_setup: None, django_db_blocker: object) -> I
 
 
 @pytest.fixture
-def celery_worker(celery_worker_process: subprocess.Popen[bytes], transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
+def celery_worker(
+    celery_worker_process: subprocess.Popen[bytes], transactional_db: None
+) -> Iterator[subprocess.Popen[bytes]]:
     """Use in a test to send tasks to the real worker instead of running them inline."""
     celery_app.conf.task_always_eager = False
     yield celery_worker_process
