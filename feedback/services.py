@@ -1,0 +1,685 @@
+"""Writes of the feedback app: ingesting responses and customers, API keys, processing.
+
+Ingestion is set-based so that a bulk post costs a handful of queries whatever its size:
+validate in plain Python, then on PostgreSQL ``COPY`` the valid rows into a temporary table
+and move them with one ``INSERT ... SELECT ... ON CONFLICT (source_id, external_id) DO
+NOTHING RETURNING``. Rows that were not inserted already existed: their stored content hash
+decides between a harmless duplicate and a conflict. Because the database, not a prior
+``SELECT``, decides who wins, concurrent posts of the same item store exactly one row.
+
+Processing (tagging etc.) is queued after commit. A dead broker never fails ingestion: the
+rows stay with ``processing_queued_at`` empty and ``responses_sweep_unprocessed`` re-queues
+them later.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from cxhub.errors import Conflict, InvalidInput, NotFound
+from feedback.models import Customer, Response, Source, SourceAPIKey
+from feedback.processing import response_processors
+from feedback.validation import (
+    CSVFormatError,
+    ErrorDict,
+    NormalisedResponse,
+    ValidationContext,
+    iter_csv_items,
+    validate_customer,
+    validate_response,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_SOURCE = "api"
+PROCESSING_CHUNK = 1_000
+SWEEP_STALE_AFTER = timedelta(minutes=10)
+SWEEP_LIMIT = 20_000
+_SQLITE_INSERT_BATCH = 1_000
+
+_INGEST_TABLE = "cxhub_ingest_rows"
+_INGEST_COLUMNS = (
+    "ord",
+    "external_id",
+    "submitted_at",
+    "customer_ext",
+    "channel",
+    "touchpoint_id",
+    "nps",
+    "csat",
+    "ces",
+    "ratings",
+    "comment",
+    "attributes",
+    "content_hash",
+)
+
+
+# --- Sources and keys -----------------------------------------------------------------------
+
+
+def source_get_or_create(*, name: str, kind: str | None = None) -> tuple[Source, bool]:
+    """The source called ``name``, created with ``kind`` (default "other") if it is new."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput(field_errors={"source": ["A source name is required."]})
+    if len(name) > 120:
+        raise InvalidInput(field_errors={"source": ["A source name has at most 120 characters."]})
+    if kind is not None and kind not in Source.Kind.values:
+        raise InvalidInput(
+            field_errors={
+                "kind": [
+                    f"Unknown source kind {kind!r}; valid kinds: {', '.join(Source.Kind.values)}."
+                ]
+            }
+        )
+    source, created = Source.objects.get_or_create(
+        name=name, defaults={"kind": kind or Source.Kind.OTHER}
+    )
+    return source, created
+
+
+def source_api_key_create(*, source: Source, name: str = "") -> tuple[SourceAPIKey, str]:
+    """A new API key for ``source``; the plain key is returned once and never stored."""
+    api_key, key = SourceAPIKey.objects.create_key(
+        name=(name or f"{source.name} key")[:50], source=source
+    )
+    return api_key, key
+
+
+def source_for_user_post(*, name: str | None) -> Source:
+    """The source a user's post is recorded under: the named one, or "api" created on demand."""
+    if name is None or (isinstance(name, str) and not name.strip()):
+        source, _ = source_get_or_create(name=DEFAULT_API_SOURCE, kind=Source.Kind.OTHER)
+        return source
+    if not isinstance(name, str):
+        raise InvalidInput(field_errors={"source": ["Must be the name of a source."]})
+    source_obj = Source.objects.filter(name=name.strip()).first()
+    if source_obj is None:
+        valid = ", ".join(Source.objects.order_by("name").values_list("name", flat=True)[:50])
+        raise InvalidInput(
+            field_errors={
+                "source": [f"Unknown source {name[:60]!r}; known sources: {valid or 'none yet'}."]
+            }
+        )
+    if not source_obj.is_active:
+        raise InvalidInput(
+            field_errors={"source": [f"The source {source_obj.name!r} is inactive."]}
+        )
+    return source_obj
+
+
+# --- Responses ----------------------------------------------------------------------------
+
+
+@dataclass
+class BulkIngestResult:
+    """What a bulk ingest did: every item is counted once as created, duplicate or rejected."""
+
+    created: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    conflicts: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    created_ids: list[int] = field(default_factory=list)
+    # index -> stored id for created and duplicate items (used by the single-item path)
+    stored_ids: dict[int, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "conflicts": self.conflicts,
+            "errors": self.errors,
+        }
+
+    def reject(
+        self, index: int, external_id: Any, errors: ErrorDict, *, conflict: bool = False
+    ) -> None:
+        self.rejected += 1
+        if conflict:
+            self.conflicts += 1
+        self.errors.append(
+            {
+                "index": index,
+                "external_id": external_id
+                if isinstance(external_id, str | int) and not isinstance(external_id, bool)
+                else None,
+                "errors": errors,
+            }
+        )
+
+
+def _conflict_message(external_id: str, stored_id: int) -> str:
+    return (
+        f"A response with external_id {external_id!r} from this source is already stored "
+        f"(id {stored_id}) with different content; use a new external_id for a new response."
+    )
+
+
+def _json_text(value: dict[str, Any]) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def responses_ingest_bulk(
+    *, source: Source, items: Sequence[Any], queue_processing: bool = True
+) -> BulkIngestResult:
+    """Validate and store many feedback items for ``source`` in one transaction.
+
+    Valid items are stored, invalid ones reported with their index; an external id already
+    stored with the same content counts as a duplicate, with other content as a conflict
+    (reported as an error item). Nothing is dropped silently.
+    """
+    result = BulkIngestResult()
+    context = ValidationContext.load()
+    accepted: dict[str, tuple[int, NormalisedResponse]] = {}
+    for index, item in enumerate(items):
+        normalised, errors = validate_response(item, context, source_name=source.name)
+        if normalised is None:
+            external_id = item.get("external_id") if isinstance(item, dict) else None
+            result.reject(index, external_id, errors)
+            continue
+        earlier = accepted.get(normalised.external_id)
+        if earlier is None:
+            accepted[normalised.external_id] = (index, normalised)
+        elif earlier[1].content_hash == normalised.content_hash:
+            result.duplicates += 1
+        else:
+            result.reject(
+                index,
+                normalised.external_id,
+                {
+                    "external_id": [
+                        f"Repeats the external_id of item {earlier[0]} with different content."
+                    ]
+                },
+                conflict=True,
+            )
+    if not accepted:
+        result.errors.sort(key=lambda error: error["index"])
+        return result
+
+    rows = list(accepted.values())
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            inserted = _insert_rows_postgresql(source.pk, rows)
+        else:
+            inserted = _insert_rows_generic(source.pk, rows)
+        missing = [
+            normalised.external_id
+            for _, normalised in rows
+            if normalised.external_id not in inserted
+        ]
+        existing: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(missing), 5_000):
+            existing.update(
+                (external_id, (pk, stored_hash))
+                for pk, external_id, stored_hash in Response.objects.filter(
+                    source_id=source.pk, external_id__in=missing[start : start + 5_000]
+                ).values_list("id", "external_id", "content_hash")
+            )
+        for index, normalised in rows:
+            new_id = inserted.get(normalised.external_id)
+            if new_id is not None:
+                result.created += 1
+                result.created_ids.append(new_id)
+                result.stored_ids[index] = new_id
+                continue
+            stored_id, stored_hash = existing[normalised.external_id]
+            if stored_hash == normalised.content_hash:
+                result.duplicates += 1
+                result.stored_ids[index] = stored_id
+            else:
+                result.reject(
+                    index,
+                    normalised.external_id,
+                    {"external_id": [_conflict_message(normalised.external_id, stored_id)]},
+                    conflict=True,
+                )
+        if queue_processing and result.created_ids:
+            transaction.on_commit(
+                partial(responses_queue_processing, response_ids=list(result.created_ids))
+            )
+    result.errors.sort(key=lambda error: error["index"])
+    return result
+
+
+def _insert_rows_postgresql(
+    source_id: int, rows: list[tuple[int, NormalisedResponse]]
+) -> dict[str, int]:
+    """COPY into a temporary table, create missing customers, then one INSERT ... SELECT."""
+    response_table = Response._meta.db_table
+    customer_table = Customer._meta.db_table
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_INGEST_TABLE} ("
+            "ord integer, external_id text, submitted_at timestamptz, customer_ext text, "
+            "channel text, touchpoint_id bigint, nps smallint, csat smallint, ces smallint, "
+            "ratings jsonb, comment text, attributes jsonb, content_hash text"
+            ") ON COMMIT DELETE ROWS"
+        )
+        cursor.execute(f"TRUNCATE {_INGEST_TABLE}")
+        has_customers = False
+        with cursor.cursor.copy(
+            f"COPY {_INGEST_TABLE} ({', '.join(_INGEST_COLUMNS)}) FROM STDIN"
+        ) as copy:
+            write_row = copy.write_row
+            for index, r in rows:
+                if r.customer_external_id is not None:
+                    has_customers = True
+                write_row(
+                    (
+                        index,
+                        r.external_id,
+                        r.submitted_at,
+                        r.customer_external_id,
+                        r.channel,
+                        r.touchpoint_id,
+                        r.nps,
+                        r.csat,
+                        r.ces,
+                        _json_text(r.ratings),
+                        r.comment,
+                        _json_text(r.attributes),
+                        r.content_hash,
+                    )
+                )
+        if has_customers:
+            cursor.execute(
+                f"INSERT INTO {customer_table} (external_id, segment, region, plan, attributes, created_at, updated_at) "
+                f"SELECT DISTINCT customer_ext, '', '', '', '{{}}'::jsonb, %s, %s FROM {_INGEST_TABLE} "
+                "WHERE customer_ext IS NOT NULL "
+                "ON CONFLICT (external_id) DO NOTHING",
+                [now, now],
+            )
+        cursor.execute(
+            f"INSERT INTO {response_table} (source_id, external_id, submitted_at, customer_id, channel, "
+            "touchpoint_id, nps, csat, ces, ratings, comment, attributes, content_hash, created_at, updated_at) "
+            "SELECT %s, t.external_id, t.submitted_at, c.id, t.channel, t.touchpoint_id, t.nps, t.csat, "
+            "t.ces, t.ratings, t.comment, t.attributes, t.content_hash, %s, %s "
+            f"FROM {_INGEST_TABLE} t LEFT JOIN {customer_table} c ON c.external_id = t.customer_ext "
+            "ORDER BY t.ord "
+            "ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id, external_id",
+            [source_id, now, now],
+        )
+        return {external_id: pk for pk, external_id in cursor.fetchall()}
+
+
+def _customer_ids(external_ids: set[str]) -> dict[str, int]:
+    """Ids of the customers with these external ids, creating the missing ones bare."""
+    if not external_ids:
+        return {}
+    wanted = list(external_ids)
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 5_000):
+        found.update(
+            Customer.objects.filter(external_id__in=wanted[start : start + 5_000]).values_list(
+                "external_id", "id"
+            )
+        )
+    missing = [external_id for external_id in wanted if external_id not in found]
+    if missing:
+        Customer.objects.bulk_create(
+            [Customer(external_id=external_id) for external_id in missing],
+            ignore_conflicts=True,
+            batch_size=1_000,
+        )
+        for start in range(0, len(missing), 5_000):
+            found.update(
+                Customer.objects.filter(external_id__in=missing[start : start + 5_000]).values_list(
+                    "external_id", "id"
+                )
+            )
+    return found
+
+
+def _insert_rows_generic(
+    source_id: int, rows: list[tuple[int, NormalisedResponse]]
+) -> dict[str, int]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING in batches (SQLite and other databases)."""
+    customers = _customer_ids({r.customer_external_id for _, r in rows if r.customer_external_id})
+    table = Response._meta.db_table
+    now = timezone.now()
+    columns = (
+        "source_id, external_id, submitted_at, customer_id, channel, touchpoint_id, nps, csat, ces, "
+        "ratings, comment, attributes, content_hash, created_at, updated_at"
+    )
+    placeholders = "(" + ", ".join(["%s"] * 15) + ")"
+    inserted: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _SQLITE_INSERT_BATCH):
+            batch = rows[start : start + _SQLITE_INSERT_BATCH]
+            params: list[Any] = []
+            for _, r in batch:
+                params.extend(
+                    (
+                        source_id,
+                        r.external_id,
+                        r.submitted_at,
+                        customers.get(r.customer_external_id) if r.customer_external_id else None,
+                        r.channel,
+                        r.touchpoint_id,
+                        r.nps,
+                        r.csat,
+                        r.ces,
+                        _json_text(r.ratings),
+                        r.comment,
+                        _json_text(r.attributes),
+                        r.content_hash,
+                        now,
+                        now,
+                    )
+                )
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(batch))} "
+                "ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id, external_id",
+                params,
+            )
+            inserted.update({external_id: pk for pk, external_id in cursor.fetchall()})
+    return inserted
+
+
+def response_ingest(*, source: Source, data: Any) -> tuple[Response, bool]:
+    """Store one feedback item; returns the stored response and whether it was new.
+
+    Raises ``InvalidInput`` (400) for invalid content and ``Conflict`` (409) when the
+    external id is already stored with different content.
+    """
+    result = responses_ingest_bulk(source=source, items=[data])
+    if result.errors:
+        errors = result.errors[0]["errors"]
+        if result.conflicts:
+            raise Conflict(errors["external_id"][0], field_errors=errors)
+        raise InvalidInput(field_errors=errors)
+    stored_id = result.stored_ids[0]
+    response = Response.objects.select_related("source", "touchpoint", "customer").get(pk=stored_id)
+    return response, bool(result.created)
+
+
+def responses_queue_processing(*, response_ids: Sequence[int]) -> int:
+    """Publish processing tasks in chunks; returns how many ids were queued.
+
+    A broker that cannot be reached stops the publishing at once (the rows keep
+    ``processing_queued_at`` empty for the sweep); ingestion is never failed by it.
+    """
+    from feedback.tasks import responses_process_task
+
+    queued = 0
+    ids = list(response_ids)
+    for start in range(0, len(ids), PROCESSING_CHUNK):
+        chunk = ids[start : start + PROCESSING_CHUNK]
+        try:
+            responses_process_task.apply_async(args=[chunk], retry=False)
+        except (
+            Exception
+        ):  # any publish failure (broker down, eager task error) leaves rows to the sweep
+            logger.warning(
+                "Could not queue processing for %d responses; the sweep will retry them.",
+                len(ids) - start,
+                exc_info=True,
+            )
+            return queued
+        Response.objects.filter(id__in=chunk).update(processing_queued_at=timezone.now())
+        queued += len(chunk)
+    return queued
+
+
+def responses_process(*, response_ids: Sequence[int]) -> int:
+    """Run every registered processor on the responses, then mark them processed.
+
+    Processors are idempotent, so a batch handed over twice (the sweep after a dead worker)
+    is harmless. Returns how many responses were newly marked processed.
+    """
+    ids = [int(pk) for pk in response_ids]
+    existing = list(Response.objects.filter(id__in=ids).values_list("id", flat=True))
+    if not existing:
+        return 0
+    for name, processor in response_processors():
+        logger.debug("Running response processor %s on %d responses", name, len(existing))
+        processor(existing)
+    return Response.objects.filter(id__in=existing, processed_at__isnull=True).update(
+        processed_at=timezone.now()
+    )
+
+
+def responses_sweep_unprocessed(
+    *,
+    stale_after: timedelta = SWEEP_STALE_AFTER,
+    limit: int = SWEEP_LIMIT,
+    now: datetime | None = None,
+) -> int:
+    """Re-queue unprocessed responses never queued, or queued longer than ``stale_after`` ago."""
+    cutoff = (now or timezone.now()) - stale_after
+    ids = list(
+        Response.objects.filter(processed_at__isnull=True)
+        .filter(Q(processing_queued_at__isnull=True) | Q(processing_queued_at__lt=cutoff))
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    if not ids:
+        return 0
+    return responses_queue_processing(response_ids=ids)
+
+
+# --- Customers ----------------------------------------------------------------------------
+
+
+@dataclass
+class BulkCustomerResult:
+    created: int = 0
+    updated: int = 0
+    rejected: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "rejected": self.rejected,
+            "errors": self.errors,
+        }
+
+
+def customers_upsert_bulk(
+    *, items: Sequence[Any]
+) -> tuple[BulkCustomerResult, dict[int, Customer]]:
+    """Create or update customers by external id; only the fields given are changed.
+
+    Returns the counts and, per accepted item index, the stored customer.
+    """
+    result = BulkCustomerResult()
+    accepted: dict[str, tuple[int, dict[str, Any]]] = {}
+    for index, item in enumerate(items):
+        values, errors = validate_customer(item)
+        if values is None:
+            external_id = item.get("external_id") if isinstance(item, dict) else None
+            result.rejected += 1
+            result.errors.append(
+                {
+                    "index": index,
+                    "external_id": external_id if isinstance(external_id, str) else None,
+                    "errors": errors,
+                }
+            )
+            continue
+        earlier = accepted.get(values["external_id"])
+        if earlier is not None:
+            # A later item for the same customer wins field by field, as if posted in order.
+            values = {**earlier[1], **values}
+        accepted[values["external_id"]] = (index, values)
+    stored: dict[int, Customer] = {}
+    if not accepted:
+        return result, stored
+    with transaction.atomic():
+        external_ids = list(accepted)
+        existing: dict[str, Customer] = {}
+        for start in range(0, len(external_ids), 5_000):
+            existing.update(
+                (customer.external_id, customer)
+                for customer in Customer.objects.select_for_update().filter(
+                    external_id__in=external_ids[start : start + 5_000]
+                )
+            )
+        new_customers = [
+            Customer(**values)
+            for external_id, (_, values) in accepted.items()
+            if external_id not in existing
+        ]
+        if new_customers:
+            Customer.objects.bulk_create(new_customers, ignore_conflicts=True, batch_size=1_000)
+            # Rows created concurrently by another request are updated below like any other.
+            for customer in Customer.objects.select_for_update().filter(
+                external_id__in=[customer.external_id for customer in new_customers]
+            ):
+                if customer.external_id not in existing:
+                    existing[customer.external_id] = customer
+        changed: list[Customer] = []
+        changed_fields: set[str] = set()
+        new_ids = {customer.external_id for customer in new_customers}
+        now = timezone.now()
+        for external_id, (index, values) in accepted.items():
+            customer = existing[external_id]
+            stored[index] = customer
+            if external_id in new_ids and all(getattr(customer, k) == v for k, v in values.items()):
+                result.created += 1
+                continue
+            for name, value in values.items():
+                setattr(customer, name, value)
+            customer.updated_at = now
+            changed.append(customer)
+            changed_fields.update(values)
+            if external_id in new_ids:
+                result.created += 1
+            else:
+                result.updated += 1
+        if changed:
+            changed_fields.discard("external_id")
+            Customer.objects.bulk_update(
+                changed, [*sorted(changed_fields), "updated_at"], batch_size=1_000
+            )
+    result.errors.sort(key=lambda error: error["index"])
+    return result, stored
+
+
+def customer_upsert(*, data: Any) -> tuple[Customer, bool]:
+    """Create or update one customer by external id; returns it and whether it was new."""
+    result, stored = customers_upsert_bulk(items=[data])
+    if result.errors:
+        raise InvalidInput(field_errors=result.errors[0]["errors"])
+    customer = stored[0]
+    customer.refresh_from_db()
+    return customer, bool(result.created)
+
+
+# --- CSV import ---------------------------------------------------------------------------
+
+
+@dataclass
+class ImportSummary:
+    rows: int = 0
+    created: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    conflicts: int = 0
+    rejected_path: Path | None = None
+
+    def line(self) -> str:
+        text = (
+            f"{self.rows:,} rows read: {self.created:,} created, {self.duplicates:,} duplicates, "
+            f"{self.rejected:,} rejected ({self.conflicts:,} conflicts)."
+        )
+        if self.rejected and self.rejected_path is not None:
+            text += f" Rejected rows with reasons: {self.rejected_path}"
+        return text
+
+
+def _reasons(errors: ErrorDict) -> str:
+    return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
+
+
+def _chunks(
+    iterable: Iterable[tuple[list[str], dict[str, Any]]], size: int
+) -> Iterator[list[tuple[list[str], dict[str, Any]]]]:
+    chunk: list[tuple[list[str], dict[str, Any]]] = []
+    for entry in iterable:
+        chunk.append(entry)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def feedback_import_csv(
+    *,
+    path: Path,
+    source: Source,
+    rejected_path: Path,
+    chunk_size: int = 5_000,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Import a feedback CSV through the bulk rules, chunk by chunk; rejected rows go to a CSV.
+
+    Each chunk commits on its own, so a re-run after an interruption only adds what is
+    missing (already stored rows are duplicates). Raises ``InvalidInput`` for a file that
+    cannot be read as a whole (missing, bad header).
+    """
+    if not path.is_file():
+        raise NotFound(f"No such file: {path}")
+    summary = ImportSummary(rejected_path=rejected_path)
+    with path.open(encoding="utf-8", errors="surrogateescape", newline="") as handle:
+        text_head = handle.read(1)
+        if text_head != "\ufeff":
+            handle.seek(0)
+        try:
+            columns, rows = iter_csv_items(handle)
+        except CSVFormatError as exc:
+            raise InvalidInput(str(exc), field_errors={"file": [str(exc)]}) from None
+        rejected_file = None
+        writer = None
+        try:
+            for chunk in _chunks(rows, chunk_size):
+                result = responses_ingest_bulk(source=source, items=[item for _, item in chunk])
+                summary.rows += len(chunk)
+                summary.created += result.created
+                summary.duplicates += result.duplicates
+                summary.rejected += result.rejected
+                summary.conflicts += result.conflicts
+                if result.errors:
+                    if writer is None:
+                        rejected_file = rejected_path.open(
+                            "w", encoding="utf-8", errors="surrogateescape", newline=""
+                        )
+                        writer = csv.writer(rejected_file)
+                        writer.writerow([*columns, "reasons"])
+                    for error in result.errors:
+                        raw_row = chunk[error["index"]][0]
+                        padded = (raw_row + [""] * len(columns))[: max(len(columns), len(raw_row))]
+                        writer.writerow([*padded, _reasons(error["errors"])])
+                if on_progress is not None:
+                    on_progress(len(chunk))
+        except CSVFormatError as exc:
+            raise InvalidInput(
+                f"{exc} {summary.rows:,} rows before it were imported.",
+                field_errors={"file": [str(exc)]},
+            ) from None
+        finally:
+            if rejected_file is not None:
+                rejected_file.close()
+    if not summary.rejected:
+        summary.rejected_path = None
+    return summary
