@@ -15,7 +15,6 @@ them later.
 from __future__ import annotations
 
 import csv
-import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -54,7 +53,7 @@ _INGEST_COLUMNS = (
     "ord",
     "external_id",
     "submitted_at",
-    "customer_ext",
+    "customer_id",
     "channel",
     "touchpoint_id",
     "nps",
@@ -170,10 +169,6 @@ def _conflict_message(external_id: str, stored_id: int) -> str:
     )
 
 
-def _json_text(value: dict[str, Any]) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
 def responses_ingest_bulk(
     *, source: Source, items: Sequence[Any], queue_processing: bool = True
 ) -> BulkIngestResult:
@@ -213,11 +208,13 @@ def responses_ingest_bulk(
         return result
 
     rows = list(accepted.values())
+    # Rows are stored as queued; if publishing then fails, the mark is taken off again.
+    queued_at = timezone.now() if queue_processing else None
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            inserted = _insert_rows_postgresql(source.pk, rows)
+            inserted = _insert_rows_postgresql(source.pk, rows, queued_at)
         else:
-            inserted = _insert_rows_generic(source.pk, rows)
+            inserted = _insert_rows_generic(source.pk, rows, queued_at)
         missing = [
             normalised.external_id
             for _, normalised in rows
@@ -251,70 +248,177 @@ def responses_ingest_bulk(
                 )
         if queue_processing and result.created_ids:
             transaction.on_commit(
-                partial(responses_queue_processing, response_ids=list(result.created_ids))
+                partial(
+                    responses_queue_processing,
+                    response_ids=list(result.created_ids),
+                    already_marked=True,
+                )
             )
     result.errors.sort(key=lambda error: error["index"])
     return result
 
 
 def _insert_rows_postgresql(
-    source_id: int, rows: list[tuple[int, NormalisedResponse]]
+    source_id: int, rows: list[tuple[int, NormalisedResponse]], queued_at: datetime | None
 ) -> dict[str, int]:
-    """COPY into a temporary table, create missing customers, then one INSERT ... SELECT."""
+    """Store new rows with one binary ``COPY`` straight into the table.
+
+    Ids already stored are looked up first and ids for the new rows are taken from the
+    table's sequence, so ``COPY`` (which cannot return ids) still tells the caller what it
+    created. A row inserted concurrently in between makes the ``COPY`` hit the unique
+    constraint; then the savepoint is rolled back and the rows go through the slower
+    ``ON CONFLICT DO NOTHING`` path, which the database arbitrates.
+    """
     response_table = Response._meta.db_table
-    customer_table = Customer._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT external_id FROM {response_table} WHERE source_id = %s AND external_id = ANY(%s)",
+            [source_id, [r.external_id for _, r in rows]],
+        )
+        stored = {external_id for (external_id,) in cursor.fetchall()}
+        new_rows = [(index, r) for index, r in rows if r.external_id not in stored]
+        if not new_rows:
+            return {}
+        customers = _customer_ids_postgresql(
+            cursor, {r.customer_external_id for _, r in new_rows if r.customer_external_id}
+        )
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [response_table, len(new_rows)],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+        now_text = timezone.now().isoformat()
+        queued_text = "\\N" if queued_at is None else queued_at.isoformat()
+        source_text = str(source_id)
+        lines = []
+        for pk, (_, r) in zip(ids, new_rows, strict=True):
+            customer_id = customers.get(r.customer_external_id) if r.customer_external_id else None
+            lines.append(
+                "\t".join(
+                    (
+                        str(pk),
+                        source_text,
+                        _copy_text(r.external_id),
+                        r.submitted_at.isoformat(),
+                        "\\N" if customer_id is None else str(customer_id),
+                        r.channel,
+                        "\\N" if r.touchpoint_id is None else str(r.touchpoint_id),
+                        "\\N" if r.nps is None else str(r.nps),
+                        "\\N" if r.csat is None else str(r.csat),
+                        "\\N" if r.ces is None else str(r.ces),
+                        _copy_text(r.ratings_json),
+                        _copy_text(r.comment),
+                        _copy_text(r.attributes_json),
+                        r.content_hash,
+                        now_text,
+                        now_text,
+                        queued_text,
+                    )
+                )
+            )
+        lines.append("")
+        payload = "\n".join(lines).encode("utf-8")
+        try:
+            with (
+                transaction.atomic(),
+                cursor.cursor.copy(
+                    f"COPY {response_table} (id, source_id, external_id, submitted_at, customer_id, channel, "
+                    "touchpoint_id, nps, csat, ces, ratings, comment, attributes, content_hash, created_at, "
+                    "updated_at, processing_queued_at) FROM STDIN"
+                ) as copy,
+            ):
+                copy.write(payload)
+        except IntegrityError:
+            return _insert_rows_on_conflict_postgresql(source_id, new_rows, customers, queued_at)
+        return {r.external_id: pk for pk, (_, r) in zip(ids, new_rows, strict=True)}
+
+
+_COPY_SPECIAL = ("\\", "\n", "\r", "\t")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _copy_text(value: str) -> str:
+    """A value in COPY text format (backslash, newline, carriage return and tab escaped)."""
+    if any(special in value for special in _COPY_SPECIAL):
+        return value.translate(_COPY_ESCAPES)
+    return value
+
+
+def _customer_ids_postgresql(cursor: Any, external_ids: set[str]) -> dict[str, int]:
+    """Ids of these customers, creating the missing ones bare (concurrency-safe)."""
+    if not external_ids:
+        return {}
+    table = Customer._meta.db_table
+    wanted = list(external_ids)
+    cursor.execute(f"SELECT external_id, id FROM {table} WHERE external_id = ANY(%s)", [wanted])
+    found: dict[str, int] = dict(cursor.fetchall())
+    missing = [external_id for external_id in wanted if external_id not in found]
+    if missing:
+        now = timezone.now()
+        cursor.execute(
+            f"INSERT INTO {table} (external_id, segment, region, plan, attributes, created_at, updated_at) "
+            "SELECT unnest(%s::text[]), '', '', '', '{}'::jsonb, %s, %s "
+            "ON CONFLICT (external_id) DO NOTHING RETURNING external_id, id",
+            [missing, now, now],
+        )
+        found.update(cursor.fetchall())
+        still = [external_id for external_id in missing if external_id not in found]
+        if still:  # created by a concurrent request since the first look
+            cursor.execute(
+                f"SELECT external_id, id FROM {table} WHERE external_id = ANY(%s)", [still]
+            )
+            found.update(cursor.fetchall())
+    return found
+
+
+def _insert_rows_on_conflict_postgresql(
+    source_id: int,
+    rows: list[tuple[int, NormalisedResponse]],
+    customers: dict[str, int],
+    queued_at: datetime | None,
+) -> dict[str, int]:
+    """COPY into a temporary table, then one INSERT ... SELECT ... ON CONFLICT DO NOTHING."""
+    response_table = Response._meta.db_table
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {_INGEST_TABLE} ("
-            "ord integer, external_id text, submitted_at timestamptz, customer_ext text, "
+            "ord integer, external_id text, submitted_at timestamptz, customer_id bigint, "
             "channel text, touchpoint_id bigint, nps smallint, csat smallint, ces smallint, "
             "ratings jsonb, comment text, attributes jsonb, content_hash text"
             ") ON COMMIT DELETE ROWS"
         )
         cursor.execute(f"TRUNCATE {_INGEST_TABLE}")
-        has_customers = False
         with cursor.cursor.copy(
             f"COPY {_INGEST_TABLE} ({', '.join(_INGEST_COLUMNS)}) FROM STDIN"
         ) as copy:
-            write_row = copy.write_row
             for index, r in rows:
-                if r.customer_external_id is not None:
-                    has_customers = True
-                write_row(
+                copy.write_row(
                     (
                         index,
                         r.external_id,
                         r.submitted_at,
-                        r.customer_external_id,
+                        customers.get(r.customer_external_id) if r.customer_external_id else None,
                         r.channel,
                         r.touchpoint_id,
                         r.nps,
                         r.csat,
                         r.ces,
-                        _json_text(r.ratings),
+                        r.ratings_json,
                         r.comment,
-                        _json_text(r.attributes),
+                        r.attributes_json,
                         r.content_hash,
                     )
                 )
-        if has_customers:
-            cursor.execute(
-                f"INSERT INTO {customer_table} (external_id, segment, region, plan, attributes, created_at, updated_at) "
-                f"SELECT DISTINCT customer_ext, '', '', '', '{{}}'::jsonb, %s, %s FROM {_INGEST_TABLE} "
-                "WHERE customer_ext IS NOT NULL "
-                "ON CONFLICT (external_id) DO NOTHING",
-                [now, now],
-            )
         cursor.execute(
             f"INSERT INTO {response_table} (source_id, external_id, submitted_at, customer_id, channel, "
-            "touchpoint_id, nps, csat, ces, ratings, comment, attributes, content_hash, created_at, updated_at) "
-            "SELECT %s, t.external_id, t.submitted_at, c.id, t.channel, t.touchpoint_id, t.nps, t.csat, "
-            "t.ces, t.ratings, t.comment, t.attributes, t.content_hash, %s, %s "
-            f"FROM {_INGEST_TABLE} t LEFT JOIN {customer_table} c ON c.external_id = t.customer_ext "
-            "ORDER BY t.ord "
+            "touchpoint_id, nps, csat, ces, ratings, comment, attributes, content_hash, created_at, updated_at, "
+            "processing_queued_at) "
+            "SELECT %s, external_id, submitted_at, customer_id, channel, touchpoint_id, nps, csat, "
+            f"ces, ratings, comment, attributes, content_hash, %s, %s, %s FROM {_INGEST_TABLE} "
+            "ORDER BY ord "
             "ON CONFLICT (source_id, external_id) DO NOTHING RETURNING id, external_id",
-            [source_id, now, now],
+            [source_id, now, now, queued_at],
         )
         return {external_id: pk for pk, external_id in cursor.fetchall()}
 
@@ -348,7 +452,7 @@ def _customer_ids(external_ids: set[str]) -> dict[str, int]:
 
 
 def _insert_rows_generic(
-    source_id: int, rows: list[tuple[int, NormalisedResponse]]
+    source_id: int, rows: list[tuple[int, NormalisedResponse]], queued_at: datetime | None
 ) -> dict[str, int]:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING in batches (SQLite and other databases)."""
     customers = _customer_ids({r.customer_external_id for _, r in rows if r.customer_external_id})
@@ -356,9 +460,9 @@ def _insert_rows_generic(
     now = timezone.now()
     columns = (
         "source_id, external_id, submitted_at, customer_id, channel, touchpoint_id, nps, csat, ces, "
-        "ratings, comment, attributes, content_hash, created_at, updated_at"
+        "ratings, comment, attributes, content_hash, created_at, updated_at, processing_queued_at"
     )
-    placeholders = "(" + ", ".join(["%s"] * 15) + ")"
+    placeholders = "(" + ", ".join(["%s"] * 16) + ")"
     inserted: dict[str, int] = {}
     with connection.cursor() as cursor:
         for start in range(0, len(rows), _SQLITE_INSERT_BATCH):
@@ -376,12 +480,13 @@ def _insert_rows_generic(
                         r.nps,
                         r.csat,
                         r.ces,
-                        _json_text(r.ratings),
+                        r.ratings_json,
                         r.comment,
-                        _json_text(r.attributes),
+                        r.attributes_json,
                         r.content_hash,
                         now,
                         now,
+                        queued_at,
                     )
                 )
             cursor.execute(
@@ -410,11 +515,13 @@ def response_ingest(*, source: Source, data: Any) -> tuple[Response, bool]:
     return response, bool(result.created)
 
 
-def responses_queue_processing(*, response_ids: Sequence[int]) -> int:
+def responses_queue_processing(*, response_ids: Sequence[int], already_marked: bool = False) -> int:
     """Publish processing tasks in chunks; returns how many ids were queued.
 
-    A broker that cannot be reached stops the publishing at once (the rows keep
-    ``processing_queued_at`` empty for the sweep); ingestion is never failed by it.
+    A broker that cannot be reached stops the publishing at once and leaves the unqueued rows
+    with ``processing_queued_at`` empty for the sweep; ingestion is never failed by it.
+    ``already_marked`` says the rows were stored with ``processing_queued_at`` set (ingest
+    does so to save an UPDATE per batch), so only a failure has to write.
     """
     from feedback.tasks import responses_process_task
 
@@ -432,8 +539,15 @@ def responses_queue_processing(*, response_ids: Sequence[int]) -> int:
                 len(ids) - start,
                 exc_info=True,
             )
+            if already_marked:
+                unqueued = ids[start:]
+                for offset in range(0, len(unqueued), 5_000):
+                    Response.objects.filter(
+                        id__in=unqueued[offset : offset + 5_000], processed_at__isnull=True
+                    ).update(processing_queued_at=None)
             return queued
-        Response.objects.filter(id__in=chunk).update(processing_queued_at=timezone.now())
+        if not already_marked:
+            Response.objects.filter(id__in=chunk).update(processing_queued_at=timezone.now())
         queued += len(chunk)
     return queued
 

@@ -99,6 +99,8 @@ class NormalisedResponse:
     ratings: dict[str, int]
     comment: str
     attributes: dict[str, str | int | float | bool]
+    ratings_json: str
+    attributes_json: str
     content_hash: str
 
 
@@ -200,6 +202,9 @@ def _check_ratings(
                 f"Unknown rating attribute {str(slug)[:64]!r}; declared attributes: {known}."
             )
             continue
+        if type(raw) is int and scale[0] <= raw <= scale[1]:
+            ratings[slug] = raw
+            continue
         if raw is None or raw == "":
             continue
         try:
@@ -208,7 +213,7 @@ def _check_ratings(
             messages.append(f"{slug}: {exc}")
     if messages:
         return {}, {"ratings": messages}
-    return dict(sorted(ratings.items())), {}
+    return ratings, {}
 
 
 def _check_attributes(value: Any) -> dict[str, str | int | float | bool]:
@@ -245,11 +250,21 @@ def _check_attributes(value: Any) -> dict[str, str | int | float | bool]:
             raise _Invalid(
                 f"Attribute {key!r} must be a string, number or boolean (no nested objects, lists or null)."
             )
-    return dict(sorted(attributes.items()))
+    return attributes
 
 
 def _absent(value: Any) -> bool:
     return value is None or value == ""
+
+
+_SORTED_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def _canonical_json(value: Mapping[str, Any]) -> str:
+    if not value:
+        return "{}"
+    return _SORTED_ENCODER.encode(value)
 
 
 def content_hash(
@@ -264,9 +279,15 @@ def content_hash(
     ratings: Mapping[str, int],
     comment: str,
     attributes: Mapping[str, Any],
+    ratings_json: str | None = None,
+    attributes_json: str | None = None,
 ) -> str:
-    """SHA-256 of the canonical JSON of a response's content (everything but its external id)."""
-    canonical = json.dumps(
+    """SHA-256 of the canonical JSON of a response's content (everything but its external id).
+
+    The canonical form is the compact JSON array ``[submitted_at (UTC ISO 8601), customer_id,
+    channel, touchpoint, nps, csat, ces, comment, ratings, attributes]`` with sorted keys.
+    """
+    head = _ENCODER.encode(
         [
             submitted_at.astimezone(UTC).isoformat(),
             customer_external_id,
@@ -275,13 +296,12 @@ def content_hash(
             nps,
             csat,
             ces,
-            ratings,
             comment,
-            attributes,
-        ],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
+        ]
+    )
+    canonical = (
+        f"{head[:-1]},{ratings_json if ratings_json is not None else _canonical_json(ratings)},"
+        f"{attributes_json if attributes_json is not None else _canonical_json(attributes)}]"
     )
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -337,6 +357,9 @@ def validate_response(
     scores: dict[str, int | None] = {"nps": None, "csat": None, "ces": None}
     for name, (low, high) in SCORE_RANGES.items():
         raw = item.get(name)
+        if type(raw) is int and low <= raw <= high:
+            scores[name] = raw
+            continue
         if _absent(raw):
             continue
         try:
@@ -408,6 +431,8 @@ def validate_response(
 
     if errors or submitted_at is None:
         return None, errors
+    ratings_json = _canonical_json(ratings)
+    attributes_json = _canonical_json(attributes)
     return (
         NormalisedResponse(
             external_id=external_id,
@@ -422,6 +447,8 @@ def validate_response(
             ratings=ratings,
             comment=comment,
             attributes=attributes,
+            ratings_json=ratings_json,
+            attributes_json=attributes_json,
             content_hash=content_hash(
                 submitted_at=submitted_at,
                 customer_external_id=customer_external_id,
@@ -433,6 +460,8 @@ def validate_response(
                 ratings=ratings,
                 comment=comment,
                 attributes=attributes,
+                ratings_json=ratings_json,
+                attributes_json=attributes_json,
             ),
         ),
         {},
