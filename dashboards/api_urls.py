@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from dashboards import api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path(
+        "dashboard-comments/",
+        api.DashboardCommentListCreate.as_view(),
+        name="dashboard-comment-list",
+    ),
+    path(
+        "dashboard-comments/<int:pk>/status/",
+        api.DashboardCommentStatus.as_view(),
+        name="dashboard-comment-status",
+    ),
+]

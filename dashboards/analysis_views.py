@@ -1,0 +1,250 @@
+"""Analysis pages: driver quadrant and priorities, the verbatim explorer, action impact."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from analytics.models import AnalysisRun, SentimentLabel, Topic
+from analytics.services.runs import run_request
+from analytics.services.text import tag_correct
+from cxhub.errors import ApplicationError
+from dashboards import charts, impact, permissions, selectors
+from dashboards.filters import filters_parse
+from dashboards.views import _render, _safe_next
+from feedback.models import NpsCategory, Response
+from feedback.roles import user_is_cx_manager
+
+
+def _filters(request: HttpRequest) -> tuple[Any, Any, selectors.Catalogue]:
+    catalogue = selectors.catalogue_get()
+    version = selectors.data_version_get()
+    department_slug = request.GET.get("department", "")
+    department = catalogue.department_by_slug(department_slug) if department_slug else None
+    if department is not None and not permissions.user_can_view_department(
+        request.user, department.id
+    ):
+        raise PermissionDenied("This department's data is shared with its members and CX managers.")
+    filters, form = filters_parse(
+        request.GET,
+        options=catalogue.options(department_slug=department_slug if department else ""),
+        latest_day=version.latest_day,
+    )
+    return filters, form, catalogue
+
+
+# --- Drivers --------------------------------------------------------------------------------
+
+
+def _driver_points(result: dict[str, Any]) -> list[charts.DriverPoint]:
+    points = []
+    for driver in result.get("drivers") or []:
+        interval = driver.get("share_interval") or [None, None]
+        points.append(
+            charts.DriverPoint(
+                slug=str(driver.get("slug", "")),
+                label=str(driver.get("label", driver.get("slug", ""))),
+                share=float(driver.get("share") or 0.0),
+                low=interval[0],
+                high=interval[1],
+                performance=float(driver.get("performance") or 0.0),
+            )
+        )
+    return points
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def drivers(request: HttpRequest) -> HttpResponse:
+    """Which drivers move the score: quadrant, shares with intervals, a priority list."""
+    department_slug = request.GET.get("department", "") or request.POST.get("department", "")
+    if request.method == "POST":
+        if not user_is_cx_manager(request.user):
+            raise PermissionDenied("Only CX managers start analyses.")
+        parameters: dict[str, Any] = {
+            "outcome": request.POST.get("outcome", "nps"),
+            "filters": {"department": [department_slug]} if department_slug else {},
+        }
+        try:
+            run = run_request(
+                kind=AnalysisRun.Kind.DRIVERS, parameters=parameters, requested_by=request.user
+            )  # type: ignore[arg-type]
+            messages.success(request, f"Driver analysis #{run.pk} started; refresh in a moment.")
+        except ApplicationError as error:
+            details = "; ".join(m for msgs in error.field_errors.values() for m in msgs)
+            messages.error(request, f"The analysis could not start: {details or error.message}")
+        query = urlencode({"department": department_slug}) if department_slug else ""
+        return HttpResponseRedirect(request.path + (f"?{query}" if query else ""))
+    filters, form, catalogue = _filters(request)
+    outcome = request.GET.get("outcome", "nps")
+    if outcome not in {"nps", "csat", "ces"}:
+        outcome = "nps"
+        messages.error(request, "Unknown outcome; showing NPS. Choose nps, csat or ces.")
+    run = selectors.driver_run_latest(department_slug=department_slug, outcome=outcome)
+    result: dict[str, Any] = run.result if run else {}
+    points = _driver_points(result)
+    context: dict[str, Any] = {
+        "form": form,
+        "filters": filters,
+        "run": run,
+        "result": result,
+        "drivers": result.get("drivers") or [],
+        "priority": result.get("priority") or [],
+        "department_slug": department_slug,
+        "departments": catalogue.departments,
+        "can_act": user_is_cx_manager(request.user),
+        "charts": [charts.driver_quadrant_chart(dom_id="chart-driver-quadrant", drivers=points)]
+        if points
+        else [],
+        "pending": AnalysisRun.objects.filter(
+            kind=AnalysisRun.Kind.DRIVERS,
+            status__in=[AnalysisRun.Status.QUEUED, AnalysisRun.Status.RUNNING],
+        ).exists(),
+    }
+    return render(request, "dashboards/drivers.html", context)
+
+
+# --- Verbatim explorer ----------------------------------------------------------------------
+
+
+class VerbatimForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search the comments")
+    topic = forms.ChoiceField(required=False)
+    sentiment = forms.ChoiceField(
+        required=False, choices=[("", "Any sentiment"), *SentimentLabel.choices]
+    )
+    score = forms.ChoiceField(
+        required=False, choices=[("", "Any NPS"), *NpsCategory.choices], label="NPS group"
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=400)
+
+    def __init__(self, *args: Any, topics: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].choices = [("", "Any topic"), *topics]  # type: ignore[attr-defined]
+
+
+@login_required
+@require_GET
+def verbatims(request: HttpRequest) -> HttpResponse:
+    """Search and filter what customers wrote; every comment is shown escaped."""
+    filters, form, catalogue = _filters(request)
+    explorer = VerbatimForm(request.GET, topics=selectors.topic_choices_get())
+    context: dict[str, Any] = {
+        "form": form,
+        "filters": filters,
+        "explorer": explorer,
+        "swap_target": "verbatim-results",
+        "rows": [],
+        "has_next": False,
+        "can_correct": user_is_cx_manager(request.user),
+        "topics": explorer.fields["topic"].choices,  # type: ignore[attr-defined]
+    }
+    status = 200
+    if filters is None or not explorer.is_valid():
+        status = 400
+    else:
+        data = explorer.cleaned_data
+        query = selectors.VerbatimQuery(
+            search=data.get("q") or "",
+            topic=data.get("topic") or "",
+            sentiment=data.get("sentiment") or "",
+            nps_category=data.get("score") or "",
+            page=data.get("page") or 1,
+        )
+        rows, has_next = selectors.verbatims_get(filters, catalogue, query)
+        params = request.GET.copy()
+        params.pop("page", None)
+        context.update(
+            rows=rows,
+            has_next=has_next,
+            page=query.page,
+            base_query=params.urlencode(),
+        )
+    return _render(
+        request,
+        "dashboards/verbatims.html",
+        "dashboards/partials/verbatim_results.html",
+        context,
+        status=status,
+    )
+
+
+# --- Action impact --------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def impact_list(request: HttpRequest) -> HttpResponse:
+    """Implemented and measured actions with their measured effects and money value."""
+    context = impact.impact_list_context(request)
+    return render(request, "dashboards/impact_list.html", context)
+
+
+@login_required
+@require_GET
+def impact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One action's KPI series before/after, in its scope and its control scope."""
+    context = impact.impact_detail_context(request, pk)
+    if context is None:
+        raise Http404("No such action.")
+    return render(request, "dashboards/impact_detail.html", context)
+
+
+@login_required
+@require_http_methods(["POST"])
+def tag_correct_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A CX manager adds or removes a topic on one comment; corrections win over rules."""
+    if not user_is_cx_manager(request.user):
+        raise PermissionDenied("Only CX managers correct tags.")
+    response = Response.objects.filter(pk=pk).first()
+    topic = Topic.objects.filter(slug=request.POST.get("topic", "")).first()
+    if response is None:
+        raise Http404("No such response.")
+    error = ""
+    if topic is None:
+        error = "Choose a topic from the list."
+    else:
+        raw_sentiment = request.POST.get("sentiment", "")
+        try:
+            sentiment = float(raw_sentiment) if raw_sentiment not in ("", None) else None
+            tag_correct(
+                response=response,
+                topic=topic,
+                action=request.POST.get("action", ""),
+                corrected_by=request.user,  # type: ignore[arg-type]
+                sentiment=sentiment if request.POST.get("action") == "add" else None,
+            )
+        except ValueError:
+            error = "Sentiment must be a number between -1 and 1."
+        except ApplicationError as exc:
+            error = "; ".join(m for msgs in exc.field_errors.values() for m in msgs) or exc.message
+    row = (
+        Response.objects.filter(pk=pk)
+        .select_related("touchpoint", "analysis")
+        .prefetch_related("topic_mentions__topic")
+        .get()
+    )
+    context = {
+        "response": row,
+        "can_correct": True,
+        "topics": [("", "Any topic"), *selectors.topic_choices_get()],
+        "correction_error": error,
+        "corrected": not error,
+    }
+    if getattr(request, "htmx", None):
+        return render(
+            request, "dashboards/partials/verbatim_item.html", context, status=400 if error else 200
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, "Tags corrected.")
+    return HttpResponseRedirect(_safe_next(request, "/verbatims/"))

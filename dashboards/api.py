@@ -1,0 +1,106 @@
+"""REST API for dashboard comments: list and post, and a CX manager's status change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from rest_framework import serializers, status
+from rest_framework.generics import ListCreateAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cxhub.errors import InvalidInput, NotFound
+from dashboards import permissions, services
+from dashboards.models import COMMENT_MAX_LENGTH, DashboardComment
+from feedback.models import Department
+
+
+class DashboardCommentSerializer(serializers.ModelSerializer):
+    department = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Department.objects.all(), required=False, allow_null=True
+    )
+    author = serializers.CharField(source="author.username", read_only=True)
+    body = serializers.CharField(
+        max_length=COMMENT_MAX_LENGTH, allow_blank=False, trim_whitespace=True
+    )
+
+    class Meta:
+        model = DashboardComment
+        fields = [
+            "id",
+            "department",
+            "author",
+            "kind",
+            "body",
+            "view_query",
+            "status",
+            "created_at",
+        ]
+        read_only_fields = ["id", "author", "status", "created_at"]
+
+
+class DashboardCommentListCreate(ListCreateAPIView):
+    """Comments on the dashboards the caller can see (CX managers: all); post a new one."""
+
+    serializer_class = DashboardCommentSerializer
+
+    def get_queryset(self) -> QuerySet[DashboardComment]:
+        user = self.request.user
+        queryset = DashboardComment.objects.select_related("author", "department").order_by(
+            "-created_at", "-id"
+        )
+        if not permissions.user_sees_all_departments(user):
+            queryset = queryset.filter(
+                Q(department__isnull=True)
+                | Q(department_id__in=permissions.user_department_ids(user))
+            )
+        department = self.request.query_params.get("department")
+        if department == "":
+            queryset = queryset.filter(department__isnull=True)
+        elif department:
+            queryset = queryset.filter(department__slug=department)
+        state = self.request.query_params.get("status")
+        if state:
+            if state not in DashboardComment.Status.values:
+                raise InvalidInput(
+                    field_errors={
+                        "status": [f"Choose one of: {', '.join(DashboardComment.Status.values)}."]
+                    }
+                )
+            queryset = queryset.filter(status=state)
+        return queryset
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        comment = services.dashboard_comment_create(
+            author=request.user,  # type: ignore[arg-type]
+            body=data["body"],
+            kind=data.get("kind", DashboardComment.Kind.COMMENT),
+            department=data.get("department"),
+            view_query=data.get("view_query", ""),
+        )
+        return Response(self.get_serializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class DashboardCommentStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=DashboardComment.Status.choices)
+
+
+class DashboardCommentStatus(APIView):
+    """``POST {"status": "actioned" | "closed" | "open"}`` (CX managers)."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        serializer = DashboardCommentStatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if not DashboardComment.objects.filter(pk=pk).exists():
+            raise NotFound("No such comment.")
+        comment = services.dashboard_comment_resolve(
+            comment_id=pk,
+            user=request.user,  # type: ignore[arg-type]
+            status=serializer.validated_data["status"],
+        )
+        return Response(DashboardCommentSerializer(comment).data)

@@ -1,0 +1,184 @@
+"""CSV downloads of every dashboard table, under the same filters as the page.
+
+Text cells that a spreadsheet would run as a formula (starting with = + - @) are
+prefixed with an apostrophe; numbers are written as numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from dashboards import pages, permissions, selectors
+from dashboards.scoring import Estimate, ScoreSummary
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _estimate(estimate: Estimate | None) -> list[Any]:
+    if estimate is None:
+        return ["", "", "", 0]
+    return [estimate.value, estimate.low, estimate.high, estimate.n]
+
+
+SCORE_HEADER = [
+    "responses", "comments",
+    "nps", "nps_low", "nps_high", "nps_n",
+    "csat_pct_satisfied", "csat_pct_low", "csat_pct_high", "csat_n",
+    "csat_mean", "csat_mean_low", "csat_mean_high", "csat_mean_n",
+    "ces_mean", "ces_mean_low", "ces_mean_high", "ces_n",
+]  # fmt: skip
+
+
+def _score_cells(summary: ScoreSummary) -> list[Any]:
+    return [
+        summary.responses,
+        summary.comments,
+        *_estimate(summary.nps),
+        *_estimate(summary.csat_share),
+        *_estimate(summary.csat_mean),
+        *_estimate(summary.ces_mean),
+    ]
+
+
+def csv_response(
+    filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(value) for value in row])
+    return response
+
+
+def _error(message: str) -> HttpResponse:
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
+def _form_errors(context: dict[str, Any]) -> str:
+    form = context["form"]
+    lines = [f"{field}: {error}" for field, errors in form.errors.items() for error in errors]
+    return "Some filters could not be used:\n" + "\n".join(lines)
+
+
+def _dashboard_table(
+    request: HttpRequest, table: str, department: selectors.DepartmentInfo | None
+) -> HttpResponse:
+    context = pages.dashboard_context(request, department=department, with_comments=False)
+    if context["filters"] is None:
+        return _error(_form_errors(context))
+    figures: selectors.ResponseFigures = context["figures"]
+    prefix = department.slug if department else "overview"
+    if table in {"departments", "touchpoints", "channels"}:
+        rows = getattr(figures.breakdown, table)
+        return csv_response(
+            f"{prefix}-{table}.csv",
+            [table[:-1], *SCORE_HEADER],
+            ([row.label, *_score_cells(row.summary)] for row in rows),
+        )
+    if table == "weekly":
+        return csv_response(
+            f"{prefix}-weekly.csv",
+            ["week_starting", *SCORE_HEADER],
+            ([point.week.isoformat(), *_score_cells(point.summary)] for point in figures.trend),
+        )
+    if table == "actions":
+        actions: selectors.ActionSummary = context["actions"]
+        return csv_response(
+            f"{prefix}-actions.csv",
+            [
+                "id",
+                "title",
+                "department",
+                "owner",
+                "status",
+                "progress",
+                "due_date",
+                "overdue",
+                "implemented_on",
+            ],
+            (
+                [
+                    a.id,
+                    a.title,
+                    a.department,
+                    a.owner,
+                    a.status,
+                    a.progress,
+                    a.due_date,
+                    a.overdue,
+                    a.implemented_on,
+                ]
+                for a in actions.recent
+            ),
+        )
+    topics = context["extra"].get("topics", [])
+    return csv_response(
+        f"{prefix}-topics.csv",
+        ["topic", "mentions", "negative_pct", "nps", "nps_low", "nps_high", "nps_n"],
+        (
+            [t["label"], t["mentions"], t["negative_share"], *_estimate(t.get("nps"))]
+            for t in topics
+        ),
+    )
+
+
+def _comments_table(
+    request: HttpRequest, table: str, department: selectors.DepartmentInfo | None
+) -> HttpResponse:
+    if not permissions.user_can_manage_comments(request.user):
+        raise PermissionDenied("Only CX managers can download all comments.")
+    context = pages.comment_inbox_context(request)
+    if context["status"] != 200:
+        return _error(context["error"])
+    return csv_response(
+        "comments.csv",
+        ["id", "created_at", "dashboard", "author", "kind", "status", "text"],
+        (
+            [
+                c.id,
+                c.created_at.isoformat(),
+                c.dashboard_label,
+                c.author.username,
+                c.kind,
+                c.status,
+                c.body,
+            ]
+            for c in context["comments"]
+        ),
+    )
+
+
+Exporter = Callable[[HttpRequest, str, "selectors.DepartmentInfo | None"], HttpResponse]
+
+TABLES: dict[str, Exporter] = {
+    "departments": _dashboard_table,
+    "touchpoints": _dashboard_table,
+    "channels": _dashboard_table,
+    "weekly": _dashboard_table,
+    "actions": _dashboard_table,
+    "topics": _dashboard_table,
+    "comments": _comments_table,
+}
+
+
+def table_csv(
+    request: HttpRequest, *, table: str, department: selectors.DepartmentInfo | None
+) -> HttpResponse:
+    return TABLES[table](request, table, department)

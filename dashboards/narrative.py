@@ -1,0 +1,197 @@
+"""'You said, we did': a short story in words from a few figures (pure, no Django).
+
+The dashboards hand over a small dict of figures; this module decides the sentences and
+the words of uncertainty. The rules, so that a reader can trust the words:
+
+- a change whose 95% interval lies wholly on one side of zero is "likely" a real change
+  (and "very likely" when the interval is far from zero: its near end is at least half
+  the estimate);
+- a change whose interval crosses zero is "too early to tell";
+- a figure resting on fewer answers than the minimum is "not enough responses yet".
+
+The result is plain text; the template escapes it (quotes are customers' own words).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+TOO_EARLY = "too early to tell"
+
+
+@dataclass
+class Narrative:
+    """Sentences in three parts, plus customers' own words for the top issue."""
+
+    you_said: list[str] = field(default_factory=list)
+    quotes: list[str] = field(default_factory=list)
+    we_did: list[str] = field(default_factory=list)
+    what_changed: list[str] = field(default_factory=list)
+
+    @property
+    def sentences(self) -> list[str]:
+        return [*self.you_said, *self.we_did, *self.what_changed]
+
+
+def certainty(*, value: float, low: float, high: float) -> str:
+    """The word for how sure a change is, from its 95% interval."""
+    if low <= 0 <= high:
+        return TOO_EARLY
+    near_end = min(abs(low), abs(high))
+    if near_end >= abs(value) / 2:
+        return "very likely"
+    return "likely"
+
+
+def _number(value: float, unit: str = "") -> str:
+    magnitude = abs(value)
+    text = f"{magnitude:.0f}" if magnitude >= 10 else f"{magnitude:.1f}"
+    if unit == "points":
+        return f"{text} points"
+    if unit == "pp":
+        return f"{text} percentage points"
+    if unit == "%":
+        return f"{text}%"
+    return f"{text} {unit}".strip()
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _join(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _you_said(figures: Mapping[str, Any], narrative: Narrative) -> None:
+    audience = figures.get("audience") or "customers"
+    responses = int(figures.get("responses") or 0)
+    minimum = int(figures.get("min_responses") or 30)
+    if responses == 0:
+        narrative.you_said.append(f"No feedback for {audience} in this period yet.")
+        return
+    nps = figures.get("nps")
+    if responses < minimum or not nps:
+        narrative.you_said.append(
+            f"{_plural(responses, 'customer response')} for {audience}: not enough responses "
+            f"yet for a reliable score (at least {minimum} are needed)."
+        )
+    else:
+        narrative.you_said.append(
+            f"{_plural(responses, 'customer response')} for {audience}: NPS {nps['value']:+.0f} "
+            f"(95% interval {nps['low']:+.0f} to {nps['high']:+.0f})."
+        )
+    issues = [issue for issue in figures.get("top_issues") or [] if issue.get("mentions")]
+    if not issues:
+        return
+    described = []
+    for issue in issues[:3]:
+        text = f"{issue['topic'].lower()} ({_plural(int(issue['mentions']), 'mention')}"
+        if issue.get("negative_share") is not None:
+            text += f", {issue['negative_share'] * 100:.0f}% negative"
+        described.append(text + ")")
+    narrative.you_said.append(f"You told us most about {_join(described)}.")
+    top = issues[0]
+    cost = top.get("nps_cost")
+    if cost is not None and cost < 0:
+        narrative.you_said.append(
+            f"{top['topic']} costs about {_number(cost, 'points')} of NPS where it comes up."
+        )
+    narrative.quotes.extend(str(quote) for quote in (top.get("quotes") or [])[:3])
+
+
+def _we_did(figures: Mapping[str, Any], narrative: Narrative) -> None:
+    actions = list(figures.get("actions") or [])
+    if not actions:
+        narrative.we_did.append("No improvement actions have been started here yet.")
+        return
+    done = [a for a in actions if a.get("status") in {"implemented", "measured"}]
+    under_way = [a for a in actions if a.get("status") in {"accepted", "in_progress"}]
+    for action in done[:3]:
+        when = f" on {action['implemented_on']:%d %b %Y}" if action.get("implemented_on") else ""
+        owner = action.get("owner") or "an unassigned owner"
+        narrative.we_did.append(f"{owner} put in place “{action['title']}”{when}.")
+    if under_way:
+        owners = sorted({a.get("owner") or "unassigned" for a in under_way})
+        narrative.we_did.append(
+            f"{_plural(len(under_way), 'more action')} under way, owned by {_join(owners[:4])}"
+            + (" and others" if len(owners) > 4 else "")
+            + "."
+        )
+    overdue = int(figures.get("overdue") or 0)
+    if overdue:
+        narrative.we_did.append(f"{_plural(overdue, 'action')} past its due date.")
+
+
+def _direction(value: float, *, higher_is_better: bool) -> tuple[str, bool]:
+    went_up = value > 0
+    return ("rose" if went_up else "fell"), went_up == higher_is_better
+
+
+def _what_changed(figures: Mapping[str, Any], narrative: Narrative) -> None:
+    change = figures.get("nps_change")
+    minimum = int(figures.get("min_responses") or 30)
+    if change:
+        weeks = int(change.get("weeks") or 4)
+        if int(change.get("n") or 0) < minimum:
+            narrative.what_changed.append(
+                f"NPS over the last {_plural(weeks, 'week')}: not enough responses yet to compare."
+            )
+        else:
+            word = certainty(value=change["change"], low=change["low"], high=change["high"])
+            verb, _ = _direction(change["change"], higher_is_better=True)
+            points = _number(change["change"], "points")
+            if word == TOO_EARLY:
+                narrative.what_changed.append(
+                    f"NPS {verb} {points} in the last {_plural(weeks, 'week')} against the "
+                    f"{weeks} before: {TOO_EARLY} (95% interval {change['low']:+.1f} to "
+                    f"{change['high']:+.1f})."
+                )
+            else:
+                narrative.what_changed.append(
+                    f"NPS {verb} {points} in the last {_plural(weeks, 'week')} against the "
+                    f"{weeks} before, {word} a real change (95% interval {change['low']:+.1f} "
+                    f"to {change['high']:+.1f})."
+                )
+    for impact in list(figures.get("impacts") or [])[:3]:
+        effect, low, high = impact["effect"], impact["low"], impact["high"]
+        word = certainty(value=effect, low=low, high=high)
+        unit = impact.get("unit") or ""
+        verb, improved = _direction(
+            effect, higher_is_better=bool(impact.get("higher_is_better", True))
+        )
+        subject = f"After “{impact['action']}”, {impact['metric']}"
+        interval = f"(95% interval {low:+.2f} to {high:+.2f}{' ' + unit if unit else ''})"
+        if word == TOO_EARLY:
+            narrative.what_changed.append(
+                f"{subject} {verb} by {_number(effect, unit)}, but it is {TOO_EARLY} {interval}."
+            )
+        else:
+            judgement = "an improvement" if improved else "a change for the worse"
+            narrative.what_changed.append(
+                f"{subject} {verb} by {_number(effect, unit)}: {word} {judgement} {interval}."
+            )
+            if impact.get("value") and improved:
+                narrative.what_changed[-1] += f" Worth about {impact['value']} a year."
+    if not narrative.what_changed:
+        narrative.what_changed.append(f"Nothing measured yet: {TOO_EARLY}.")
+
+
+def narrative_build(figures: Mapping[str, Any]) -> Narrative:
+    """Build the story from figures; see the module docstring for the words' rules.
+
+    ``figures`` keys (all optional): ``audience``, ``responses``, ``min_responses``,
+    ``nps`` {value, low, high}, ``nps_change`` {change, low, high, weeks, n},
+    ``top_issues`` [{topic, mentions, negative_share, nps_cost, quotes}],
+    ``actions`` [{title, owner, status, implemented_on}], ``overdue``,
+    ``impacts`` [{action, metric, effect, low, high, unit, higher_is_better, value}].
+    """
+    narrative = Narrative()
+    _you_said(figures, narrative)
+    _we_did(figures, narrative)
+    _what_changed(figures, narrative)
+    return narrative

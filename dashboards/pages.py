@@ -1,0 +1,294 @@
+"""Context builders shared by the dashboard pages, exports and the printable report.
+
+They glue selectors (figures), charts (pictures) and narrative (words) together so the
+views stay thin; nothing here writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from dashboards import charts, permissions, selectors
+from dashboards.filters import filters_parse
+from dashboards.models import DashboardComment
+from dashboards.narrative import Narrative, narrative_build
+from dashboards.scoring import Estimate
+
+
+def _estimate_dict(estimate: Estimate | None) -> dict[str, float] | None:
+    if estimate is None:
+        return None
+    return {"value": estimate.value, "low": estimate.low, "high": estimate.high, "n": estimate.n}
+
+
+def trend_series(trend: list[selectors.TrendPoint], metric: str) -> charts.TrendSeries:
+    """One metric's weekly series; weeks with too few answers become gaps, not numbers."""
+    minimum = selectors.min_responses()
+    values, lows, highs, counts = [], [], [], []
+    for point in trend:
+        estimate: Estimate | None = getattr(point.summary, metric)
+        if estimate is None or estimate.n < minimum:
+            values.append(None)
+            lows.append(None)
+            highs.append(None)
+            counts.append(estimate.n if estimate else 0)
+        else:
+            values.append(round(estimate.value, 2))
+            lows.append(round(estimate.low, 2))
+            highs.append(round(estimate.high, 2))
+            counts.append(estimate.n)
+    return charts.TrendSeries([p.week for p in trend], values, lows, highs, counts)
+
+
+METRICS = {
+    "nps": ("NPS", (-100.0, 100.0)),
+    "csat_share": ("CSAT % satisfied (4–5)", (0.0, 100.0)),
+    "ces_mean": ("CES (mean effort, 1–7)", (1.0, 7.0)),
+}
+
+
+def dashboard_charts(
+    *,
+    figures: selectors.ResponseFigures,
+    actions: selectors.ActionSummary,
+    department: selectors.DepartmentInfo | None,
+    extra: dict[str, Any],
+) -> list[charts.Chart]:
+    markers = [
+        charts.ActionMarker(day=line.implemented_on, title=line.title)
+        for line in actions.implemented_in_window
+        if line.implemented_on
+    ]
+    built = [
+        charts.score_trend_chart(
+            dom_id=f"chart-trend-{metric}",
+            metric=label,
+            series=trend_series(figures.trend, metric),
+            markers=markers,
+        )
+        for metric, (label, _) in METRICS.items()
+    ]
+    minimum = selectors.min_responses()
+    rows = figures.breakdown.touchpoints if department else figures.breakdown.departments
+    built.append(
+        charts.interval_bars_chart(
+            dom_id="chart-nps-by-" + ("touchpoint" if department else "department"),
+            title="NPS by " + ("touchpoint" if department else "department"),
+            axis_title="NPS",
+            items=[
+                charts.BarItem(
+                    label=row.label,
+                    value=row.summary.nps.value if row.summary.nps else None,
+                    low=row.summary.nps.low if row.summary.nps else None,
+                    high=row.summary.nps.high if row.summary.nps else None,
+                    hover=f"{row.label}: {row.summary.responses} responses",
+                )
+                for row in rows
+                if row.summary.nps and row.summary.nps.n >= minimum
+            ],
+        )
+    )
+    built.append(
+        charts.action_funnel_chart(
+            dom_id="chart-action-funnel",
+            status_counts=actions.status_counts,
+            overdue=actions.overdue,
+        )
+    )
+    topic_items = extra.get("topic_bars")
+    if topic_items:
+        built.append(
+            charts.interval_bars_chart(
+                dom_id="chart-topic-impact",
+                title="NPS points each topic costs or earns",
+                axis_title="NPS points",
+                items=topic_items,
+            )
+        )
+    value_items = extra.get("value_items")
+    if value_items:
+        built.append(charts.action_value_chart(dom_id="chart-action-value", items=value_items))
+    return built
+
+
+def narrative_figures(
+    *,
+    audience: str,
+    figures: selectors.ResponseFigures,
+    actions: selectors.ActionSummary,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    """The small dict of figures the narrative is written from."""
+    total = figures.breakdown.total
+    return {
+        "audience": audience,
+        "responses": total.responses,
+        "min_responses": selectors.min_responses(),
+        "nps": _estimate_dict(total.nps),
+        "nps_change": figures.nps_change,
+        "top_issues": extra.get("top_issues", []),
+        "actions": [
+            {
+                "title": line.title,
+                "owner": line.owner,
+                "status": line.status,
+                "implemented_on": line.implemented_on,
+            }
+            for line in actions.recent
+        ],
+        "overdue": actions.overdue,
+        "impacts": extra.get("impacts", []),
+    }
+
+
+def comments_context(
+    request: HttpRequest,
+    *,
+    department: selectors.DepartmentInfo | None,
+    errors: dict[str, list[str]] | None = None,
+    body: str = "",
+    view_query: str = "",
+) -> dict[str, Any]:
+    comments = list(
+        DashboardComment.objects.filter(department_id=department.id if department else None)
+        .select_related("author")
+        .order_by("-created_at", "-id")[:30]
+    )
+    return {
+        "comments": comments,
+        "comment_errors": errors or {},
+        "comment_body": body,
+        "comment_department": department,
+        "comment_view_query": view_query or request.GET.urlencode(),
+        "comment_kinds": DashboardComment.Kind.choices,
+        "can_manage_comments": permissions.user_can_manage_comments(request.user),
+    }
+
+
+def analytics_extra(
+    figures: selectors.ResponseFigures, actions: selectors.ActionSummary
+) -> dict[str, Any]:
+    """Topics (table, impact bars, the narrative's top issues), measured impacts and value."""
+    extra: dict[str, Any] = {"impacts": selectors.story_impacts_get(actions.recent)}
+    topics = figures.topics
+    extra["topics"] = topics
+    extra["topic_bars"] = [
+        charts.BarItem(
+            label=topic["label"],
+            value=topic["impact"].value,
+            low=topic["impact"].low,
+            high=topic["impact"].high,
+            hover=f"{topic['label']}: {topic['mentions']} mentions, "
+            f"{topic['negative_share']:.0f}% negative",
+        )
+        for topic in sorted(topics, key=lambda t: t["impact"].value if t["impact"] else 0)
+        if topic["impact"] is not None
+    ][:12]
+    ordered = sorted(topics, key=lambda t: (t["id"] != figures.top_issue_id, -t["mentions"]))
+    extra["top_issues"] = [
+        {
+            "topic": topic["label"],
+            "mentions": topic["mentions"],
+            "negative_share": topic["negative_share"] / 100.0,
+            "nps_cost": topic["impact"].value if topic["impact"] else None,
+            "quotes": figures.top_issue_quotes if topic["id"] == figures.top_issue_id else [],
+        }
+        for topic in ordered
+        if figures.top_issue_id is not None or topic["negative_share"] > 0
+    ][:3]
+    return extra
+
+
+def dashboard_context(
+    request: HttpRequest,
+    *,
+    department: selectors.DepartmentInfo | None,
+    with_comments: bool = True,
+) -> dict[str, Any]:
+    catalogue = selectors.catalogue_get()
+    version = selectors.data_version_get()
+    slug = department.slug if department else ""
+    filters, form = filters_parse(
+        request.GET,
+        options=catalogue.options(department_slug=slug),
+        latest_day=version.latest_day,
+        fixed_department=slug,
+    )
+    context: dict[str, Any] = {
+        "department": department,
+        "form": form,
+        "filters": filters,
+        "swap_target": "dashboard-body",
+        "status": 200,
+        "min_responses": selectors.min_responses(),
+    }
+    if with_comments:
+        context.update(comments_context(request, department=department))
+    if filters is None:
+        context["status"] = 400
+        return context
+    figures = selectors.response_figures_get(filters, catalogue, version)
+    actions = selectors.action_summary_get(filters, catalogue, user=request.user)
+    extra = analytics_extra(figures, actions)
+    audience = department.name if department else "all departments"
+    narrative: Narrative = narrative_build(
+        narrative_figures(audience=audience, figures=figures, actions=actions, extra=extra)
+    )
+    department_rows: list[tuple[selectors.ScoreRow, bool]] = []
+    if department is None:
+        visible_ids = (
+            None
+            if permissions.user_sees_all_departments(request.user)
+            else permissions.user_department_ids(request.user)
+        )
+        department_rows = [
+            (row, visible_ids is None or _visible(catalogue, row.key, visible_ids))
+            for row in figures.breakdown.departments
+        ]
+    context.update(
+        {
+            "figures": figures,
+            "total": figures.breakdown.total,
+            "actions": actions,
+            "extra": extra,
+            "narrative": narrative,
+            "charts": dashboard_charts(
+                figures=figures, actions=actions, department=department, extra=extra
+            ),
+            "department_rows": department_rows,
+            "query": filters.as_query(department=""),
+            "export_query": filters.as_query(),
+        }
+    )
+    return context
+
+
+def _visible(catalogue: selectors.Catalogue, slug: str, visible: set[int]) -> bool:
+    info = catalogue.department_by_slug(slug)
+    return bool(info and info.id in visible)
+
+
+def comment_inbox_context(request: HttpRequest, *, error: str = "") -> dict[str, Any]:
+    status_filter = request.GET.get("status", "open")
+    queryset = DashboardComment.objects.select_related("author", "department", "resolved_by")
+    valid = {"all", *DashboardComment.Status.values}
+    context: dict[str, Any] = {"status": 200, "error": error, "status_filter": status_filter}
+    if status_filter not in valid:
+        context.update(
+            status=400,
+            error=f"Unknown status {status_filter!r}; choose one of: {', '.join(sorted(valid))}.",
+            status_filter="open",
+        )
+        status_filter = "open"
+    if status_filter != "all":
+        queryset = queryset.filter(status=status_filter)
+    context["comments"] = list(queryset.order_by("-created_at", "-id")[:200])
+    context["statuses"] = [
+        ("open", "Open"),
+        ("actioned", "Turned into an action"),
+        ("closed", "Closed"),
+        ("all", "All"),
+    ]
+    return context

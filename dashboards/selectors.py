@@ -1,0 +1,723 @@
+"""The figures each dashboard needs, read in a fixed number of SQL queries.
+
+Every aggregate is computed by the database (conditional aggregation, GROUP BY touchpoint
+and channel, GROUP BY week); Python only adds up a few dozen grouped rows. Heavy figures
+are cached per filter set for a short time, under a key that also holds the newest
+response id, so new feedback shows at once while repeated views cost one cheap query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from actions.models import Action, ActionStatus
+from actions.permissions import actions_visible_to
+from analytics.models import AnalysisRun, ImpactEstimate, SentimentLabel, Topic, TopicMention
+from analytics.selectors.drivers import driver_run_latest as analytics_driver_run_latest
+from dashboards.filters import DashboardFilters, FilterOptions
+from dashboards.scoring import (
+    COUNT_KEYS,
+    Estimate,
+    ScoreSummary,
+    counts_add,
+    difference_estimate,
+    nps_estimate,
+    score_summary,
+)
+from feedback.models import Channel, Customer, Department, Response, Touchpoint
+
+CATALOGUE_CACHE_KEY = "dashboards:catalogue:v1"
+CATALOGUE_SECONDS = 300
+
+SCORE_AGGREGATES: dict[str, Any] = {
+    "n": Count("id"),
+    "comments": Count("id", filter=~Q(comment="")),
+    "nps_n": Count("nps"),
+    "promoters": Count("id", filter=Q(nps__gte=9)),
+    "detractors": Count("id", filter=Q(nps__lte=6)),
+    "csat_n": Count("csat"),
+    "csat_top2": Count("id", filter=Q(csat__gte=4)),
+    "csat_sum": Sum("csat"),
+    "csat_sumsq": Sum(F("csat") * F("csat")),
+    "ces_n": Count("ces"),
+    "ces_sum": Sum("ces"),
+    "ces_sumsq": Sum(F("ces") * F("ces")),
+}
+
+
+def figures_cache_seconds() -> int:
+    return int(getattr(settings, "CXHUB", {}).get("DASHBOARD_CACHE_SECONDS", 120))
+
+
+def min_responses() -> int:
+    return int(getattr(settings, "CXHUB", {}).get("MIN_RESPONSES", 30))
+
+
+@dataclass(frozen=True)
+class TouchpointInfo:
+    id: int
+    slug: str
+    name: str
+    department_id: int
+
+
+@dataclass(frozen=True)
+class DepartmentInfo:
+    id: int
+    slug: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Departments, touchpoints and customer attribute values: small, slow-changing lists."""
+
+    departments: list[DepartmentInfo]
+    touchpoints: list[TouchpointInfo]
+    regions: list[str]
+    segments: list[str]
+    plans: list[str]
+
+    def department_by_slug(self, slug: str) -> DepartmentInfo | None:
+        return next((d for d in self.departments if d.slug == slug), None)
+
+    def department_by_id(self, department_id: int) -> DepartmentInfo | None:
+        return next((d for d in self.departments if d.id == department_id), None)
+
+    def touchpoint_by_slug(self, slug: str) -> TouchpointInfo | None:
+        return next((t for t in self.touchpoints if t.slug == slug), None)
+
+    def options(self, *, department_slug: str = "") -> FilterOptions:
+        department = self.department_by_slug(department_slug) if department_slug else None
+        touchpoints = [
+            t for t in self.touchpoints if department is None or t.department_id == department.id
+        ]
+        return FilterOptions(
+            departments=[(d.slug, d.name) for d in self.departments],
+            touchpoints=[(t.slug, t.name) for t in touchpoints],
+            regions=self.regions,
+            segments=self.segments,
+            plans=self.plans,
+        )
+
+
+def catalogue_get() -> Catalogue:
+    """The catalogue, cached for a few minutes (four small queries on a miss)."""
+    cached = cache.get(CATALOGUE_CACHE_KEY)
+    if isinstance(cached, Catalogue):
+        return cached
+    departments = [
+        DepartmentInfo(id=pk, slug=slug, name=name, description=description)
+        for pk, slug, name, description in Department.objects.order_by("name").values_list(
+            "id", "slug", "name", "description"
+        )
+    ]
+    touchpoints = [
+        TouchpointInfo(id=pk, slug=slug, name=name, department_id=department_id)
+        for pk, slug, name, department_id in Touchpoint.objects.order_by(
+            "journey__position", "step_position", "name"
+        ).values_list("id", "slug", "name", "department_id")
+    ]
+    values: dict[str, list[str]] = {}
+    for column in ("region", "segment", "plan"):
+        values[column] = list(
+            Customer.objects.exclude(**{column: ""})
+            .order_by(column)
+            .values_list(column, flat=True)
+            .distinct()[:200]
+        )
+    catalogue = Catalogue(
+        departments, touchpoints, values["region"], values["segment"], values["plan"]
+    )
+    cache.set(CATALOGUE_CACHE_KEY, catalogue, CATALOGUE_SECONDS)
+    return catalogue
+
+
+def catalogue_forget() -> None:
+    cache.delete(CATALOGUE_CACHE_KEY)
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    last_response_id: int
+    latest_day: dt.date
+
+    @property
+    def key(self) -> str:
+        return str(self.last_response_id)
+
+
+def data_version_get() -> DataVersion:
+    """The newest response (one index-only query): part of every figures cache key."""
+    latest = Response.objects.order_by().aggregate(last_id=Max("id"), last_at=Max("submitted_at"))
+    last_at = latest["last_at"]
+    latest_day = timezone.localdate(last_at) if last_at else timezone.localdate()
+    return DataVersion(last_response_id=latest["last_id"] or 0, latest_day=latest_day)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def response_q(filters: DashboardFilters, catalogue: Catalogue, *, prefix: str = "") -> Q:
+    """The filters as a ``Q`` on Response; ``prefix`` (e.g. ``"response__"``) for relations."""
+
+    def lookup(name: str, value: Any) -> Q:
+        return Q(**{f"{prefix}{name}": value})
+
+    condition = lookup("submitted_at__gte", _day_start(filters.date_from)) & lookup(
+        "submitted_at__lt", _day_start(filters.date_to + dt.timedelta(days=1))
+    )
+    if filters.touchpoint:
+        touchpoint = catalogue.touchpoint_by_slug(filters.touchpoint)
+        condition &= lookup("touchpoint_id", touchpoint.id if touchpoint else -1)
+    if filters.department:
+        department = catalogue.department_by_slug(filters.department)
+        ids = [
+            t.id for t in catalogue.touchpoints if department and t.department_id == department.id
+        ]
+        condition &= lookup("touchpoint_id__in", ids or [-1])
+    if filters.channel:
+        condition &= lookup("channel", filters.channel)
+    for column in ("region", "segment", "plan"):
+        value = getattr(filters, column)
+        if value:
+            condition &= lookup(f"customer__{column}", value)
+    return condition
+
+
+def responses_filtered(filters: DashboardFilters, catalogue: Catalogue) -> QuerySet[Response]:
+    """Responses in the filtered window and scope, with no ordering (for aggregation)."""
+    return Response.objects.order_by().filter(response_q(filters, catalogue))
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One line of a score table: a department, touchpoint, channel or week."""
+
+    key: str
+    label: str
+    summary: ScoreSummary
+    link: str = ""
+
+    @property
+    def enough(self) -> bool:
+        return self.summary.responses >= min_responses()
+
+
+def _counts_only(row: dict[str, Any]) -> dict[str, float | int | None]:
+    return {key: row.get(key) for key in COUNT_KEYS}
+
+
+@dataclass(frozen=True)
+class ScoreBreakdown:
+    total: ScoreSummary
+    total_counts: dict[str, float | int]
+    departments: list[ScoreRow]
+    touchpoints: list[ScoreRow]
+    channels: list[ScoreRow]
+
+
+def score_breakdown_get(filters: DashboardFilters, catalogue: Catalogue) -> ScoreBreakdown:
+    """Totals and per department/touchpoint/channel scores: ONE grouped query."""
+    rows = list(
+        responses_filtered(filters, catalogue)
+        .values("touchpoint_id", "channel")
+        .annotate(**SCORE_AGGREGATES)
+    )
+    by_touchpoint: dict[int | None, list[dict[str, Any]]] = {}
+    by_channel: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_touchpoint.setdefault(row["touchpoint_id"], []).append(row)
+        by_channel.setdefault(row["channel"] or "", []).append(row)
+    touchpoint_department = {t.id: t.department_id for t in catalogue.touchpoints}
+    by_department: dict[int, list[dict[str, Any]]] = {}
+    for touchpoint_id, touchpoint_rows in by_touchpoint.items():
+        department_id = touchpoint_department.get(touchpoint_id) if touchpoint_id else None
+        if department_id is not None:
+            by_department.setdefault(department_id, []).extend(touchpoint_rows)
+    visible_departments = [
+        d for d in catalogue.departments if not filters.department or d.slug == filters.department
+    ]
+    departments = [
+        ScoreRow(
+            key=d.slug,
+            label=d.name,
+            summary=score_summary(
+                counts_add([_counts_only(r) for r in by_department.get(d.id, [])])
+            ),
+            link=f"/departments/{d.slug}/",
+        )
+        for d in visible_departments
+    ]
+    touchpoints = [
+        ScoreRow(
+            key=t.slug,
+            label=t.name,
+            summary=score_summary(counts_add([_counts_only(r) for r in by_touchpoint[t.id]])),
+        )
+        for t in catalogue.touchpoints
+        if t.id in by_touchpoint
+    ]
+    channel_labels = dict(Channel.choices)
+    channels = [
+        ScoreRow(
+            key=channel or "none",
+            label=channel_labels.get(channel, "Not given"),
+            summary=score_summary(counts_add([_counts_only(r) for r in channel_rows])),
+        )
+        for channel, channel_rows in sorted(by_channel.items())
+    ]
+    total_counts = counts_add([_counts_only(r) for r in rows])
+    return ScoreBreakdown(
+        total=score_summary(total_counts),
+        total_counts=total_counts,
+        departments=departments,
+        touchpoints=touchpoints,
+        channels=channels,
+    )
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    week: dt.date
+    counts: dict[str, float | int | None]
+    summary: ScoreSummary
+
+
+def score_trend_get(filters: DashboardFilters, catalogue: Catalogue) -> list[TrendPoint]:
+    """Scores per ISO week (Monday) over the window: ONE query with GROUP BY week."""
+    rows = (
+        responses_filtered(filters, catalogue)
+        .annotate(week=TruncWeek("submitted_at"))
+        .values("week")
+        .annotate(**SCORE_AGGREGATES)
+        .order_by("week")
+    )
+    points = []
+    for row in rows:
+        week = row["week"]
+        if isinstance(week, dt.datetime):
+            week = timezone.localdate(week) if timezone.is_aware(week) else week.date()
+        counts = _counts_only(row)
+        points.append(TrendPoint(week=week, counts=counts, summary=score_summary(counts)))
+    return points
+
+
+def nps_change_get(trend: list[TrendPoint], *, weeks: int = 4) -> dict[str, Any] | None:
+    """NPS of the last ``weeks`` weeks against the ``weeks`` before, with the interval of
+    the difference (computed from the summed weekly counts, no extra query)."""
+    if len(trend) < 2:
+        return None
+    weeks = min(weeks, len(trend) // 2)
+    recent = score_summary(counts_add([p.counts for p in trend[-weeks:]]))
+    before = score_summary(counts_add([p.counts for p in trend[-2 * weeks : -weeks]]))
+    if recent.nps is None or before.nps is None:
+        return None
+    change = difference_estimate(recent.nps, before.nps)
+    return {
+        "weeks": weeks,
+        "before": before.nps.value,
+        "after": recent.nps.value,
+        "change": change.value,
+        "low": change.low,
+        "high": change.high,
+        "n": change.n,
+    }
+
+
+# --- Cached response figures ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResponseFigures:
+    """Everything a dashboard aggregates over responses (the heavy, cached part)."""
+
+    breakdown: ScoreBreakdown
+    trend: list[TrendPoint]
+    nps_change: dict[str, Any] | None
+    topics: list[dict[str, Any]]
+    top_issue_id: int | None
+    top_issue_quotes: list[str]
+
+
+def response_figures_get(
+    filters: DashboardFilters, catalogue: Catalogue, version: DataVersion
+) -> ResponseFigures:
+    """Up to five queries on a miss (scores by touchpoint and channel, by week, topics,
+    topic names, quotes), none on a hit (cached per filters and data version)."""
+    key = f"dashboards:figures:v1:{version.key}:{filters.cache_key()}"
+    cached = cache.get(key)
+    if isinstance(cached, ResponseFigures):
+        return cached
+    trend = score_trend_get(filters, catalogue)
+    breakdown = score_breakdown_get(filters, catalogue)
+    topics = topic_figures_get(filters, catalogue, breakdown.total_counts)
+    top_issue = top_issue_pick(topics)
+    figures = ResponseFigures(
+        breakdown=breakdown,
+        trend=trend,
+        nps_change=nps_change_get(trend),
+        topics=topics,
+        top_issue_id=top_issue["id"] if top_issue else None,
+        top_issue_quotes=topic_quotes_get(filters, catalogue, top_issue["id"]) if top_issue else [],
+    )
+    cache.set(key, figures, figures_cache_seconds())
+    return figures
+
+
+# --- Actions ------------------------------------------------------------------------------
+
+OPEN_ACTION_STATUSES = [
+    ActionStatus.PROPOSED,
+    ActionStatus.ACCEPTED,
+    ActionStatus.IN_PROGRESS,
+]
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    id: int
+    title: str
+    status: str
+    status_label: str
+    owner: str
+    department: str
+    due_date: dt.date | None
+    implemented_on: dt.date | None
+    progress: int
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class ActionSummary:
+    status_counts: dict[str, int]
+    overdue: int
+    recent: list[ActionLine]
+    implemented_in_window: list[ActionLine]
+
+    @property
+    def total(self) -> int:
+        return sum(self.status_counts.values())
+
+
+def _actions_in_scope(filters: DashboardFilters, catalogue: Catalogue) -> QuerySet[Action]:
+    queryset = Action.objects.order_by()
+    if filters.department:
+        department = catalogue.department_by_slug(filters.department)
+        department_id = department.id if department else -1
+        queryset = queryset.filter(Q(department_id=department_id) | Q(cross_department=True))
+    return queryset
+
+
+def _user_label(user: Any) -> str:
+    if user is None:
+        return ""
+    full_name = f"{user.first_name} {user.last_name}".strip()
+    return full_name or user.username
+
+
+def _action_line(action: Action, today: dt.date) -> ActionLine:
+    return ActionLine(
+        id=action.pk,
+        title=action.title,
+        status=action.status,
+        status_label=action.get_status_display(),
+        owner=_user_label(action.owner),
+        department=action.department.name,
+        due_date=action.due_date,
+        implemented_on=action.implemented_at,
+        progress=action.progress,
+        overdue=bool(
+            action.due_date and action.due_date < today and action.status in OPEN_ACTION_STATUSES
+        ),
+    )
+
+
+def action_summary_get(
+    filters: DashboardFilters, catalogue: Catalogue, *, user: Any
+) -> ActionSummary:
+    """Status counts and overdue (one query, counts only), and the actions ``user`` may
+    read: recent ones and those implemented in the window (one query each)."""
+    today = timezone.localdate()
+    scoped = _actions_in_scope(filters, catalogue)
+    readable = actions_visible_to(user, scoped)
+    counts = scoped.aggregate(
+        **{status: Count("id", filter=Q(status=status)) for status in ActionStatus.values},
+        overdue=Count("id", filter=Q(due_date__lt=today, status__in=OPEN_ACTION_STATUSES)),
+    )
+    overdue = int(counts.pop("overdue") or 0)
+    recent = [
+        _action_line(action, today)
+        for action in readable.exclude(status__in=[ActionStatus.DECLINED, ActionStatus.CANCELLED])
+        .select_related("owner", "department")
+        .order_by(F("implemented_at").desc(nulls_last=True), "-updated_at", "-id")[:12]
+    ]
+    implemented = [
+        _action_line(action, today)
+        for action in readable.filter(
+            implemented_at__gte=filters.date_from, implemented_at__lte=filters.date_to
+        )
+        .select_related("owner", "department")
+        .order_by("implemented_at", "id")[:60]
+    ]
+    return ActionSummary(
+        status_counts={status: int(value or 0) for status, value in counts.items()},
+        overdue=overdue,
+        recent=recent,
+        implemented_in_window=implemented,
+    )
+
+
+# --- Analytics results (topics, impacts, value) ---------------------------------------------
+
+
+TOPIC_AGGREGATES: dict[str, Any] = {
+    "mentions": Count("id"),
+    "negative": Count("id", filter=Q(sentiment_label=SentimentLabel.NEGATIVE)),
+    "positive": Count("id", filter=Q(sentiment_label=SentimentLabel.POSITIVE)),
+    "nps_n": Count("response__nps"),
+    "promoters": Count("id", filter=Q(response__nps__gte=9)),
+    "detractors": Count("id", filter=Q(response__nps__lte=6)),
+}
+
+
+def topic_nps_points(
+    *, topic: dict[str, int], total_promoters: int, total_detractors: int, total_n: int
+) -> Estimate | None:
+    """NPS points a topic costs (negative) or earns: NPS of all − NPS without the topic.
+
+    With s the share of answers mentioning the topic, NPS_all = s·NPS_with + (1 − s)·NPS_without,
+    so the points are s·(NPS_with − NPS_without); the interval is that of the difference
+    of the two independent groups, scaled by s.
+    """
+    n_with = topic["nps_n"]
+    n_without = total_n - n_with
+    with_topic = nps_estimate(
+        promoters=topic["promoters"], detractors=topic["detractors"], n=n_with
+    )
+    without = nps_estimate(
+        promoters=total_promoters - topic["promoters"],
+        detractors=total_detractors - topic["detractors"],
+        n=n_without,
+    )
+    if with_topic is None or without is None:
+        return None
+    share = n_with / total_n
+    gap = difference_estimate(with_topic, without)
+    return Estimate(share * gap.value, share * gap.low, share * gap.high, n_with)
+
+
+def topic_figures_get(
+    filters: DashboardFilters, catalogue: Catalogue, total_counts: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The most mentioned topics in the view with sentiment and NPS impact: one grouped
+    query (mentions joined to their responses), plus one for the topics' names."""
+    rows = list(
+        TopicMention.objects.order_by()
+        .filter(response_q(filters, catalogue, prefix="response__"))
+        .values("topic_id")
+        .annotate(**TOPIC_AGGREGATES)
+        .order_by("-mentions", "topic_id")[:15]
+    )
+    if not rows:
+        return []
+    labels = {
+        pk: (slug, name)
+        for pk, slug, name in Topic.objects.filter(
+            id__in=[r["topic_id"] for r in rows]
+        ).values_list("id", "slug", "name")
+    }
+    topics = []
+    for row in rows:
+        mentions = int(row["mentions"])
+        impact = topic_nps_points(
+            topic=row,
+            total_promoters=int(total_counts.get("promoters") or 0),
+            total_detractors=int(total_counts.get("detractors") or 0),
+            total_n=int(total_counts.get("nps_n") or 0),
+        )
+        topics.append(
+            {
+                "id": row["topic_id"],
+                "slug": labels.get(row["topic_id"], ("", ""))[0],
+                "label": labels.get(row["topic_id"], ("", "?"))[1],
+                "mentions": mentions,
+                "negative_share": 100.0 * row["negative"] / mentions if mentions else 0.0,
+                "positive_share": 100.0 * row["positive"] / mentions if mentions else 0.0,
+                "nps": nps_estimate(
+                    promoters=row["promoters"], detractors=row["detractors"], n=row["nps_n"]
+                ),
+                "impact": impact,
+            }
+        )
+    return topics
+
+
+def topic_quotes_get(
+    filters: DashboardFilters, catalogue: Catalogue, topic_id: int, *, limit: int = 3
+) -> list[str]:
+    """The most negative comments on a topic in the view (the customers' own words)."""
+    return list(
+        TopicMention.objects.filter(response_q(filters, catalogue, prefix="response__"))
+        .filter(topic_id=topic_id, sentiment__isnull=False)
+        .exclude(response__comment="")
+        .order_by("sentiment", "-response__submitted_at")
+        .values_list("response__comment", flat=True)[:limit]
+    )
+
+
+def top_issue_pick(topics: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The topic that costs most NPS points; without NPS, the most negative one."""
+    costly = [t for t in topics if t["impact"] is not None and t["impact"].value < 0]
+    if costly:
+        return min(costly, key=lambda t: t["impact"].value)
+    negative = [t for t in topics if t["negative_share"] > 0]
+    if negative:
+        return max(negative, key=lambda t: (t["negative_share"] * t["mentions"], -t["id"]))
+    return None
+
+
+# --- Verbatim explorer ----------------------------------------------------------------------
+
+VERBATIMS_PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class VerbatimQuery:
+    search: str = ""
+    topic: str = ""
+    sentiment: str = ""
+    nps_category: str = ""
+    page: int = 1
+
+
+def verbatims_get(
+    filters: DashboardFilters, catalogue: Catalogue, query: VerbatimQuery
+) -> tuple[list[Response], bool]:
+    """One page of comments with their tags (two queries), newest first; ``has_next``."""
+    queryset = (
+        Response.objects.filter(response_q(filters, catalogue))
+        .exclude(comment="")
+        .select_related("touchpoint", "analysis")
+    )
+    if query.search:
+        queryset = queryset.filter(comment__icontains=query.search)
+    if query.topic:
+        queryset = queryset.filter(topic_mentions__topic__slug=query.topic)
+    if query.sentiment:
+        queryset = queryset.filter(analysis__sentiment_label=query.sentiment)
+    if query.nps_category:
+        queryset = queryset.filter(nps_category=query.nps_category)
+    start = (query.page - 1) * VERBATIMS_PER_PAGE
+    rows = list(
+        queryset.order_by("-submitted_at", "-id").prefetch_related(
+            Prefetch(
+                "topic_mentions",
+                queryset=TopicMention.objects.select_related("topic").order_by("topic__name"),
+            )
+        )[start : start + VERBATIMS_PER_PAGE + 1]
+    )
+    return rows[:VERBATIMS_PER_PAGE], len(rows) > VERBATIMS_PER_PAGE
+
+
+def topic_choices_get() -> list[tuple[str, str]]:
+    return list(Topic.objects.filter(is_active=True).order_by("name").values_list("slug", "name"))
+
+
+# --- Driver analysis results ----------------------------------------------------------------
+
+
+def driver_run_latest(*, department_slug: str = "", outcome: str = "nps") -> AnalysisRun | None:
+    """The newest successful driver analysis of the whole organisation or one department."""
+    filters = {"department": [department_slug]} if department_slug else {}
+    return analytics_driver_run_latest(outcome=outcome, filters=filters)
+
+
+# --- Measured impact ------------------------------------------------------------------------
+
+
+def _estimate_dict(estimate: ImpactEstimate) -> dict[str, Any]:
+    return {
+        "id": estimate.pk,
+        "action_id": estimate.action_id,
+        "metric": estimate.kpi.name if estimate.kpi else estimate.metric.upper(),
+        "metric_slug": estimate.metric,
+        "unit": _impact_unit(estimate),
+        "method": estimate.get_method_display(),
+        "is_primary": estimate.is_primary,
+        "ok": estimate.status == ImpactEstimate.Status.OK,
+        "message": estimate.message,
+        "effect": estimate.effect,
+        "low": estimate.ci_low,
+        "high": estimate.ci_high,
+        "p_value": estimate.p_value,
+        "baseline": estimate.baseline,
+        "after": estimate.after,
+        "n_pre": estimate.n_pre,
+        "n_post": estimate.n_post,
+        "higher_is_better": estimate.higher_is_better,
+        "value": estimate.annual_value,
+        "value_low": estimate.annual_value_ci_low,
+        "value_high": estimate.annual_value_ci_high,
+        "currency": estimate.currency,
+        "roi": estimate.roi,
+        "roi_low": estimate.roi_ci_low,
+        "roi_high": estimate.roi_ci_high,
+    }
+
+
+def _impact_unit(estimate: ImpactEstimate) -> str:
+    if estimate.kpi is None:
+        return "points" if estimate.metric == "nps" else ""
+    return {"percent": "pp", "currency": estimate.kpi.currency}.get(estimate.kpi.unit, "")
+
+
+def impact_estimates_get(action_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Current measured effects per action (one query), primary (causal) estimates first."""
+    estimates: dict[int, list[dict[str, Any]]] = {}
+    if not action_ids:
+        return estimates
+    for estimate in (
+        ImpactEstimate.objects.filter(action_id__in=action_ids, is_current=True)
+        .select_related("kpi")
+        .order_by("action_id", "-is_primary", "metric", "method")
+    ):
+        estimates.setdefault(estimate.action_id, []).append(_estimate_dict(estimate))
+    return estimates
+
+
+def story_impacts_get(actions: list[ActionLine]) -> list[dict[str, Any]]:
+    """The primary measured effects of the actions shown, for the narrative (one query)."""
+    titles = {line.id: line.title for line in actions}
+    impacts = []
+    for action_id, estimates in impact_estimates_get(list(titles)).items():
+        for estimate in estimates:
+            if estimate["is_primary"] and estimate["ok"] and estimate["effect"] is not None:
+                value = estimate["value"]
+                impacts.append(
+                    {
+                        "action": titles[action_id],
+                        "metric": estimate["metric"],
+                        "effect": estimate["effect"],
+                        "low": estimate["low"]
+                        if estimate["low"] is not None
+                        else estimate["effect"],
+                        "high": estimate["high"]
+                        if estimate["high"] is not None
+                        else estimate["effect"],
+                        "unit": estimate["unit"],
+                        "higher_is_better": estimate["higher_is_better"],
+                        "value": f"{estimate['currency']} {value:,.0f}" if value else None,
+                    }
+                )
+    return impacts
