@@ -5,3 +5,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver
 
 urlpatterns: list[URLPattern | URLResolver] = []
+
+from analytics.api import insights as insights_api  # noqa: E402
+
+urlpatterns += insights_api.urlpatterns

@@ -10,4 +10,7 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         # Post-ingest processors are registered with feedback here (see feedback.processing).
+        # Analysis kinds that POST runs/ can start (see analytics.services.runs).
+        from analytics.services import drivers, scores, value  # noqa: F401
+
         pass

@@ -1,1 +1,3 @@
 """Celery tasks of the analytics app, one module per area; imported here for autodiscovery."""
+
+from analytics.tasks import insights  # noqa: F401
