@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from rest_framework import serializers, status
 from rest_framework.generics import ListCreateAPIView
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -41,10 +42,15 @@ class DashboardCommentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "author", "status", "created_at"]
 
 
+class NewestFirst(CursorPagination):
+    ordering = ("-created_at", "-id")
+
+
 class DashboardCommentListCreate(ListCreateAPIView):
     """Comments on the dashboards the caller can see (CX managers: all); post a new one."""
 
     serializer_class = DashboardCommentSerializer
+    pagination_class = NewestFirst
 
     def get_queryset(self) -> QuerySet[DashboardComment]:
         user = self.request.user

@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from analytics.models import AnalysisRun, ImpactEstimate, Kpi, KpiObservation, TagCorrection
+from tests.dashboards.factories import plant_action, plant_responses, plant_topic, tag
+from tests.feedback.factories import DepartmentFactory, TouchpointFactory, cx_manager, viewer
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def billing_call() -> Any:
+    return TouchpointFactory(
+        slug="billing-call",
+        name="Billing call",
+        department=DepartmentFactory(slug="billing", name="Billing"),
+    )
+
+
+def test_verbatims_are_shown_escaped_and_searchable(billing_call: Any) -> None:
+    """Markup in a comment is shown as text; search and topic filters narrow the list."""
+    topic = plant_topic()
+    [marked] = plant_responses(
+        touchpoint=billing_call, nps_values=[1], comment="<b>bold</b><script>alert(1)</script>"
+    )
+    [other] = plant_responses(touchpoint=billing_call, nps_values=[10], comment="Lovely staff")
+    tag(marked, topic, -0.7)
+    client = _client(viewer())
+    html = client.get("/verbatims/").content.decode()
+    assert "&lt;b&gt;bold&lt;/b&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert(1)</script>" not in html
+    assert [r.pk for r in client.get("/verbatims/?q=lovely").context["rows"]] == [other.pk]
+    assert [r.pk for r in client.get("/verbatims/?topic=wait-time").context["rows"]] == [marked.pk]
+    assert [r.pk for r in client.get("/verbatims/?score=promoter").context["rows"]] == [other.pk]
+
+
+def test_verbatim_explorer_rejects_bad_options_readably(billing_call: Any) -> None:
+    response = _client(viewer()).get("/verbatims/?sentiment=furious&page=0")
+    assert response.status_code == 400
+    assert "Some search options could not be used" in response.content.decode()
+
+
+def test_cx_manager_corrects_a_tag_inline(billing_call: Any) -> None:
+    """Adding a topic from the explorer records a correction and tags the comment at once."""
+    topic = plant_topic("billing", "Billing")
+    [response] = plant_responses(touchpoint=billing_call, nps_values=[2], comment="Charged twice")
+    manager = cx_manager()
+    reply = _client(manager).post(
+        f"/verbatims/{response.pk}/tags/",
+        {"topic": "billing", "action": "add", "sentiment": "-0.6"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert reply.status_code == 200
+    assert "Tags corrected." in reply.content.decode()
+    assert TagCorrection.objects.get().corrected_by == manager
+    assert response.topic_mentions.get().topic == topic
+    assert (
+        _client(viewer())
+        .post(f"/verbatims/{response.pk}/tags/", {"topic": "billing", "action": "remove"})
+        .status_code
+        == 403
+    )
+    bad = _client(manager).post(
+        f"/verbatims/{response.pk}/tags/",
+        {"topic": "billing", "action": "add", "sentiment": "lots"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert bad.status_code == 400
+
+
+def test_driver_page_shows_quadrant_priorities_and_create_action_links() -> None:
+    """The newest driver run is drawn; CX managers get a 'Create action' link per driver."""
+    AnalysisRun.objects.create(
+        kind=AnalysisRun.Kind.DRIVERS,
+        status=AnalysisRun.Status.SUCCEEDED,
+        parameters={"outcome": "nps", "filters": {}},
+        finished_at=timezone.now(),
+        result={
+            "drivers": [
+                {
+                    "slug": "wait_time",
+                    "label": "Wait time",
+                    "share": 0.55,
+                    "share_interval": [0.45, 0.65],
+                    "performance": 30.0,
+                    "quadrant": "fix_first",
+                },
+                {
+                    "slug": "staff",
+                    "label": "Staff",
+                    "share": 0.45,
+                    "share_interval": [0.35, 0.55],
+                    "performance": 80.0,
+                    "quadrant": "strength",
+                },
+            ],
+            "priority": [
+                {
+                    "slug": "wait_time",
+                    "label": "Wait time",
+                    "gain": 1.2,
+                    "gain_interval": [0.9, 1.5],
+                    "cumulative_gain": 1.2,
+                    "share": 0.55,
+                    "performance": 30.0,
+                }
+            ],
+        },
+    )
+    html = _client(cx_manager()).get("/drivers/").content.decode()
+    assert "chart-driver-quadrant" in html
+    assert "/actions/new/?from=driver&amp;slug=wait_time&amp;share=0.5500" in html
+    assert "Fix first" in html
+    assert "Create action" not in _client(viewer()).get("/drivers/").content.decode()
+
+
+def test_driver_page_without_a_run_says_so() -> None:
+    html = _client(viewer()).get("/drivers/").content.decode()
+    assert "No driver analysis yet" in html
+
+
+def test_impact_view_shows_kpi_before_after_with_control_and_the_estimate() -> None:
+    """An implemented action's KPI series in scope and control, with its DiD interval."""
+    billing = DepartmentFactory(slug="billing", name="Billing")
+    stores = DepartmentFactory(slug="stores", name="Stores")
+    kpi = Kpi.objects.create(
+        slug="churn-test", name="Churn test", unit="percent", higher_is_better=False
+    )
+    action = plant_action(
+        department=billing,
+        status="implemented",
+        title="Call back",
+        target_kpis=[{"kpi": "churn-test", "expected_change": -1}],
+    )
+    action.control_departments.add(stores)
+    start = action.implemented_at - dt.timedelta(weeks=4)
+    start -= dt.timedelta(days=start.weekday())
+    for week in range(8):
+        for department, value in ((billing, 3.0 - (week >= 4)), (stores, 3.0)):
+            KpiObservation.objects.create(
+                kpi=kpi,
+                granularity="week",
+                period_start=start + dt.timedelta(weeks=week),
+                department=department,
+                scope_key=f"department={department.slug}",
+                value=value,
+            )
+    ImpactEstimate.objects.create(
+        action=action,
+        metric="churn-test",
+        kpi=kpi,
+        method="did",
+        is_primary=True,
+        status="ok",
+        effect=-1.0,
+        ci_low=-1.4,
+        ci_high=-0.6,
+        p_value=0.001,
+        higher_is_better=False,
+    )
+    client = _client(cx_manager())
+    detail = client.get(f"/impact/{action.pk}/")
+    assert detail.status_code == 200
+    chart = detail.context["charts"][0]
+    names = [trace["name"] for trace in chart.figure["data"]]
+    assert names == ["Action scope", "Control scope"]
+    assert chart.figure["data"][0]["y"][-1] == pytest.approx(2.0)
+    html = detail.content.decode()
+    assert "-1.40 to -0.60" in html
+    listing = client.get("/impact/").content.decode()
+    assert "Call back" in listing
+    overview = client.get("/").content.decode()
+    assert "Churn test fell by 1.0 percentage points: very likely an improvement" in overview
+
+
+def test_impact_of_an_action_the_user_cannot_see_is_404() -> None:
+    action = plant_action(department=DepartmentFactory(slug="hidden"), status="implemented")
+    assert _client(viewer()).get(f"/impact/{action.pk}/").status_code == 404
