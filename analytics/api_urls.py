@@ -6,6 +6,10 @@ from django.urls import URLPattern, URLResolver
 
 urlpatterns: list[URLPattern | URLResolver] = []
 
+from analytics.api import kpis as kpi_api  # noqa: E402
+
+urlpatterns += kpi_api.urlpatterns
+
 from analytics.api import insights as insights_api  # noqa: E402
 
 urlpatterns += insights_api.urlpatterns

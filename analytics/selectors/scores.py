@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Q, Sum, Value
+from django.db.models import CharField, Count, F, Q, Sum, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, NullIf, TruncDay, TruncMonth, TruncWeek
 
@@ -109,7 +109,9 @@ def _group_expressions(by: str) -> dict[str, Any]:
         return {"group": F("channel"), "group_label": F("channel")}
     if by in CUSTOMER_FIELDS:
         expression = Coalesce(
-            NullIf(F(f"customer__{by}"), Value("")), KeyTextTransform(by, "attributes")
+            NullIf(F(f"customer__{by}"), Value("")),
+            KeyTextTransform(by, "attributes"),
+            output_field=CharField(),
         )
         return {"group": expression, "group_label": expression}
     prefix, _, key = by.partition(":")

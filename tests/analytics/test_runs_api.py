@@ -1,0 +1,193 @@
+"""Analysis runs over the API: who may start them, validation, polling, failures, results,
+and the same path through a real Celery worker on PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from analytics.models import AnalysisRun
+from analytics.services.runs import run_execute, run_execute_now
+from analytics.tasks.insights import nightly_insights_task
+from tests.analytics.insights_data import store_responses
+from tests.feedback.factories import (
+    AttributeFactory,
+    SourceAPIKeyFactory,
+    TouchpointFactory,
+    cx_manager,
+    viewer,
+)
+
+
+def _client(user: object) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def _driver_data(n: int = 400) -> None:
+    rng = np.random.default_rng(0)
+    for slug in ("staff", "wait_time"):
+        AttributeFactory(slug=slug, label=slug.replace("_", " ").title())
+    tp = TouchpointFactory(slug="billing-call")
+    rows = []
+    for _ in range(n):
+        staff, wait = (int(v) for v in rng.integers(1, 6, size=2))
+        nps = int(np.clip(round(staff * 1.5 + wait * 0.5 + rng.normal()), 0, 10))
+        rows.append({"nps": nps, "ratings": {"staff": staff, "wait_time": wait}, "touchpoint": tp})
+    store_responses(rows)
+
+
+def test_cx_manager_starts_a_driver_run_and_polls_it_to_success(
+    db: None, django_capture_on_commit_callbacks: object
+) -> None:
+    """POST runs/ answers 202 with a queued run's id; the task, queued after commit, makes it
+    succeed and GET drivers/ returns its result."""
+    _driver_data()
+    client = _client(cx_manager())
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:  # type: ignore[operator]
+        answer = client.post(
+            "/api/v1/analytics/runs/",
+            {"kind": "drivers", "parameters": {"outcome": "nps", "replicates": 100}},
+            format="json",
+        )
+    assert answer.status_code == 202, answer.json()
+    assert answer.json()["status"] == "queued"
+    assert len(callbacks) == 1
+    run_id = answer.json()["id"]
+    polled = client.get(f"/api/v1/analytics/runs/{run_id}/").json()
+    assert polled["status"] == "succeeded", polled
+    assert polled["counts"]["responses"] == 400
+    assert polled["duration_seconds"] is not None
+    assert polled["result"]["drivers"][0]["slug"] == "staff"
+    latest = client.get("/api/v1/analytics/drivers/?outcome=nps")
+    assert latest.status_code == 200
+    assert latest.json()["run"]["id"] == run_id
+    # another filter has no run yet: a 404 that says how to start one
+    missing = client.get("/api/v1/analytics/drivers/?outcome=nps&touchpoint=billing-call")
+    assert missing.status_code == 404
+    assert "POST /api/v1/analytics/runs/" in missing.json()["errors"]["non_field_errors"][0]
+
+
+def test_only_cx_managers_start_runs_and_api_keys_read_nothing(db: None) -> None:
+    """A viewer may list runs but not start one; an API key may do neither."""
+    body = {"kind": "scores", "parameters": {}}
+    refused = _client(viewer()).post("/api/v1/analytics/runs/", body, format="json")
+    assert refused.status_code == 403
+    assert "CX managers" in refused.json()["errors"]["non_field_errors"][0]
+    assert _client(viewer()).get("/api/v1/analytics/runs/").status_code == 200
+    key = SourceAPIKeyFactory()
+    keyed = APIClient()
+    keyed.credentials(HTTP_AUTHORIZATION=f"Api-Key {key.plain_key}")
+    assert keyed.post("/api/v1/analytics/runs/", body, format="json").status_code == 403
+    assert keyed.get("/api/v1/analytics/runs/").status_code == 403
+    assert APIClient().get("/api/v1/analytics/runs/").status_code in (401, 403)
+    assert AnalysisRun.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"kind": "horoscope"}, {"kind"}),
+        ({"kind": "drivers", "parameters": {"outcome": "mood"}}, {"outcome"}),
+        ({"kind": "drivers", "parameters": "all"}, {"parameters"}),
+        (
+            {"kind": "drivers", "parameters": {"replicates": -5, "missing": "ignore"}},
+            {"replicates", "missing"},
+        ),
+        (
+            {"kind": "scores", "parameters": {"period": "year", "touchpoint": "x"}},
+            {"period", "touchpoint"},
+        ),
+        (
+            {"kind": "value", "parameters": {"filters": {"date_from": "soon"}}},
+            {"filters.date_from"},
+        ),
+        ({}, {"kind"}),
+    ],
+)
+def test_bad_run_requests_are_400s_with_field_messages(
+    db: None, body: dict, fields: set[str]
+) -> None:
+    AttributeFactory(slug="staff")
+    answer = _client(cx_manager()).post("/api/v1/analytics/runs/", body, format="json")
+    assert answer.status_code == 400
+    assert fields <= set(answer.json()["errors"]), answer.json()
+    assert AnalysisRun.objects.count() == 0
+
+
+def test_a_run_that_cannot_compute_fails_with_a_readable_error(db: None) -> None:
+    """Too few responses: the run ends 'failed' with the reason, never stuck in 'running'."""
+    AttributeFactory(slug="staff")
+    store_responses([{"nps": 5, "ratings": {"staff": 3}}] * 5)
+    run = run_execute_now(kind="drivers", parameters={"outcome": "nps"})
+    assert run.status == AnalysisRun.Status.FAILED
+    assert "Not enough responses" in run.error
+    assert run.started_at is not None and run.finished_at is not None
+    # executing a finished run again is a no-op (a redelivered task message)
+    again = run_execute(run_id=run.pk)
+    assert again.finished_at == run.finished_at
+
+
+def test_runs_list_filters_by_kind_and_status(
+    db: None, django_assert_max_num_queries: object
+) -> None:
+    """The list is newest first, filterable, with a constant number of queries."""
+    _driver_data(100)
+    for _ in range(3):
+        run_execute_now(kind="scores", parameters={"by": "touchpoint"})
+    run_execute_now(kind="value", parameters={})  # fails: no customers
+    client = _client(viewer())
+    with django_assert_max_num_queries(6):  # type: ignore[operator]
+        listed = client.get("/api/v1/analytics/runs/?kind=scores").json()
+    assert [r["kind"] for r in listed["results"]] == ["scores"] * 3
+    failed = client.get("/api/v1/analytics/runs/?status=failed").json()["results"]
+    assert [r["kind"] for r in failed] == ["value"]
+    assert "No customers" in failed[0]["error"]
+    assert client.get("/api/v1/analytics/runs/?status=odd").status_code == 400
+
+
+def test_nightly_task_records_driver_and_value_runs(db: None) -> None:
+    """The beat job records NPS and CSAT driver runs and a value run, whatever their outcome."""
+    _driver_data(100)
+    ids = nightly_insights_task()
+    runs = AnalysisRun.objects.filter(pk__in=ids)
+    assert sorted(r.kind for r in runs) == ["drivers", "drivers", "value"]
+    nps_run = next(r for r in runs if r.kind == "drivers" and r.parameters["outcome"] == "nps")
+    assert nps_run.status == AnalysisRun.Status.SUCCEEDED
+    assert all(r.status != AnalysisRun.Status.RUNNING for r in runs)
+
+
+def test_schema_documents_the_insights_endpoints(db: None) -> None:
+    answer = _client(viewer()).get(reverse("api-schema"), {"format": "json"})
+    paths = answer.json()["paths"]
+    assert "/api/v1/analytics/runs/" in paths and "/api/v1/analytics/scores/" in paths
+
+
+@pytest.mark.services
+def test_a_real_worker_executes_a_driver_run_on_postgresql(celery_worker: object) -> None:
+    """With Redis and a worker, POST runs/ queues the task and the worker completes it."""
+    _driver_data(300)
+    client = _client(cx_manager())
+    answer = client.post(
+        "/api/v1/analytics/runs/",
+        {"kind": "drivers", "parameters": {"outcome": "nps", "replicates": 200}},
+        format="json",
+    )
+    assert answer.status_code == 202
+    run_id = answer.json()["id"]
+    deadline = time.monotonic() + 60
+    status = "queued"
+    while time.monotonic() < deadline:
+        status = client.get(f"/api/v1/analytics/runs/{run_id}/").json()["status"]
+        if status in ("succeeded", "failed"):
+            break
+        time.sleep(0.3)
+    run = AnalysisRun.objects.get(pk=run_id)
+    assert status == "succeeded", run.error
+    assert run.result["drivers"][0]["slug"] == "staff"
+    assert run.result["drivers"][0]["share_interval"] is not None
