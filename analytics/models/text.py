@@ -1,0 +1,233 @@
+"""Text analytics: the topic taxonomy, what each comment was tagged with, and corrections."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from cxhub.models import TimeStampedModel
+
+__all__ = [
+    "ResponseAnalysis",
+    "SentimentLabel",
+    "TagCorrection",
+    "ThemeProposal",
+    "Topic",
+    "TopicMention",
+]
+
+_SENTIMENT_RANGE = Q(sentiment__isnull=True) | Q(sentiment__gte=-1, sentiment__lte=1)
+
+
+class SentimentLabel(models.TextChoices):
+    POSITIVE = "positive", "Positive"
+    NEUTRAL = "neutral", "Neutral"
+    NEGATIVE = "negative", "Negative"
+
+
+class Topic(TimeStampedModel):
+    """A theme of the taxonomy with the phrases that find it in comments.
+
+    Two levels only: a parent groups leaves ("Customer service" → "Wait time"). Topics are
+    deactivated rather than deleted so past tags and corrections keep their meaning.
+    """
+
+    class Origin(models.TextChoices):
+        DEFAULT = "default", "Default taxonomy"
+        DISCOVERED = "discovered", "Discovered theme"
+        MANUAL = "manual", "Added by a person"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=120)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    keywords = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Phrases matched on word boundaries; an entry starting with "re:" is a regular expression.',
+    )
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True, db_index=True)
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.MANUAL)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="topics_created",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("id")), name="topic_not_own_parent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ResponseAnalysis(models.Model):
+    """The text analysis of one response's comment: language and overall sentiment.
+
+    Sentiment is null when the language is not supported (only English is analysed): a
+    comment that cannot be read is not scored as neutral.
+    """
+
+    response = models.OneToOneField(
+        "feedback.Response", on_delete=models.CASCADE, primary_key=True, related_name="analysis"
+    )
+    language = models.CharField(max_length=8, blank=True)
+    language_supported = models.BooleanField(default=True)
+    sentiment = models.FloatField(null=True, blank=True)
+    sentiment_label = models.CharField(
+        max_length=8, choices=SentimentLabel.choices, null=True, blank=True
+    )
+    analysed_at = models.DateTimeField()
+    taxonomy_version = models.CharField(max_length=16, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "response analyses"
+        constraints = [
+            models.CheckConstraint(condition=_SENTIMENT_RANGE, name="analysis_sentiment_range"),
+            models.CheckConstraint(
+                condition=Q(language_supported=True) | Q(sentiment__isnull=True),
+                name="analysis_unsupported_unscored",
+            ),
+        ]
+        indexes = [models.Index(fields=["sentiment_label"], name="analysis_sentiment_label")]
+
+    def __str__(self) -> str:
+        return f"analysis of response {self.response_id}"
+
+
+class TopicMention(models.Model):
+    """A topic found in (or attached by a person to) one response, with its own sentiment."""
+
+    class Origin(models.TextChoices):
+        RULE = "rule", "Taxonomy rule"
+        MODEL = "model", "Model"
+        PERSON = "person", "Person"
+
+    response = models.ForeignKey(
+        "feedback.Response", on_delete=models.CASCADE, related_name="topic_mentions"
+    )
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="mentions")
+    sentence = models.TextField(blank=True)
+    start = models.PositiveIntegerField(null=True, blank=True)
+    end = models.PositiveIntegerField(null=True, blank=True)
+    sentiment = models.FloatField(null=True, blank=True)
+    sentiment_label = models.CharField(
+        max_length=8, choices=SentimentLabel.choices, null=True, blank=True
+    )
+    origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.RULE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "topic"], name="mention_unique_response_topic"
+            ),
+            models.CheckConstraint(condition=_SENTIMENT_RANGE, name="mention_sentiment_range"),
+        ]
+        indexes = [
+            models.Index(fields=["topic", "sentiment_label"], name="mention_topic_sentiment"),
+            models.Index(fields=["response", "origin"], name="mention_response_origin"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic_id} in response {self.response_id}"
+
+
+class TagCorrection(TimeStampedModel):
+    """A person's correction of a response's tags; the audit trail of who changed what.
+
+    The latest correction for a response and topic wins over the rules whenever the
+    response is tagged again.
+    """
+
+    class Action(models.TextChoices):
+        ADD = "add", "Add topic"
+        REMOVE = "remove", "Remove topic"
+
+    response = models.ForeignKey(
+        "feedback.Response", on_delete=models.CASCADE, related_name="tag_corrections"
+    )
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="corrections")
+    action = models.CharField(max_length=8, choices=Action.choices)
+    sentiment = models.FloatField(
+        null=True, blank=True, help_text="Sentiment set by the person (−1..1), if any."
+    )
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tag_corrections"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=_SENTIMENT_RANGE, name="correction_sentiment_range"),
+            models.CheckConstraint(
+                condition=Q(action="add") | Q(sentiment__isnull=True),
+                name="correction_remove_has_no_sentiment",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["response", "topic", "created_at"], name="correction_response_topic"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.topic_id} on response {self.response_id}"
+
+
+class ThemeProposal(TimeStampedModel):
+    """A theme found in comments no topic matched, waiting for a CX manager's decision."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACCEPTED = "accepted", "Accepted"
+        DISMISSED = "dismissed", "Dismissed"
+
+    run = models.ForeignKey(
+        "analytics.AnalysisRun",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="theme_proposals",
+    )
+    label = models.CharField(max_length=200)
+    top_terms = models.JSONField(default=list)
+    example_response_ids = models.JSONField(default=list)
+    size = models.PositiveIntegerField()
+    share = models.FloatField(default=0.0, help_text="Share of the untagged comments analysed.")
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PROPOSED, db_index=True
+    )
+    accepted_topic = models.ForeignKey(
+        Topic, on_delete=models.PROTECT, null=True, blank=True, related_name="proposals"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="theme_decisions",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-size"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="accepted") | Q(accepted_topic__isnull=False),
+                name="theme_accepted_has_topic",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label

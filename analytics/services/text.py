@@ -1,0 +1,665 @@
+"""Text analytics writes: tagging responses, editing the taxonomy, corrections, themes.
+
+Tagging reads the comments of a batch in one query, tags them in memory with a tagger
+compiled once per taxonomy version, and writes analyses and mentions with a few bulk
+statements. Mentions a person attached are never touched by the rules, and a person's
+"remove" keeps a rule from adding the topic back: corrections win over rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from analytics.models import (
+    AnalysisRun,
+    ResponseAnalysis,
+    TagCorrection,
+    ThemeProposal,
+    Topic,
+    TopicMention,
+)
+from analytics.text.discovery import discover_themes
+from analytics.text.sentiment import SentimentScorer, label_for
+from analytics.text.tagger import Tagger
+from analytics.text.taxonomy import TopicRule, taxonomy_version, validate_keyword
+from cxhub.errors import InvalidInput
+from feedback.models import Response
+
+logger = logging.getLogger(__name__)
+
+RETAG_BATCH_SIZE = 2000
+MAX_KEYWORDS = 200
+DISCOVERY_DEFAULT_LIMIT = 20_000
+
+
+@dataclass
+class TaggingStats:
+    """What one tagging call did, and how fast."""
+
+    responses: int = 0
+    analysed: int = 0
+    unsupported: int = 0
+    empty: int = 0
+    mentions: int = 0
+    seconds: float = 0.0
+    taxonomy_version: str = ""
+    by_detector: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def per_second(self) -> float:
+        return self.responses / self.seconds if self.seconds > 0 else 0.0
+
+    def add(self, other: TaggingStats) -> None:
+        self.responses += other.responses
+        self.analysed += other.analysed
+        self.unsupported += other.unsupported
+        self.empty += other.empty
+        self.mentions += other.mentions
+        self.seconds += other.seconds
+        self.taxonomy_version = other.taxonomy_version or self.taxonomy_version
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "responses": self.responses,
+            "analysed": self.analysed,
+            "unsupported": self.unsupported,
+            "empty": self.empty,
+            "mentions": self.mentions,
+            "seconds": round(self.seconds, 4),
+            "per_second": round(self.per_second, 1),
+            "taxonomy_version": self.taxonomy_version,
+        }
+
+
+# --- the tagger -------------------------------------------------------------------------
+
+_scorer: SentimentScorer | None = None
+_taggers: dict[str, Tagger] = {}
+
+
+def _active_rules() -> list[TopicRule]:
+    rows = Topic.objects.filter(is_active=True).values_list(
+        "id", "slug", "keywords", "parent__slug"
+    )
+    return [
+        TopicRule(topic_id=pk, slug=slug, keywords=tuple(keywords or ()), parent_slug=parent)
+        for pk, slug, keywords, parent in rows.order_by("id")
+    ]
+
+
+def tagger_current() -> Tagger:
+    """The tagger for the active taxonomy, compiled once per taxonomy version and process."""
+    global _scorer
+    rules = _active_rules()
+    version = taxonomy_version(rules)
+    tagger = _taggers.get(version)
+    if tagger is None:
+        if _scorer is None:
+            _scorer = SentimentScorer()
+        tagger = Tagger(rules, scorer=_scorer)
+        _taggers.clear()
+        _taggers[version] = tagger
+    return tagger
+
+
+# --- tagging ----------------------------------------------------------------------------
+
+
+def _latest_corrections(
+    response_ids: Sequence[int],
+) -> dict[tuple[int, int], tuple[str, float | None]]:
+    latest: dict[tuple[int, int], tuple[str, float | None]] = {}
+    rows = (
+        TagCorrection.objects.filter(response_id__in=response_ids)
+        .order_by("created_at", "id")
+        .values_list("response_id", "topic_id", "action", "sentiment")
+    )
+    for response_id, topic_id, action, sentiment in rows:
+        latest[(response_id, topic_id)] = (action, sentiment)
+    return latest
+
+
+def responses_tag(*, response_ids: Sequence[int]) -> TaggingStats:
+    """Tag these responses' comments: language, sentiment, topics with aspect sentiment.
+
+    Idempotent: tagging the same responses again gives the same rows. Rule mentions are
+    replaced; person mentions are kept, and a person's latest "remove" for a topic keeps
+    the rule from adding it back.
+    """
+    started = time.perf_counter()
+    ids = list(dict.fromkeys(int(pk) for pk in response_ids))
+    stats = TaggingStats()
+    if not ids:
+        return stats
+    tagger = tagger_current()
+    stats.taxonomy_version = tagger.version
+    rows = list(Response.objects.filter(pk__in=ids).values_list("id", "comment"))
+    corrections = _latest_corrections(ids)
+    removed = {
+        key for key, (action, _) in corrections.items() if action == TagCorrection.Action.REMOVE
+    }
+    person = set(
+        TopicMention.objects.filter(
+            response_id__in=ids, origin=TopicMention.Origin.PERSON
+        ).values_list("response_id", "topic_id")
+    )
+    now = timezone.now()
+    analyses: list[ResponseAnalysis] = []
+    mentions: list[TopicMention] = []
+    empty_ids: list[int] = []
+    sentiments: dict[int, float | None] = {}
+    for response_id, comment in rows:
+        if not comment or not comment.strip():
+            empty_ids.append(response_id)
+            continue
+        result = tagger.tag(comment)
+        sentiments[response_id] = result.sentiment
+        if not result.language_supported:
+            stats.unsupported += 1
+        analyses.append(
+            ResponseAnalysis(
+                response_id=response_id,
+                language=result.language,
+                language_supported=result.language_supported,
+                sentiment=result.sentiment,
+                sentiment_label=result.sentiment_label,
+                analysed_at=now,
+                taxonomy_version=tagger.version,
+            )
+        )
+        for mention in result.mentions:
+            key = (response_id, mention.topic_id)
+            if key in person or key in removed:
+                continue
+            mentions.append(
+                TopicMention(
+                    response_id=response_id,
+                    topic_id=mention.topic_id,
+                    sentence=mention.sentence,
+                    start=mention.start,
+                    end=mention.end,
+                    sentiment=mention.sentiment,
+                    sentiment_label=mention.sentiment_label,
+                    origin=TopicMention.Origin.RULE,
+                )
+            )
+    with transaction.atomic():
+        TopicMention.objects.filter(response_id__in=ids).exclude(
+            origin=TopicMention.Origin.PERSON
+        ).delete()
+        if empty_ids:
+            ResponseAnalysis.objects.filter(response_id__in=empty_ids).delete()
+        ResponseAnalysis.objects.bulk_create(
+            analyses,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["response"],
+            update_fields=[
+                "language",
+                "language_supported",
+                "sentiment",
+                "sentiment_label",
+                "analysed_at",
+                "taxonomy_version",
+            ],
+        )
+        TopicMention.objects.bulk_create(mentions, batch_size=5000, ignore_conflicts=True)
+    stats.responses = len(rows)
+    stats.analysed = len(analyses)
+    stats.empty = len(empty_ids)
+    stats.mentions = len(mentions)
+    stats.seconds = time.perf_counter() - started
+    if sentiments:
+        transaction.on_commit(lambda: _raise_alerts(sentiments))
+    return stats
+
+
+def _raise_alerts(response_sentiments: Mapping[int, float | None]) -> None:
+    """Hand the new sentiments to the alerting of actions, when that exists."""
+    try:
+        from actions import services as action_services
+    except ImportError:
+        return
+    raise_alerts = getattr(action_services, "alerts_raise_for_responses", None)
+    if raise_alerts is None:
+        return
+    try:
+        raise_alerts(response_sentiments=dict(response_sentiments))
+    except Exception:  # alerting must never undo or block tagging
+        logger.exception("Raising alerts for %d tagged responses failed", len(response_sentiments))
+
+
+def responses_process_text(response_ids: Sequence[int]) -> None:
+    """The post-ingest processor registered with feedback (see analytics.apps)."""
+    responses_tag(response_ids=response_ids)
+
+
+def responses_retag_all(
+    *, batch_size: int = RETAG_BATCH_SIZE, limit: int | None = None
+) -> TaggingStats:
+    """Tag, batch by batch, every commented response not tagged with the current taxonomy.
+
+    Safe to run twice at once or to resume after a crash: each batch picks responses whose
+    analysis is missing or carries another taxonomy version, in id order.
+    """
+    total = TaggingStats()
+    version = tagger_current().version
+    last_id = 0
+    while limit is None or total.responses < limit:
+        size = batch_size if limit is None else min(batch_size, limit - total.responses)
+        batch = list(
+            Response.objects.filter(pk__gt=last_id)
+            .exclude(comment="")
+            .exclude(analysis__taxonomy_version=version)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:size]
+        )
+        if not batch:
+            break
+        total.add(responses_tag(response_ids=batch))
+        last_id = batch[-1]
+        version = total.taxonomy_version or version
+    return total
+
+
+def responses_tag_benchmark(*, count: int, batch_size: int = RETAG_BATCH_SIZE) -> TaggingStats:
+    """Tag the first ``count`` commented responses from the database, as a worker would.
+
+    For ``make bench``: reads and writes the database and reports comments per second.
+    """
+    started = time.perf_counter()
+    ids = list(
+        Response.objects.exclude(comment="").order_by("pk").values_list("pk", flat=True)[:count]
+    )
+    total = TaggingStats()
+    for offset in range(0, len(ids), batch_size):
+        total.add(responses_tag(response_ids=ids[offset : offset + batch_size]))
+    total.seconds = time.perf_counter() - started
+    return total
+
+
+def _retag_on_commit() -> None:
+    from analytics.tasks.text import responses_retag_all_task
+
+    transaction.on_commit(lambda: responses_retag_all_task.delay())
+
+
+# --- taxonomy -----------------------------------------------------------------------------
+
+
+def _clean_keywords(keywords: Any) -> list[str]:
+    if not isinstance(keywords, list | tuple) or not all(isinstance(k, str) for k in keywords):
+        raise InvalidInput(field_errors={"keywords": ["Must be a list of phrases (strings)."]})
+    if len(keywords) > MAX_KEYWORDS:
+        raise InvalidInput(field_errors={"keywords": [f"At most {MAX_KEYWORDS} keywords."]})
+    cleaned: list[str] = []
+    errors: list[str] = []
+    for keyword in keywords:
+        keyword = keyword.strip()
+        if len(keyword) > 200:
+            errors.append(f"Keyword {keyword[:30]!r}… is longer than 200 characters.")
+            continue
+        problem = validate_keyword(keyword)
+        if problem:
+            errors.append(problem)
+        elif keyword.lower() not in {k.lower() for k in cleaned}:
+            cleaned.append(keyword if keyword.startswith("re:") else keyword.lower())
+    if errors:
+        raise InvalidInput(field_errors={"keywords": errors})
+    return cleaned
+
+
+def _clean_parent(parent: Topic | None, topic: Topic | None) -> Topic | None:
+    if parent is None:
+        return None
+    if topic is not None and parent.pk == topic.pk:
+        raise InvalidInput(field_errors={"parent": ["A topic cannot be its own parent."]})
+    if parent.parent_id is not None:
+        raise InvalidInput(
+            field_errors={
+                "parent": [f"'{parent.slug}' is itself a child topic; the taxonomy has two levels."]
+            }
+        )
+    if topic is not None and topic.pk and topic.children.exists():
+        raise InvalidInput(
+            field_errors={
+                "parent": [f"'{topic.slug}' has child topics, so it cannot have a parent."]
+            }
+        )
+    return parent
+
+
+def _clean_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput(field_errors={"name": ["A name is required."]})
+    if len(name.strip()) > 120:
+        raise InvalidInput(field_errors={"name": ["At most 120 characters."]})
+    return name.strip()
+
+
+def _clean_slug(slug: Any, name: str) -> str:
+    value = slug if slug not in (None, "") else slugify(name)[:80]
+    if (
+        not isinstance(value, str)
+        or not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", value)
+        or len(value) > 80
+    ):
+        raise InvalidInput(
+            field_errors={"slug": ["Use lower-case letters, digits and hyphens (at most 80)."]}
+        )
+    return value
+
+
+@transaction.atomic
+def topic_create(
+    *,
+    name: str,
+    keywords: Sequence[str],
+    slug: str | None = None,
+    parent: Topic | None = None,
+    description: str = "",
+    origin: str = Topic.Origin.MANUAL,
+    created_by: AbstractBaseUser | None = None,
+) -> Topic:
+    """Add a topic to the taxonomy; every comment is re-tagged after commit."""
+    clean_name = _clean_name(name)
+    clean_slug = _clean_slug(slug, clean_name)
+    if Topic.objects.filter(slug=clean_slug).exists():
+        raise InvalidInput(field_errors={"slug": [f"A topic '{clean_slug}' already exists."]})
+    topic = Topic.objects.create(
+        slug=clean_slug,
+        name=clean_name,
+        parent=_clean_parent(parent, None),
+        keywords=_clean_keywords(list(keywords)),
+        description=description or "",
+        origin=origin,
+        created_by=created_by if created_by is not None and created_by.is_authenticated else None,
+    )
+    _retag_on_commit()
+    return topic
+
+
+_UNSET: Any = object()
+
+
+@transaction.atomic
+def topic_update(
+    *,
+    topic: Topic,
+    name: str = _UNSET,
+    keywords: Sequence[str] = _UNSET,
+    parent: Topic | None = _UNSET,
+    description: str = _UNSET,
+    is_active: bool = _UNSET,
+) -> Topic:
+    """Change a topic; when its rules or activity change, comments are re-tagged after commit."""
+    topic = Topic.objects.select_for_update().get(pk=topic.pk)
+    retag = False
+    if name is not _UNSET:
+        topic.name = _clean_name(name)
+    if description is not _UNSET:
+        topic.description = description or ""
+    if parent is not _UNSET:
+        topic.parent = _clean_parent(parent, topic)
+    if keywords is not _UNSET:
+        cleaned = _clean_keywords(list(keywords))
+        retag = retag or cleaned != topic.keywords
+        topic.keywords = cleaned
+    if is_active is not _UNSET:
+        if not is_active and topic.children.filter(is_active=True).exists():
+            raise InvalidInput(field_errors={"is_active": ["Deactivate its child topics first."]})
+        retag = retag or bool(is_active) != topic.is_active
+        topic.is_active = bool(is_active)
+    topic.save()
+    if retag:
+        _retag_on_commit()
+    return topic
+
+
+def topic_deactivate(*, topic: Topic) -> Topic:
+    """Stop using a topic for tagging; its past corrections stay on record."""
+    return topic_update(topic=topic, is_active=False)
+
+
+# --- corrections ----------------------------------------------------------------------------
+
+
+def _clean_sentiment(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(field_errors={"sentiment": ["Must be a number from -1 to 1."]})
+    if not -1 <= float(value) <= 1:
+        raise InvalidInput(field_errors={"sentiment": ["Must be between -1 and 1."]})
+    return float(value)
+
+
+@transaction.atomic
+def tag_correct(
+    *,
+    response: Response,
+    topic: Topic,
+    action: str,
+    corrected_by: AbstractBaseUser,
+    sentiment: float | None = None,
+    note: str = "",
+) -> TagCorrection:
+    """Record a person's correction and apply it at once.
+
+    ``add`` attaches the topic (or confirms a rule's tag) as the person's, with the
+    person's sentiment when given; ``remove`` takes the topic off. Either way the rules
+    will not undo it when the response is tagged again.
+    """
+    if action not in TagCorrection.Action.values:
+        raise InvalidInput(field_errors={"action": ["Must be 'add' or 'remove'."]})
+    clean_sentiment = _clean_sentiment(sentiment)
+    if action == TagCorrection.Action.REMOVE and clean_sentiment is not None:
+        raise InvalidInput(field_errors={"sentiment": ["A removed topic has no sentiment."]})
+    if len(note or "") > 2000:
+        raise InvalidInput(field_errors={"note": ["At most 2,000 characters."]})
+    existing = (
+        TopicMention.objects.select_for_update().filter(response=response, topic=topic).first()
+    )
+    if action == TagCorrection.Action.REMOVE:
+        if existing is None:
+            raise InvalidInput(
+                field_errors={
+                    "topic": [f"Response {response.pk} is not tagged with '{topic.slug}'."]
+                }
+            )
+        existing.delete()
+    else:
+        if clean_sentiment is None:
+            if existing is not None:
+                clean_sentiment = existing.sentiment
+            else:
+                analysis = ResponseAnalysis.objects.filter(response=response).first()
+                clean_sentiment = analysis.sentiment if analysis else None
+        TopicMention.objects.update_or_create(
+            response=response,
+            topic=topic,
+            defaults={
+                "origin": TopicMention.Origin.PERSON,
+                "sentiment": clean_sentiment,
+                "sentiment_label": label_for(clean_sentiment),
+                "sentence": existing.sentence if existing else "",
+                "start": existing.start if existing else None,
+                "end": existing.end if existing else None,
+            },
+        )
+    return TagCorrection.objects.create(
+        response=response,
+        topic=topic,
+        action=action,
+        sentiment=clean_sentiment
+        if action == TagCorrection.Action.ADD and sentiment is not None
+        else None,
+        corrected_by=corrected_by,
+        note=note or "",
+    )
+
+
+# --- theme discovery ----------------------------------------------------------------------
+
+
+def theme_discovery_parameters_clean(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate the parameters of a theme discovery run (raises ``InvalidInput``)."""
+    errors: dict[str, list[str]] = {}
+    unknown = set(parameters) - {"limit", "n_themes"}
+    if unknown:
+        errors["non_field_errors"] = [f"Unknown parameters: {', '.join(sorted(unknown))}."]
+    limit = parameters.get("limit", DISCOVERY_DEFAULT_LIMIT)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 10 <= limit <= 200_000:
+        errors["limit"] = ["Must be a whole number from 10 to 200000."]
+    n_themes = parameters.get("n_themes")
+    if n_themes is not None and (
+        isinstance(n_themes, bool) or not isinstance(n_themes, int) or not 2 <= n_themes <= 30
+    ):
+        errors["n_themes"] = ["Must be a whole number from 2 to 30."]
+    if errors:
+        raise InvalidInput(field_errors=errors)
+    return {"limit": limit, "n_themes": n_themes}
+
+
+def untagged_comments(*, limit: int) -> list[tuple[int, str]]:
+    """The latest English comments that no topic matched (for theme discovery)."""
+    return list(
+        Response.objects.filter(analysis__language_supported=True, topic_mentions__isnull=True)
+        .exclude(comment="")
+        .order_by("-submitted_at", "-id")
+        .values_list("id", "comment")[:limit]
+    )
+
+
+@transaction.atomic
+def themes_store(
+    *, run: AnalysisRun | None, documents: Sequence[tuple[int, str]], n_themes: int | None
+) -> list[ThemeProposal]:
+    """Discover themes in ``documents`` and store them, replacing undecided proposals."""
+    themes = discover_themes(documents, n_themes=n_themes)
+    ThemeProposal.objects.filter(status=ThemeProposal.Status.PROPOSED).delete()
+    return ThemeProposal.objects.bulk_create(
+        [
+            ThemeProposal(
+                run=run,
+                label=theme.label[:200],
+                top_terms=theme.top_terms,
+                example_response_ids=theme.example_ids,
+                size=theme.size,
+                share=theme.share,
+            )
+            for theme in themes
+        ]
+    )
+
+
+def theme_discovery_execute(run: AnalysisRun) -> Any:
+    """Run handler for ``theme_discovery`` (see analytics.services.runs)."""
+    from analytics.services.runs import RunOutcome
+
+    parameters = theme_discovery_parameters_clean(run.parameters or {})
+    documents = untagged_comments(limit=parameters["limit"])
+    proposals = themes_store(run=run, documents=documents, n_themes=parameters["n_themes"])
+    return RunOutcome(
+        result={
+            "themes": [
+                {
+                    "id": p.pk,
+                    "label": p.label,
+                    "top_terms": p.top_terms,
+                    "size": p.size,
+                    "share": p.share,
+                }
+                for p in proposals
+            ]
+        },
+        counts={"comments": len(documents), "themes": len(proposals)},
+    )
+
+
+def _decidable(proposal: ThemeProposal) -> ThemeProposal:
+    locked = ThemeProposal.objects.select_for_update().get(pk=proposal.pk)
+    if locked.status != ThemeProposal.Status.PROPOSED:
+        raise InvalidInput(
+            field_errors={
+                "status": [f"This theme was already {locked.get_status_display().lower()}."]
+            }
+        )
+    return locked
+
+
+@transaction.atomic
+def theme_accept(
+    *,
+    proposal: ThemeProposal,
+    accepted_by: AbstractBaseUser,
+    name: str | None = None,
+    slug: str | None = None,
+    keywords: Iterable[str] | None = None,
+    parent: Topic | None = None,
+) -> Topic:
+    """Turn a proposed theme into a topic (its top terms become keywords); re-tag follows."""
+    locked = _decidable(proposal)
+    topic = topic_create(
+        name=name or locked.label.replace(" / ", ", ").capitalize(),
+        slug=slug,
+        keywords=list(keywords) if keywords is not None else list(locked.top_terms),
+        parent=parent,
+        description=f"Discovered from {locked.size} untagged comments.",
+        origin=Topic.Origin.DISCOVERED,
+        created_by=accepted_by,
+    )
+    locked.status = ThemeProposal.Status.ACCEPTED
+    locked.accepted_topic = topic
+    locked.decided_by = accepted_by  # type: ignore[assignment]
+    locked.decided_at = timezone.now()
+    locked.save()
+    return topic
+
+
+@transaction.atomic
+def theme_dismiss(*, proposal: ThemeProposal, dismissed_by: AbstractBaseUser) -> ThemeProposal:
+    locked = _decidable(proposal)
+    locked.status = ThemeProposal.Status.DISMISSED
+    locked.decided_by = dismissed_by  # type: ignore[assignment]
+    locked.decided_at = timezone.now()
+    locked.save()
+    return locked
+
+
+# --- wiring ----------------------------------------------------------------------------------
+
+
+def text_analytics_register() -> None:
+    """Plug text analytics into feedback and analysis runs (called from AppConfig.ready)."""
+    from analytics.selectors.text import responses_filter_sentiment, responses_filter_topic
+    from feedback.processing import register_response_processor
+
+    register_response_processor("analytics.text", responses_process_text)
+    try:
+        from feedback import filters as feedback_filters
+    except ImportError:
+        feedback_filters = None  # type: ignore[assignment]
+    register_filter = getattr(feedback_filters, "register_response_filter", None)
+    if register_filter is not None:
+        register_filter("topic", responses_filter_topic)
+        register_filter("sentiment", responses_filter_sentiment)
+    try:
+        from analytics.services.runs import register_run_kind
+    except ImportError:
+        return
+    register_run_kind(
+        AnalysisRun.Kind.THEME_DISCOVERY,
+        validate=theme_discovery_parameters_clean,
+        execute=theme_discovery_execute,
+    )

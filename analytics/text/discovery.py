@@ -1,0 +1,107 @@
+"""Propose new themes from comments that no topic matched: TF-IDF + NMF.
+
+Non-negative matrix factorisation of the TF-IDF matrix (Lee & Seung 1999) finds a few
+additive "parts" of the vocabulary; each part is a candidate theme, described by its
+heaviest terms and the comments that load most on it. A comment belongs to the theme it
+loads most on; themes with too few comments are dropped as noise. The random state is
+fixed so the same comments always give the same proposals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.decomposition import NMF
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+# Words that appear in any feedback and would otherwise dominate every theme.
+# fmt: off
+FEEDBACK_STOP_WORDS = frozenset(
+    ["good", "great", "bad", "really", "just", "like", "got", "get", "did", "didn", "don", "does", "doesn", "service", "company", "time", "thing", "things", "customer", "customers", "experience", "would", "could", "also", "one", "still", "even", "ok", "okay", "thanks", "thank", "very", "much", "lot"]
+)
+# fmt: on
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A candidate theme: its terms, its size and the comments that show it best."""
+
+    top_terms: list[str]
+    size: int
+    share: float
+    example_ids: list[int]
+
+    @property
+    def label(self) -> str:
+        return " / ".join(self.top_terms[:3])
+
+
+def discover_themes(
+    documents: Sequence[tuple[int, str]],
+    *,
+    n_themes: int | None = None,
+    n_terms: int = 8,
+    n_examples: int = 5,
+    min_size: int = 3,
+    random_state: int = 0,
+) -> list[Theme]:
+    """Themes in ``documents`` (id, text), largest first; empty when there is too little text."""
+    docs = [(doc_id, text) for doc_id, text in documents if text and text.strip()]
+    if len(docs) < max(2 * min_size, 6):
+        return []
+    vectorizer = TfidfVectorizer(
+        stop_words=list(ENGLISH_STOP_WORDS | FEEDBACK_STOP_WORDS),
+        min_df=2,
+        max_df=0.5,
+        ngram_range=(1, 2),
+        sublinear_tf=True,
+        max_features=20_000,
+        token_pattern=r"(?u)\b[^\W\d_][^\W\d_]+\b",
+    )
+    try:
+        matrix = vectorizer.fit_transform([text for _, text in docs])
+    except ValueError:  # every word was a stop word or too rare
+        return []
+    n_docs, n_features = matrix.shape
+    if n_features < 2:
+        return []
+    k = n_themes or int(np.clip(round(np.sqrt(n_docs / 10)), 2, 12))
+    k = max(1, min(k, n_features - 1, n_docs - 1))
+    model = NMF(n_components=k, init="nndsvd", random_state=random_state, max_iter=400)
+    weights = model.fit_transform(matrix)
+    terms = vectorizer.get_feature_names_out()
+    best = weights.argmax(axis=1)
+    loaded = weights.max(axis=1) > 0
+    themes: list[Theme] = []
+    for component in range(k):
+        members = np.flatnonzero((best == component) & loaded)
+        if len(members) < min_size:
+            continue
+        order = np.argsort(-model.components_[component])
+        top_terms = _distinct_terms([str(terms[i]) for i in order[: n_terms * 3]], n_terms)
+        examples = members[np.argsort(-weights[members, component])][:n_examples]
+        themes.append(
+            Theme(
+                top_terms=top_terms,
+                size=len(members),
+                share=round(len(members) / n_docs, 4),
+                example_ids=[int(docs[i][0]) for i in examples],
+            )
+        )
+    themes.sort(key=lambda theme: -theme.size)
+    return themes
+
+
+def _distinct_terms(candidates: list[str], limit: int) -> list[str]:
+    """Top terms without repeating a word already shown inside a longer phrase."""
+    chosen: list[str] = []
+    for term in candidates:
+        words = set(term.split())
+        if any(words <= set(other.split()) or set(other.split()) <= words for other in chosen):
+            continue
+        chosen.append(term)
+        if len(chosen) == limit:
+            break
+    return chosen

@@ -1,0 +1,174 @@
+"""Compile an editable taxonomy into one fast matcher.
+
+Plain keyword phrases are matched on tokens: the text is split into words once, every
+word is lightly stemmed (plurals, ``-ed``, ``-ing``, a final ``e``) and a dictionary keyed
+by the first stemmed word of each phrase finds candidate phrases, longest first. This
+costs a dictionary look-up per word whatever the number of topics, is word-boundary aware
+by construction and lets "agents", "waited" or "charging" match the phrases "agent",
+"wait" and "charge". Phrases starting with ``re:`` are regular expressions; all of them
+are joined into a single alternation with one named group per topic, so the text is
+scanned once for patterns too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?|[$£€]")
+REGEX_PREFIX = "re:"
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """A deliberately light stemmer: enough to merge inflections, never clever.
+
+    It is applied to keywords and text alike, so only consistency matters, not whether the
+    result is a real word.
+    """
+    if word.endswith(("'s", "’s")):
+        word = word[:-2]
+    if len(word) <= 3 or word.isdigit():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith(("sses", "shes", "ches", "xes")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if word.endswith("ing") and len(word) > 5:
+        word = word[:-3]
+    elif word.endswith("ed") and len(word) > 4:
+        word = word[:-2]
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsaeiou":
+        word = word[:-1]  # "stopped" -> "stopp" -> "stop", "shipped" -> "ship"
+    return word
+
+
+def tokenize(text: str) -> list[tuple[str, int, int]]:
+    """Lower-cased stemmed words with their character offsets in ``text``."""
+    return [(stem(m.group()), m.start(), m.end()) for m in WORD_RE.finditer(text.lower())]
+
+
+@dataclass(frozen=True)
+class TopicRule:
+    """A topic as the engine sees it: an id, a slug and its phrases."""
+
+    topic_id: int
+    slug: str
+    keywords: tuple[str, ...]
+    parent_slug: str | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One place where a topic's phrase occurs in a text."""
+
+    topic_id: int
+    start: int
+    end: int
+
+
+def taxonomy_version(rules: Iterable[TopicRule]) -> str:
+    """A short fingerprint of the active taxonomy; it changes whenever a rule changes."""
+    payload = sorted((r.topic_id, r.slug, list(r.keywords)) for r in rules)
+    return hashlib.sha1(json.dumps(payload).encode()).hexdigest()[:16]
+
+
+def validate_keyword(keyword: str) -> str | None:
+    """A readable reason why ``keyword`` cannot be used, or None when it is fine."""
+    if not keyword.strip():
+        return "Keywords must not be blank."
+    if keyword.startswith(REGEX_PREFIX):
+        try:
+            re.compile(keyword[len(REGEX_PREFIX) :])
+        except re.error as exc:
+            return f"Invalid regular expression {keyword!r}: {exc}."
+        if re.compile(keyword[len(REGEX_PREFIX) :]).match(""):
+            return f"Regular expression {keyword!r} matches empty text."
+        return None
+    if not tokenize(keyword):
+        return f"Keyword {keyword!r} contains no letters or digits."
+    return None
+
+
+@dataclass
+class CompiledTaxonomy:
+    """The matcher built from a list of rules; immutable once built."""
+
+    rules: Sequence[TopicRule]
+    version: str = ""
+    _phrases: dict[str, list[tuple[tuple[str, ...], int]]] = field(default_factory=dict)
+    _regex: re.Pattern[str] | None = None
+    _group_topic: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, rules: Sequence[TopicRule]) -> CompiledTaxonomy:
+        phrases: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        patterns: list[str] = []
+        group_topic: dict[str, int] = {}
+        for rule in rules:
+            topic_patterns: list[str] = []
+            for keyword in rule.keywords:
+                if keyword.startswith(REGEX_PREFIX):
+                    topic_patterns.append(keyword[len(REGEX_PREFIX) :])
+                    continue
+                tokens = tuple(token for token, _, _ in tokenize(keyword))
+                if tokens:
+                    entry = (tokens, rule.topic_id)
+                    bucket = phrases.setdefault(tokens[0], [])
+                    if entry not in bucket:
+                        bucket.append(entry)
+            if topic_patterns:
+                name = f"t{len(group_topic)}"
+                group_topic[name] = rule.topic_id
+                patterns.append(f"(?P<{name}>{'|'.join(f'(?:{p})' for p in topic_patterns)})")
+        for bucket in phrases.values():
+            bucket.sort(key=lambda item: -len(item[0]))
+        regex = re.compile("|".join(patterns)) if patterns else None
+        return cls(
+            rules=rules,
+            version=taxonomy_version(rules),
+            _phrases=phrases,
+            _regex=regex,
+            _group_topic=group_topic,
+        )
+
+    def find(self, text: str, tokens: list[tuple[str, int, int]] | None = None) -> list[Hit]:
+        """All topic hits in ``text``; at each word the longest phrase wins."""
+        if tokens is None:
+            tokens = tokenize(text)
+        hits: list[Hit] = []
+        phrases = self._phrases
+        n = len(tokens)
+        i = 0
+        while i < n:
+            bucket = phrases.get(tokens[i][0])
+            consumed = 1
+            if bucket is not None:
+                longest = 0
+                for phrase, topic_id in bucket:
+                    size = len(phrase)
+                    if size < longest:
+                        break
+                    if i + size <= n and (
+                        size == 1 or all(tokens[i + k][0] == phrase[k] for k in range(1, size))
+                    ):
+                        longest = size
+                        hits.append(Hit(topic_id, tokens[i][1], tokens[i + size - 1][2]))
+                if longest:
+                    consumed = longest
+            i += consumed
+        if self._regex is not None:
+            lowered = text.lower()
+            for match in self._regex.finditer(lowered):
+                name = match.lastgroup
+                if name is not None:
+                    hits.append(Hit(self._group_topic[name], match.start(), match.end()))
+        return hits
