@@ -12,5 +12,6 @@ class AnalyticsConfig(AppConfig):
         # Post-ingest processors are registered with feedback here (see feedback.processing).
         # Analysis kinds that POST runs/ can start (see analytics.services.runs).
         from analytics.services import drivers, scores, value  # noqa: F401
+        from analytics.services import impact  # noqa: F401
 
         pass

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 import plotly
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -227,6 +228,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "analytics-impact-daily": {
+        "task": "analytics.tasks.impact.impact_estimate_due_task",
+        "schedule": crontab(hour=5, minute=30),
+    },
     "feedback-sweep-unprocessed": {
         "task": "feedback.tasks.responses_sweep_unprocessed_task",
         "schedule": 60.0,

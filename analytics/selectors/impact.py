@@ -1,0 +1,291 @@
+"""Reads for action impact: period series of scores and KPIs per scope, and the estimates.
+
+Score series are aggregated in SQL to one row per week with the sufficient statistics
+(count, sum, sum of squares) that the pure estimators in ``analytics.stats.impact`` need,
+so a scope with a million responses still hands over a few dozen rows.
+
+Per-response values: NPS counts a promoter as 100, a passive as 0 and a detractor as −100
+(their mean is the NPS); CSAT counts a 4–5 as 100 and anything else as 0 (their mean is the
+% satisfied); CES is the 1–7 effort score itself (lower is better).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+
+from actions.models import Action
+from analytics.models import ImpactEstimate, Kpi, KpiObservation
+from feedback.models import Response
+
+SCORE_METRICS: dict[str, dict[str, Any]] = {
+    "nps": {"label": "NPS", "higher_is_better": True, "unit": "points"},
+    "csat": {"label": "CSAT (% satisfied)", "higher_is_better": True, "unit": "points"},
+    "ces": {"label": "CES (mean effort)", "higher_is_better": False, "unit": "score"},
+}
+CUSTOMER_COLUMNS = ("segment", "region", "plan")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which responses (and KPI series) an action touches: union of touchpoints and
+    departments, intersected with each attribute filter (any of its values)."""
+
+    touchpoint_ids: tuple[int, ...] = ()
+    touchpoint_slugs: tuple[str, ...] = ()
+    department_ids: tuple[int, ...] = ()
+    department_slugs: tuple[str, ...] = ()
+    attributes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.touchpoint_ids or self.department_ids or self.attributes)
+
+    def describe(self) -> str:
+        parts = []
+        if self.department_slugs:
+            parts.append("departments " + ", ".join(self.department_slugs))
+        if self.touchpoint_slugs:
+            parts.append("touchpoints " + ", ".join(self.touchpoint_slugs))
+        parts += [f"{key} in {', '.join(values)}" for key, values in self.attributes]
+        return "; ".join(parts) or "the whole organisation"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "touchpoints": list(self.touchpoint_slugs),
+            "departments": list(self.department_slugs),
+            "attributes": {key: list(values) for key, values in self.attributes},
+        }
+
+
+def _attributes(raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(raw, Mapping):
+        return ()
+    cleaned = []
+    for key, values in sorted(raw.items()):
+        items = values if isinstance(values, list) else [values]
+        strings = tuple(sorted(str(v) for v in items if v not in (None, "")))
+        if strings:
+            cleaned.append((str(key), strings))
+    return tuple(cleaned)
+
+
+def action_scopes(*, action: Action) -> tuple[Scope, Scope | None]:
+    """The action's treated scope and its control scope (None when it has none)."""
+    scoped_tps = list(action.scope_touchpoints.order_by("slug").values_list("id", "slug"))
+    scoped_deps = list(action.scope_departments.order_by("slug").values_list("id", "slug"))
+    control_tps = list(action.control_touchpoints.order_by("slug").values_list("id", "slug"))
+    control_deps = list(action.control_departments.order_by("slug").values_list("id", "slug"))
+    treated = Scope(
+        touchpoint_ids=tuple(i for i, _ in scoped_tps),
+        touchpoint_slugs=tuple(s for _, s in scoped_tps),
+        department_ids=tuple(i for i, _ in scoped_deps),
+        department_slugs=tuple(s for _, s in scoped_deps),
+        attributes=_attributes(action.scope_attributes),
+    )
+    control = Scope(
+        touchpoint_ids=tuple(i for i, _ in control_tps),
+        touchpoint_slugs=tuple(s for _, s in control_tps),
+        department_ids=tuple(i for i, _ in control_deps),
+        department_slugs=tuple(s for _, s in control_deps),
+        attributes=_attributes(action.control_attributes),
+    )
+    return treated, (None if control.is_empty else control)
+
+
+def scope_response_filter(scope: Scope) -> Q:
+    """Responses in a scope; an attribute matches the customer's column or JSON attributes,
+    or the response's own attributes."""
+    query = Q()
+    if scope.touchpoint_ids or scope.department_ids:
+        query &= Q(touchpoint_id__in=scope.touchpoint_ids) | Q(
+            touchpoint__department_id__in=scope.department_ids
+        )
+    for key, values in scope.attributes:
+        match = Q(**{f"attributes__{key}__in": list(values)}) | Q(
+            **{f"customer__attributes__{key}__in": list(values)}
+        )
+        if key in CUSTOMER_COLUMNS:
+            match |= Q(**{f"customer__{key}__in": list(values)})
+        query &= match
+    return query
+
+
+def _aware(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def score_weekly_series(*, scope: Scope, start: dt.date, end: dt.date) -> dict[str, pd.DataFrame]:
+    """Weekly sufficient statistics per score metric for a scope, weeks in [start, end).
+
+    One SQL query; returns ``{"nps": frame, "csat": frame, "ces": frame}`` with columns
+    ``period`` (the Monday), ``n``, ``total``, ``total_sq``.
+    """
+    rows = (
+        Response.objects.filter(
+            scope_response_filter(scope),
+            submitted_at__gte=_aware(start),
+            submitted_at__lt=_aware(end),
+        )
+        .annotate(week=TruncWeek("submitted_at", tzinfo=dt.UTC))
+        .values("week")
+        .annotate(
+            nps_n=Count("nps"),
+            promoters=Count("id", filter=Q(nps__gte=9)),
+            detractors=Count("id", filter=Q(nps__lte=6)),
+            csat_n=Count("csat"),
+            satisfied=Count("id", filter=Q(csat__gte=4)),
+            ces_n=Count("ces"),
+            ces_sum=Sum("ces"),
+            ces_sq=Sum(F("ces") * F("ces")),
+        )
+        .order_by("week")
+    )
+    nps, csat, ces = [], [], []
+    for row in rows:
+        week = row["week"]
+        period = week.date() if isinstance(week, dt.datetime) else week
+        promoters, detractors = row["promoters"], row["detractors"]
+        nps.append(
+            (period, row["nps_n"], 100.0 * (promoters - detractors), 1e4 * (promoters + detractors))
+        )
+        csat.append((period, row["csat_n"], 100.0 * row["satisfied"], 1e4 * row["satisfied"]))
+        ces.append((period, row["ces_n"], float(row["ces_sum"] or 0), float(row["ces_sq"] or 0)))
+    columns = ["period", "n", "total", "total_sq"]
+    return {
+        "nps": pd.DataFrame(nps, columns=columns),
+        "csat": pd.DataFrame(csat, columns=columns),
+        "ces": pd.DataFrame(ces, columns=columns),
+    }
+
+
+def scope_customer_count(*, scope: Scope, start: dt.date, end: dt.date) -> int:
+    """Distinct customers who answered in the scope between ``start`` and ``end``."""
+    return (
+        Response.objects.filter(
+            scope_response_filter(scope),
+            submitted_at__gte=_aware(start),
+            submitted_at__lt=_aware(end),
+            customer__isnull=False,
+        )
+        .values("customer_id")
+        .distinct()
+        .count()
+    )
+
+
+KPI_SCOPE_ATTRIBUTES = ("segment", "region")
+
+
+def kpi_scope_supported(scope: Scope) -> str | None:
+    """None when KPI observations can be matched to the scope, else the reason they cannot."""
+    unsupported = [key for key, _ in scope.attributes if key not in KPI_SCOPE_ATTRIBUTES]
+    if unsupported:
+        return (
+            f"KPI observations are kept per department, touchpoint, segment and region; "
+            f"the scope's filter on {', '.join(unsupported)} cannot be matched."
+        )
+    return None
+
+
+def kpi_period_series(
+    *, kpi: Kpi, scope: Scope, start: dt.date, end: dt.date
+) -> tuple[str, pd.DataFrame]:
+    """A KPI's series for a scope, periods in [start, end): (granularity, frame).
+
+    Observations whose scope fields each fall in the scope (an unscoped field must be
+    empty) are combined per period by the KPI's aggregation (a mean for ``mean``, a sum
+    otherwise). Weekly data is preferred to monthly when both exist. The frame has
+    columns ``period``, ``n`` (1 per period), ``total`` (the value) and ``total_sq``.
+    """
+    query = Q(kpi=kpi, period_start__gte=start, period_start__lt=end)
+    query &= (
+        Q(department_id__in=scope.department_ids)
+        if scope.department_ids
+        else Q(department__isnull=True)
+    )
+    query &= (
+        Q(touchpoint_id__in=scope.touchpoint_ids)
+        if scope.touchpoint_ids
+        else Q(touchpoint__isnull=True)
+    )
+    attributes = dict(scope.attributes)
+    for key in KPI_SCOPE_ATTRIBUTES:
+        query &= Q(**{f"{key}__in": list(attributes[key])}) if key in attributes else Q(**{key: ""})
+    rows = list(
+        KpiObservation.objects.filter(query).values_list("granularity", "period_start", "value")
+    )
+    if not rows:
+        return KpiObservation.Granularity.WEEK, pd.DataFrame(
+            columns=["period", "n", "total", "total_sq"]
+        )
+    weekly = [row for row in rows if row[0] == KpiObservation.Granularity.WEEK]
+    granularity = KpiObservation.Granularity.WEEK if weekly else KpiObservation.Granularity.MONTH
+    chosen = weekly or [row for row in rows if row[0] == KpiObservation.Granularity.MONTH]
+    frame = pd.DataFrame(
+        [(period, float(value)) for _, period, value in chosen], columns=["period", "value"]
+    )
+    how = "mean" if kpi.aggregation == Kpi.Aggregation.MEAN else "sum"
+    combined = frame.groupby("period", as_index=False)["value"].agg(how).sort_values("period")
+    return granularity, pd.DataFrame(
+        {
+            "period": combined["period"],
+            "n": 1,
+            "total": combined["value"],
+            "total_sq": combined["value"] ** 2,
+        }
+    )
+
+
+def latest_value_per_nps_point() -> dict[str, Any] | None:
+    """Annual revenue kept per customer moved from detractor to passive, from the latest
+    successful value-of-experience run (None when there is none or it had too little data).
+    """
+    from analytics.models import AnalysisRun
+
+    run = (
+        AnalysisRun.objects.filter(kind=AnalysisRun.Kind.VALUE, status=AnalysisRun.Status.SUCCEEDED)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+    if run is None:
+        return None
+    move = (run.result or {}).get("move_value", {}).get("detractor_to_passive", {})
+    if not isinstance(move, Mapping) or move.get("status") != "ok" or move.get("value") is None:
+        return None
+    return {"run_id": run.pk, "value_per_customer": float(move["value"])}
+
+
+def impact_estimates_for_action(*, action: Action) -> QuerySet[ImpactEstimate]:
+    return ImpactEstimate.objects.filter(action=action).select_related("kpi", "run")
+
+
+def current_estimates(*, actions: Iterable[Action] | None = None) -> QuerySet[ImpactEstimate]:
+    rows = ImpactEstimate.objects.filter(is_current=True).select_related("kpi", "action")
+    if actions is not None:
+        rows = rows.filter(action__in=list(actions))
+    return rows
+
+
+def actions_with_estimates(
+    *, department_slug: str | None, visible: QuerySet[Action]
+) -> QuerySet[Action]:
+    """Implemented and measured actions (optionally one department's), visible to the caller."""
+    rows = visible.filter(status__in=["implemented", "measured"]).select_related(
+        "department", "owner"
+    )
+    if department_slug:
+        rows = rows.filter(department__slug=department_slug)
+    return rows.order_by("department__name", "title", "id")
+
+
+def metric_labels(kpis: Sequence[Kpi]) -> dict[str, str]:
+    labels = {slug: str(meta["label"]) for slug, meta in SCORE_METRICS.items()}
+    labels.update({kpi.slug: kpi.name for kpi in kpis})
+    return labels
