@@ -6,3 +6,4 @@ finds them.
 
 from analytics.models.runs import *  # noqa: F403
 from analytics.models.kpis import *  # noqa: F403
+from analytics.models.text import *  # noqa: F403
