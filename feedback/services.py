@@ -26,6 +26,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from psycopg.errors import UniqueViolation
 
 from cxhub.errors import Conflict, InvalidInput, NotFound
 from feedback.models import Customer, Response, Source, SourceAPIKey
@@ -328,7 +329,8 @@ def _insert_rows_postgresql(
                 ) as copy,
             ):
                 copy.write(payload)
-        except IntegrityError:
+        except (IntegrityError, UniqueViolation):
+            # The raw psycopg cursor that COPY needs raises psycopg's own error class.
             return _insert_rows_on_conflict_postgresql(source_id, new_rows, customers, queued_at)
         return {r.external_id: pk for pk, (_, r) in zip(ids, new_rows, strict=True)}
 
