@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,14 +12,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from analytics.models import AnalysisRun, SentimentLabel, Topic
+from analytics.models import AnalysisRun, Topic
 from analytics.services.runs import run_request
 from analytics.services.text import tag_correct
 from cxhub.errors import ApplicationError
-from dashboards import charts, impact, permissions, selectors
-from dashboards.filters import filters_parse
+from dashboards import charts, impact, pages, permissions, selectors
+from dashboards.filters import VerbatimForm, filters_parse
 from dashboards.views import _render, _safe_next
-from feedback.models import NpsCategory, Response
+from feedback.models import Response
 from feedback.roles import user_is_cx_manager
 
 
@@ -74,10 +73,14 @@ def drivers(request: HttpRequest) -> HttpResponse:
             "filters": {"department": [department_slug]} if department_slug else {},
         }
         try:
-            run = run_request(
-                kind=AnalysisRun.Kind.DRIVERS, parameters=parameters, requested_by=request.user
-            )  # type: ignore[arg-type]
-            messages.success(request, f"Driver analysis #{run.pk} started; refresh in a moment.")
+            started = run_request(
+                kind=AnalysisRun.Kind.DRIVERS,
+                parameters=parameters,
+                requested_by=request.user,  # type: ignore[arg-type]
+            )
+            messages.success(
+                request, f"Driver analysis #{started.pk} started; refresh in a moment."
+            )
         except ApplicationError as error:
             details = "; ".join(m for msgs in error.field_errors.values() for m in msgs)
             messages.error(request, f"The analysis could not start: {details or error.message}")
@@ -96,9 +99,10 @@ def drivers(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "run": run,
         "result": result,
-        "drivers": result.get("drivers") or [],
+        "drivers": pages.driver_rows(result),
         "priority": result.get("priority") or [],
         "department_slug": department_slug,
+        "outcome": outcome,
         "departments": catalogue.departments,
         "can_act": user_is_cx_manager(request.user),
         "charts": [charts.driver_quadrant_chart(dom_id="chart-driver-quadrant", drivers=points)]
@@ -113,22 +117,6 @@ def drivers(request: HttpRequest) -> HttpResponse:
 
 
 # --- Verbatim explorer ----------------------------------------------------------------------
-
-
-class VerbatimForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Search the comments")
-    topic = forms.ChoiceField(required=False)
-    sentiment = forms.ChoiceField(
-        required=False, choices=[("", "Any sentiment"), *SentimentLabel.choices]
-    )
-    score = forms.ChoiceField(
-        required=False, choices=[("", "Any NPS"), *NpsCategory.choices], label="NPS group"
-    )
-    page = forms.IntegerField(required=False, min_value=1, max_value=400)
-
-    def __init__(self, *args: Any, topics: list[tuple[str, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["topic"].choices = [("", "Any topic"), *topics]  # type: ignore[attr-defined]
 
 
 @login_required

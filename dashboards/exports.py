@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 
 from dashboards import pages, permissions, selectors
+from dashboards.filters import VerbatimForm, filters_parse
 from dashboards.scoring import Estimate, ScoreSummary
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -165,6 +166,106 @@ def _comments_table(
     )
 
 
+def _drivers_table(
+    request: HttpRequest, table: str, department: selectors.DepartmentInfo | None
+) -> HttpResponse:
+    outcome = request.GET.get("outcome", "nps")
+    if outcome not in {"nps", "csat", "ces"}:
+        return _error("outcome: choose one of nps, csat, ces.")
+    run = selectors.driver_run_latest(
+        department_slug=department.slug if department else "", outcome=outcome
+    )
+    if run is None:
+        raise Http404("No driver analysis for this scope yet.")
+    rows = pages.driver_rows(run.result)
+    return csv_response(
+        f"{department.slug if department else 'all'}-drivers-{outcome}.csv",
+        [
+            "driver",
+            "label",
+            "share",
+            "share_low",
+            "share_high",
+            "performance",
+            "quadrant",
+            "gain",
+            "rank",
+        ],
+        (
+            [
+                d.get("slug"),
+                d.get("label"),
+                d.get("share"),
+                *(d.get("share_interval") or ["", ""]),
+                d.get("performance"),
+                d.get("quadrant_label"),
+                d.get("gain"),
+                d.get("rank"),
+            ]
+            for d in rows
+        ),
+    )
+
+
+VERBATIMS_EXPORT_LIMIT = 10_000
+
+
+def _verbatims_table(
+    request: HttpRequest, table: str, department: selectors.DepartmentInfo | None
+) -> HttpResponse:
+    """Up to 10,000 comments matching the explorer's search, newest first."""
+    catalogue = selectors.catalogue_get()
+    version = selectors.data_version_get()
+    filters, form = filters_parse(
+        request.GET,
+        options=catalogue.options(department_slug=department.slug if department else ""),
+        latest_day=version.latest_day,
+    )
+    explorer = VerbatimForm(request.GET, topics=selectors.topic_choices_get())
+    if filters is None or not explorer.is_valid():
+        errors = {**(form.errors if filters is None else {}), **explorer.errors}
+        lines = [f"{field}: {error}" for field, messages in errors.items() for error in messages]
+        return _error("Some filters could not be used:\n" + "\n".join(lines))
+    data = explorer.cleaned_data
+    query = selectors.VerbatimQuery(
+        search=data.get("q") or "",
+        topic=data.get("topic") or "",
+        sentiment=data.get("sentiment") or "",
+        nps_category=data.get("score") or "",
+    )
+    rows, _ = selectors.verbatims_get(filters, catalogue, query, per_page=VERBATIMS_EXPORT_LIMIT)
+    return csv_response(
+        "verbatims.csv",
+        [
+            "response_id",
+            "submitted_at",
+            "touchpoint",
+            "channel",
+            "nps",
+            "csat",
+            "ces",
+            "sentiment",
+            "topics",
+            "comment",
+        ],
+        (
+            [
+                r.pk,
+                r.submitted_at.isoformat(),
+                r.touchpoint.name if r.touchpoint else "",
+                r.channel,
+                r.nps,
+                r.csat,
+                r.ces,
+                getattr(getattr(r, "analysis", None), "sentiment_label", "") or "",
+                "; ".join(m.topic.name for m in r.topic_mentions.all()),  # type: ignore[attr-defined]
+                r.comment,
+            ]
+            for r in rows
+        ),
+    )
+
+
 Exporter = Callable[[HttpRequest, str, "selectors.DepartmentInfo | None"], HttpResponse]
 
 TABLES: dict[str, Exporter] = {
@@ -175,6 +276,8 @@ TABLES: dict[str, Exporter] = {
     "actions": _dashboard_table,
     "topics": _dashboard_table,
     "comments": _comments_table,
+    "drivers": _drivers_table,
+    "verbatims": _verbatims_table,
 }
 
 

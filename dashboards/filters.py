@@ -14,7 +14,8 @@ from urllib.parse import urlencode
 from django import forms
 from django.http import QueryDict
 
-from feedback.models import Channel
+from analytics.models import SentimentLabel
+from feedback.models import Channel, NpsCategory
 
 DEFAULT_WINDOW_DAYS = 364
 MAX_WINDOW_DAYS = 3 * 366
@@ -137,3 +138,19 @@ def filters_parse(
         explicit_dates=bool(cleaned.get("date_from") or cleaned.get("date_to")),
     )
     return filters, form
+
+
+class VerbatimForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search the comments")
+    topic = forms.ChoiceField(required=False)
+    sentiment = forms.ChoiceField(
+        required=False, choices=[("", "Any sentiment"), *SentimentLabel.choices]
+    )
+    score = forms.ChoiceField(
+        required=False, choices=[("", "Any NPS"), *NpsCategory.choices], label="NPS group"
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=400)
+
+    def __init__(self, *args: Any, topics: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["topic"].choices = [("", "Any topic"), *topics]  # type: ignore[attr-defined]

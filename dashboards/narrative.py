@@ -101,7 +101,9 @@ def _you_said(figures: Mapping[str, Any], narrative: Narrative) -> None:
         narrative.you_said.append(
             f"{top['topic']} costs about {_number(cost, 'points')} of NPS where it comes up."
         )
-    narrative.quotes.extend(str(quote) for quote in (top.get("quotes") or [])[:3])
+    for quote in top.get("quotes") or []:
+        if str(quote) not in narrative.quotes and len(narrative.quotes) < 3:
+            narrative.quotes.append(str(quote))
 
 
 def _we_did(figures: Mapping[str, Any], narrative: Narrative) -> None:
@@ -118,9 +120,8 @@ def _we_did(figures: Mapping[str, Any], narrative: Narrative) -> None:
     if under_way:
         owners = sorted({a.get("owner") or "unassigned" for a in under_way})
         narrative.we_did.append(
-            f"{_plural(len(under_way), 'more action')} under way, owned by {_join(owners[:4])}"
-            + (" and others" if len(owners) > 4 else "")
-            + "."
+            f"{_plural(len(under_way), 'more action' if done else 'action')} under way, "
+            f"owned by {_join(owners[:4])}" + (" and others" if len(owners) > 4 else "") + "."
         )
     overdue = int(figures.get("overdue") or 0)
     if overdue:

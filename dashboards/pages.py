@@ -26,7 +26,10 @@ def _estimate_dict(estimate: Estimate | None) -> dict[str, float] | None:
 def trend_series(trend: list[selectors.TrendPoint], metric: str) -> charts.TrendSeries:
     """One metric's weekly series; weeks with too few answers become gaps, not numbers."""
     minimum = selectors.min_responses()
-    values, lows, highs, counts = [], [], [], []
+    values: list[float | None] = []
+    lows: list[float | None] = []
+    highs: list[float | None] = []
+    counts: list[int] = []
     for point in trend:
         estimate: Estimate | None = getattr(point.summary, metric)
         if estimate is None or estimate.n < minimum:
@@ -61,15 +64,16 @@ def dashboard_charts(
         for line in actions.implemented_in_window
         if line.implemented_on
     ]
-    built = [
-        charts.score_trend_chart(
-            dom_id=f"chart-trend-{metric}",
-            metric=label,
-            series=trend_series(figures.trend, metric),
-            markers=markers,
+    built = []
+    for metric, (label, _) in METRICS.items():
+        series = trend_series(figures.trend, metric)
+        if metric != "nps" and not any(value is not None for value in series.values):
+            continue  # no week has enough CSAT/CES answers: an empty chart says nothing
+        built.append(
+            charts.score_trend_chart(
+                dom_id=f"chart-trend-{metric}", metric=label, series=series, markers=markers
+            )
         )
-        for metric, (label, _) in METRICS.items()
-    ]
     minimum = selectors.min_responses()
     rows = figures.breakdown.touchpoints if department else figures.breakdown.departments
     built.append(
@@ -152,7 +156,9 @@ def comments_context(
     view_query: str = "",
 ) -> dict[str, Any]:
     comments = list(
-        DashboardComment.objects.filter(department_id=department.id if department else None)
+        DashboardComment.objects.filter(department_id=department.id)
+        if department
+        else DashboardComment.objects.filter(department__isnull=True)
         .select_related("author")
         .order_by("-created_at", "-id")[:30]
     )
@@ -292,3 +298,19 @@ def comment_inbox_context(request: HttpRequest, *, error: str = "") -> dict[str,
         ("all", "All"),
     ]
     return context
+
+
+QUADRANT_LABELS = {
+    "fix_first": "Fix first",
+    "strength": "Keep up",
+    "maintain": "Maintain",
+    "monitor": "Watch",
+}
+
+
+def driver_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The run's drivers with readable quadrant names."""
+    return [
+        {**driver, "quadrant_label": QUADRANT_LABELS.get(str(driver.get("quadrant")), "")}
+        for driver in result.get("drivers") or []
+    ]

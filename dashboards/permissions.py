@@ -16,8 +16,8 @@ def user_department_ids(user: User) -> set[int]:
         return set()
     cached = getattr(user, "_cxhub_department_ids", None)
     if cached is None:
-        cached = set(Department.objects.filter(members=user).values_list("id", flat=True))
-        user._cxhub_department_ids = cached  # type: ignore[union-attr]
+        cached = set(Department.objects.filter(members__id=user.pk).values_list("id", flat=True))
+        setattr(user, "_cxhub_department_ids", cached)  # noqa: B010 - a per-request cache
     return cached
 
 

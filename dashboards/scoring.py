@@ -14,6 +14,7 @@ CES. These functions turn those counts into the numbers on the page.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 Z95 = 1.959963984540054
@@ -85,7 +86,7 @@ class ScoreSummary:
     detractors: int
 
 
-def score_summary(counts: dict[str, float | int | None]) -> ScoreSummary:
+def score_summary(counts: Mapping[str, float | int | None]) -> ScoreSummary:
     """Turn one row of ``SCORE_AGGREGATES`` (see selectors) into estimates."""
 
     def integer(key: str) -> int:
@@ -118,7 +119,7 @@ COUNT_KEYS = (
 )  # fmt: skip
 
 
-def counts_add(rows: list[dict[str, float | int | None]]) -> dict[str, float | int]:
+def counts_add(rows: Sequence[Mapping[str, float | int | None]]) -> dict[str, float | int]:
     """Sum several count rows (e.g. touchpoints into their department)."""
     total: dict[str, float | int] = dict.fromkeys(COUNT_KEYS, 0)
     for row in rows:

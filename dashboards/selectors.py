@@ -602,7 +602,11 @@ class VerbatimQuery:
 
 
 def verbatims_get(
-    filters: DashboardFilters, catalogue: Catalogue, query: VerbatimQuery
+    filters: DashboardFilters,
+    catalogue: Catalogue,
+    query: VerbatimQuery,
+    *,
+    per_page: int = VERBATIMS_PER_PAGE,
 ) -> tuple[list[Response], bool]:
     """One page of comments with their tags (two queries), newest first; ``has_next``."""
     queryset = (
@@ -618,16 +622,16 @@ def verbatims_get(
         queryset = queryset.filter(analysis__sentiment_label=query.sentiment)
     if query.nps_category:
         queryset = queryset.filter(nps_category=query.nps_category)
-    start = (query.page - 1) * VERBATIMS_PER_PAGE
+    start = (query.page - 1) * per_page
     rows = list(
         queryset.order_by("-submitted_at", "-id").prefetch_related(
             Prefetch(
                 "topic_mentions",
                 queryset=TopicMention.objects.select_related("topic").order_by("topic__name"),
             )
-        )[start : start + VERBATIMS_PER_PAGE + 1]
+        )[start : start + per_page + 1]
     )
-    return rows[:VERBATIMS_PER_PAGE], len(rows) > VERBATIMS_PER_PAGE
+    return rows[:per_page], len(rows) > per_page
 
 
 def topic_choices_get() -> list[tuple[str, str]]:

@@ -36,7 +36,7 @@ def dashboard_comment_create(
     if errors:
         raise InvalidInput("The comment is not valid.", field_errors=errors)
     return DashboardComment.objects.create(
-        author=author,
+        author=author,  # type: ignore[misc]
         body=text,
         kind=kind,
         department=department,

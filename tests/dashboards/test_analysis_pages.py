@@ -188,3 +188,36 @@ def test_impact_view_shows_kpi_before_after_with_control_and_the_estimate() -> N
 def test_impact_of_an_action_the_user_cannot_see_is_404() -> None:
     action = plant_action(department=DepartmentFactory(slug="hidden"), status="implemented")
     assert _client(viewer()).get(f"/impact/{action.pk}/").status_code == 404
+
+
+def test_driver_and_verbatim_tables_download_as_csv(billing_call: Any) -> None:
+    """The driver shares and the matching verbatims download as CSV; no run is a 404."""
+    client = _client(cx_manager())
+    assert client.get("/export/drivers.csv").status_code == 404
+    AnalysisRun.objects.create(
+        kind=AnalysisRun.Kind.DRIVERS,
+        status=AnalysisRun.Status.SUCCEEDED,
+        parameters={"outcome": "nps", "filters": {}},
+        finished_at=timezone.now(),
+        result={
+            "drivers": [
+                {
+                    "slug": "wait_time",
+                    "label": "Wait time",
+                    "share": 0.7,
+                    "share_interval": [0.6, 0.8],
+                    "performance": 30.0,
+                    "quadrant": "fix_first",
+                    "rank": 1,
+                }
+            ]
+        },
+    )
+    drivers = client.get("/export/drivers.csv").content.decode().splitlines()
+    assert drivers[1].startswith("wait_time,Wait time,0.7,0.6,0.8,30.0,Fix first")
+    plant_responses(touchpoint=billing_call, nps_values=[3], comment="=cmd|' /C calc'!A0")
+    plant_responses(touchpoint=billing_call, nps_values=[9], comment="fine")
+    rows = client.get("/export/verbatims.csv?score=detractor").content.decode().splitlines()
+    assert len(rows) == 2
+    assert rows[1].endswith("'=cmd|' /C calc'!A0")
+    assert client.get("/export/verbatims.csv?score=angry").status_code == 400
