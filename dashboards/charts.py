@@ -557,7 +557,7 @@ class ValueItem:
         return self.value / self.cost if self.cost else None
 
 
-def action_value_chart(*, dom_id: str, items: Sequence[ValueItem], currency: str = "£") -> Chart:
+def action_value_chart(*, dom_id: str, items: Sequence[ValueItem], currency: str = "EUR") -> Chart:
     """Measured money value per action with its interval, ROI in the hover text."""
     bars = [
         BarItem(
@@ -565,9 +565,9 @@ def action_value_chart(*, dom_id: str, items: Sequence[ValueItem], currency: str
             value=item.value,
             low=item.low,
             high=item.high,
-            hover=f"{item.action}: value {currency}{item.value:,.0f}"
+            hover=f"{item.action}: value {currency} {item.value:,.0f}"
             + (
-                f", cost {currency}{item.cost:,.0f}, ROI {item.roi:.1f}×"
+                f", cost {currency} {item.cost:,.0f}, ROI {item.roi:.1f}×"
                 if item.roi is not None and item.cost
                 else ""
             ),

@@ -33,9 +33,11 @@ def impact_list_context(request: HttpRequest) -> dict[str, Any]:
     )
     estimates = _estimates_for(actions)
     value_items = []
+    currency = ""
     for action in actions:
         for estimate in estimates.get(action.pk, []):
             if estimate.get("value") is not None:
+                currency = currency or estimate.get("currency") or ""
                 value_items.append(
                     charts.ValueItem(
                         action=action.title,
@@ -47,7 +49,11 @@ def impact_list_context(request: HttpRequest) -> dict[str, Any]:
                 )
     return {
         "rows": [(action, estimates.get(action.pk, [])) for action in actions],
-        "charts": [charts.action_value_chart(dom_id="chart-action-value", items=value_items)]
+        "charts": [
+            charts.action_value_chart(
+                dom_id="chart-action-value", items=value_items, currency=currency or "EUR"
+            )
+        ]
         if value_items
         else [],
     }

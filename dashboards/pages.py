@@ -113,7 +113,13 @@ def dashboard_charts(
         )
     value_items = extra.get("value_items")
     if value_items:
-        built.append(charts.action_value_chart(dom_id="chart-action-value", items=value_items))
+        built.append(
+            charts.action_value_chart(
+                dom_id="chart-action-value",
+                items=value_items,
+                currency=extra["impacts"][0].get("currency") or "EUR",
+            )
+        )
     return built
 
 
@@ -177,7 +183,21 @@ def analytics_extra(
     figures: selectors.ResponseFigures, actions: selectors.ActionSummary
 ) -> dict[str, Any]:
     """Topics (table, impact bars, the narrative's top issues), measured impacts and value."""
-    extra: dict[str, Any] = {"impacts": selectors.story_impacts_get(actions.recent)}
+    impacts = selectors.story_impacts_get(actions.recent)
+    extra: dict[str, Any] = {
+        "impacts": impacts,
+        "value_items": [
+            charts.ValueItem(
+                action=impact["action"],
+                value=float(impact["value_amount"]),
+                low=impact["value_low"],
+                high=impact["value_high"],
+                cost=impact["cost"],
+            )
+            for impact in impacts
+            if impact["value_amount"] is not None
+        ],
+    }
     topics = figures.topics
     extra["topics"] = topics
     extra["topic_bars"] = [

@@ -396,6 +396,7 @@ class ActionLine:
     implemented_on: dt.date | None
     progress: int
     overdue: bool
+    cost: float | None = None
 
 
 @dataclass(frozen=True)
@@ -437,6 +438,7 @@ def _action_line(action: Action, today: dt.date) -> ActionLine:
         due_date=action.due_date,
         implemented_on=action.implemented_at,
         progress=action.progress,
+        cost=float(action.cost_estimate) if action.cost_estimate is not None else None,
         overdue=bool(
             action.due_date and action.due_date < today and action.status in OPEN_ACTION_STATUSES
         ),
@@ -703,6 +705,7 @@ def impact_estimates_get(action_ids: list[int]) -> dict[int, list[dict[str, Any]
 def story_impacts_get(actions: list[ActionLine]) -> list[dict[str, Any]]:
     """The primary measured effects of the actions shown, for the narrative (one query)."""
     titles = {line.id: line.title for line in actions}
+    costs = {line.id: line.cost for line in actions}
     impacts = []
     for action_id, estimates in impact_estimates_get(list(titles)).items():
         for estimate in estimates:
@@ -722,6 +725,11 @@ def story_impacts_get(actions: list[ActionLine]) -> list[dict[str, Any]]:
                         "unit": estimate["unit"],
                         "higher_is_better": estimate["higher_is_better"],
                         "value": f"{estimate['currency']} {value:,.0f}" if value else None,
+                        "value_amount": value,
+                        "value_low": estimate["value_low"],
+                        "value_high": estimate["value_high"],
+                        "currency": estimate["currency"],
+                        "cost": costs.get(action_id),
                     }
                 )
     return impacts

@@ -169,6 +169,10 @@ def test_impact_view_shows_kpi_before_after_with_control_and_the_estimate() -> N
         ci_high=-0.6,
         p_value=0.001,
         higher_is_better=False,
+        annual_value=12000.0,
+        annual_value_ci_low=6000.0,
+        annual_value_ci_high=18000.0,
+        currency="EUR",
     )
     client = _client(cx_manager())
     detail = client.get(f"/impact/{action.pk}/")
@@ -183,6 +187,8 @@ def test_impact_view_shows_kpi_before_after_with_control_and_the_estimate() -> N
     assert "Call back" in listing
     overview = client.get("/").content.decode()
     assert "Churn test fell by 1.0 percentage points: very likely an improvement" in overview
+    assert "Worth about EUR 12,000 a year." in overview
+    assert "chart-action-value" in overview
 
 
 def test_impact_of_an_action_the_user_cannot_see_is_404() -> None:
