@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from feedback.models import Channel, Customer, NpsCategory, Response, Source
+from feedback.models import Channel, Customer, NpsCategory, Response
 
 
 class ResponseSerializer(serializers.ModelSerializer[Response]):
@@ -162,10 +162,3 @@ class BulkCustomerResultSerializer(serializers.Serializer[None]):
     updated = serializers.IntegerField()
     rejected = serializers.IntegerField()
     errors = BulkErrorSerializer(many=True)
-
-
-class SourceSerializer(serializers.ModelSerializer[Source]):
-    class Meta:
-        model = Source
-        fields = ["id", "name", "kind", "is_active"]
-        read_only_fields = fields
