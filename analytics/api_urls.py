@@ -10,6 +10,10 @@ from analytics.api import kpis as kpi_api  # noqa: E402
 
 urlpatterns += kpi_api.urlpatterns
 
+from analytics.api import impact as impact_api  # noqa: E402
+
+urlpatterns += impact_api.urlpatterns
+
 from analytics.api import insights as insights_api  # noqa: E402
 
 urlpatterns += insights_api.urlpatterns

@@ -289,3 +289,203 @@ def metric_labels(kpis: Sequence[Kpi]) -> dict[str, str]:
     labels = {slug: str(meta["label"]) for slug, meta in SCORE_METRICS.items()}
     labels.update({kpi.slug: kpi.name for kpi in kpis})
     return labels
+
+
+ROLLUP_ASSUMPTION = (
+    "The total adds each action's annual money value; its variance is the sum of the "
+    "actions' variances, which assumes the estimates are independent. Actions with "
+    "overlapping scopes or periods make the true interval wider than shown. Per action, "
+    "measured currency KPIs are used; NPS converted through the value of experience only "
+    "when no currency KPI was measured, so nothing is counted twice."
+)
+
+
+def estimate_as_dict(estimate: ImpactEstimate) -> dict[str, Any]:
+    """The API shape of one stored estimate."""
+    return {
+        "id": estimate.pk,
+        "metric": estimate.metric,
+        "kpi": estimate.kpi.slug if estimate.kpi_id and estimate.kpi else None,
+        "method": estimate.method,
+        "is_primary": estimate.is_primary,
+        "status": estimate.status,
+        "message": estimate.message,
+        "granularity": estimate.granularity,
+        "pre_window": [_iso(estimate.pre_start), _iso(estimate.pre_end)],
+        "post_window": [_iso(estimate.post_start), _iso(estimate.post_end)],
+        "effect": estimate.effect,
+        "std_error": estimate.std_error,
+        "ci_low": estimate.ci_low,
+        "ci_high": estimate.ci_high,
+        "p_value": estimate.p_value,
+        "baseline": estimate.baseline,
+        "after": estimate.after,
+        "n_pre": estimate.n_pre,
+        "n_post": estimate.n_post,
+        "periods_pre": estimate.periods_pre,
+        "periods_post": estimate.periods_post,
+        "parallel_trend_slope": estimate.parallel_trend_slope,
+        "parallel_trend_p_value": estimate.parallel_trend_p_value,
+        "higher_is_better": estimate.higher_is_better,
+        "annual_value": estimate.annual_value,
+        "annual_value_ci": [estimate.annual_value_ci_low, estimate.annual_value_ci_high],
+        "currency": estimate.currency,
+        "roi": estimate.roi,
+        "roi_ci": [estimate.roi_ci_low, estimate.roi_ci_high],
+        "is_current": estimate.is_current,
+        "superseded_by": estimate.superseded_by_id,
+        "run": estimate.run_id,
+        "created_at": estimate.created_at.isoformat() if estimate.created_at else None,
+        "details": estimate.details,
+    }
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def action_impact_summary(*, action: Action) -> dict[str, Any]:
+    """Current estimates per metric (causal and before/after side by side) and the history."""
+    rows = list(impact_estimates_for_action(action=action).order_by("-created_at", "-id"))
+    kpis = [row.kpi for row in rows if row.kpi is not None]
+    labels = metric_labels(kpis)
+    metrics: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if not row.is_current:
+            continue
+        entry = metrics.setdefault(
+            row.metric,
+            {
+                "metric": row.metric,
+                "label": labels.get(row.metric, row.metric),
+                "higher_is_better": row.higher_is_better,
+                "primary": None,
+                "before_after": None,
+            },
+        )
+        entry["primary" if row.is_primary else "before_after"] = estimate_as_dict(row)
+    order = [
+        *SCORE_METRICS,
+        *(str(t.get("kpi")) for t in action.target_kpis or [] if isinstance(t, Mapping)),
+    ]
+    ordered = [metrics[m] for m in dict.fromkeys(order) if m in metrics]
+    ordered += [entry for key, entry in metrics.items() if key not in order]
+    return {
+        "action": {
+            "id": action.pk,
+            "title": action.title,
+            "status": action.status,
+            "department": action.department.slug if action.department_id else None,
+            "implemented_at": _iso(action.implemented_at),
+            "measured_at": action.measured_at.isoformat() if action.measured_at else None,
+            "cost_estimate": float(action.cost_estimate)
+            if action.cost_estimate is not None
+            else None,
+            "currency": action.currency,
+        },
+        "metrics": ordered,
+        "history": [estimate_as_dict(row) for row in rows if not row.is_current],
+    }
+
+
+def _improvement_significant(row: ImpactEstimate) -> bool:
+    improvement = row.improvement
+    return (
+        row.status == ImpactEstimate.Status.OK
+        and improvement is not None
+        and improvement > 0
+        and row.p_value is not None
+        and row.p_value < 0.05
+    )
+
+
+def impact_rollup(
+    *, actions: QuerySet[Action], department_slug: str | None = None
+) -> dict[str, Any]:
+    """Organisation (or department) roll-up: total measured value with its interval, and
+    which actions delivered a significant improvement and which did not (two queries)."""
+    from analytics.stats.impact import RollupItem, rollup
+
+    action_rows = list(actions)
+    primaries: dict[int, list[ImpactEstimate]] = {a.pk: [] for a in action_rows}
+    for row in (
+        ImpactEstimate.objects.filter(action__in=action_rows, is_current=True, is_primary=True)
+        .select_related("kpi")
+        .order_by("metric")
+    ):
+        primaries[row.action_id].append(row)
+    delivered, not_delivered, pending = [], [], []
+    money: dict[str, list[RollupItem]] = {}
+    for action in action_rows:
+        rows = primaries[action.pk]
+        estimated = [r for r in rows if r.status == ImpactEstimate.Status.OK]
+        valued = [
+            r
+            for r in estimated
+            if r.annual_value is not None and r.annual_value_std_error is not None
+        ]
+        direct = [r for r in valued if r.metric != "nps"]
+        counted = direct or [r for r in valued if r.metric == "nps"]
+        annual = sum(r.annual_value or 0.0 for r in counted) if counted else None
+        for r in counted:
+            money.setdefault(r.currency or action.currency, []).append(
+                RollupItem(
+                    f"{action.pk}:{r.metric}",
+                    float(r.annual_value or 0.0),
+                    float(r.annual_value_std_error or 0.0),
+                )
+            )
+        entry = {
+            "id": action.pk,
+            "title": action.title,
+            "department": action.department.slug,
+            "status": action.status,
+            "annual_value": annual,
+            "currency": counted[0].currency if counted else None,
+            "effects": [
+                {
+                    "metric": r.metric,
+                    "method": r.method,
+                    "effect": r.effect,
+                    "ci_low": r.ci_low,
+                    "ci_high": r.ci_high,
+                    "p_value": r.p_value,
+                    "higher_is_better": r.higher_is_better,
+                    "significant_improvement": _improvement_significant(r),
+                }
+                for r in estimated
+            ],
+        }
+        if not estimated:
+            pending.append(
+                {
+                    **entry,
+                    "reasons": [r.message for r in rows if r.message] or ["Not estimated yet."],
+                }
+            )
+        elif any(_improvement_significant(r) for r in estimated):
+            delivered.append(entry)
+        else:
+            not_delivered.append(entry)
+    totals = []
+    for currency, items in sorted(money.items()):
+        total = rollup(items)
+        totals.append(
+            {
+                "currency": currency,
+                "total": total.total,
+                "std_error": total.std_error,
+                "ci_low": total.ci_low,
+                "ci_high": total.ci_high,
+                "estimates": total.count,
+            }
+        )
+    return {
+        "department": department_slug,
+        "actions": len(action_rows),
+        "measured_value": totals,
+        "assumption": ROLLUP_ASSUMPTION,
+        "delivered": delivered,
+        "not_delivered": not_delivered,
+        "not_yet_measurable": pending,
+    }
