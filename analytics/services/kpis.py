@@ -365,6 +365,7 @@ class BulkOutcome:
     conflicts: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    series: set[tuple[int, str, str, str]] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -389,6 +390,7 @@ def observations_bulk_record(
     kpi: Kpi | None = None,
     source: Source | None = None,
     first_index: int = 0,
+    warn_gaps: bool = True,
 ) -> BulkOutcome:
     """Store every valid observation; report each invalid or conflicting one by index.
 
@@ -431,7 +433,9 @@ def observations_bulk_record(
         cleans.append((index, clean))
     for start in range(0, len(cleans), 500):
         _store_chunk(cleans[start : start + 500], source, outcome)
-    outcome.warnings = series_gap_warnings(cleans=[clean for _, clean in cleans])
+    outcome.series = {(c.kpi.pk, c.kpi.slug, c.granularity, c.scope_key) for _, c in cleans}
+    if warn_gaps:
+        outcome.warnings = series_gap_warnings(series=outcome.series)
     return outcome
 
 
@@ -491,9 +495,8 @@ def _as_item(clean: CleanObservation) -> dict[str, Any]:
     }
 
 
-def series_gap_warnings(*, cleans: Sequence[CleanObservation]) -> list[str]:
-    """Missing periods inside each series (KPI, granularity, scope) that the items touched."""
-    series = {(c.kpi.pk, c.kpi.slug, c.granularity, c.scope_key) for c in cleans}
+def series_gap_warnings(*, series: Iterable[tuple[int, str, str, str]]) -> list[str]:
+    """Missing periods inside each series (KPI id, slug, granularity, scope key) given."""
     warnings = []
     for kpi_id, slug, granularity, scope_key in sorted(series, key=lambda s: (s[1], s[2], s[3])):
         periods = sorted(
@@ -522,3 +525,115 @@ def series_gap_warnings(*, cleans: Sequence[CleanObservation]) -> list[str]:
                 f"period(s) between {periods[0]} and {periods[-1]}: {listed}{more}."
             )
     return warnings
+
+
+# --- CSV import ---------------------------------------------------------------------------
+
+CSV_COLUMNS = ("kpi", "period_start", "granularity", "value", *SCOPE_FIELDS)
+
+
+class CSVFormatError(ValueError):
+    """The file is not a CSV this importer can read (readable message)."""
+
+
+@dataclass
+class ImportSummary:
+    rows: int = 0
+    created: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    warnings: list[str] = field(default_factory=list)
+    rejected_path: str = ""
+
+    def line(self) -> str:
+        text = (
+            f"{self.rows} rows: {self.created} created, {self.duplicates} duplicates, "
+            f"{self.rejected} rejected"
+        )
+        if self.rejected:
+            text += f" (reasons in {self.rejected_path})"
+        return text + "."
+
+
+def _row_item(row: Mapping[str, str], default_kpi: str | None) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        key: value.strip() for key, value in row.items() if key and value not in (None, "")
+    }
+    if default_kpi and not item.get("kpi"):
+        item["kpi"] = default_kpi
+    return item
+
+
+def observations_import_csv(
+    *,
+    lines: Iterable[str],
+    rejected_file: Any,
+    default_kpi: str | None = None,
+    source: Source | None = None,
+    chunk_size: int = 1000,
+    on_progress: Any = None,
+) -> ImportSummary:
+    """Import KPI observations from CSV text lines (with a header row).
+
+    Columns: ``kpi`` (or ``default_kpi``), ``period_start``, ``granularity``, ``value`` and
+    optionally ``department``, ``touchpoint``, ``segment``, ``region``. Rows go through the
+    same rules as the API; each rejected row is written to ``rejected_file`` (an open text
+    file) with its line number and reasons. ``on_progress(n)`` is called per chunk.
+    """
+    import csv
+
+    reader = csv.DictReader(lines)
+    header = [name.strip() for name in reader.fieldnames or []]
+    if not header:
+        raise CSVFormatError("The file is empty; expected a header row.")
+    reader.fieldnames = header
+    unknown = [name for name in header if name not in CSV_COLUMNS]
+    missing = [name for name in ("period_start", "value") if name not in header]
+    if "kpi" not in header and not default_kpi:
+        missing.append("kpi (or --kpi)")
+    if unknown or missing:
+        problems = []
+        if missing:
+            problems.append(f"missing column(s): {', '.join(missing)}")
+        if unknown:
+            problems.append(f"unknown column(s): {', '.join(unknown)}")
+        raise CSVFormatError(
+            f"Bad header ({'; '.join(problems)}). Columns: {', '.join(CSV_COLUMNS)}."
+        )
+    if default_kpi:
+        kpi_for_slug(slug=default_kpi)
+    writer = csv.writer(rejected_file)
+    writer.writerow(["line", *header, "errors"])
+    summary = ImportSummary()
+    chunk: list[tuple[int, dict[str, str]]] = []
+    touched: set[tuple[int, str, str, str]] = set()
+
+    def flush() -> None:
+        outcome = observations_bulk_record(
+            items=[_row_item(row, default_kpi) for _, row in chunk],
+            source=source,
+            warn_gaps=False,
+        )
+        summary.created += outcome.created
+        summary.duplicates += outcome.duplicates
+        summary.rejected += outcome.rejected
+        touched.update(outcome.series)
+        for error in outcome.errors:
+            line, row = chunk[error["index"]]
+            reasons = "; ".join(
+                f"{name}: {' '.join(messages)}" for name, messages in error["errors"].items()
+            )
+            writer.writerow([line, *(row.get(name, "") for name in header), reasons])
+        if on_progress is not None:
+            on_progress(len(chunk))
+        chunk.clear()
+
+    for row in reader:
+        summary.rows += 1
+        chunk.append((reader.line_num, {k: v for k, v in row.items() if isinstance(k, str)}))
+        if len(chunk) >= chunk_size:
+            flush()
+    if chunk:
+        flush()
+    summary.warnings = series_gap_warnings(series=touched)
+    return summary
