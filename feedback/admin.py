@@ -53,9 +53,9 @@ class SourceAdmin(SimpleHistoryAdmin):
 
 @admin.register(SourceAPIKey)
 class SourceAPIKeyAdmin(APIKeyModelAdmin):
-    list_display = [*APIKeyModelAdmin.list_display, "source"]
-    list_filter = [*APIKeyModelAdmin.list_filter, "source"]
-    search_fields = [*APIKeyModelAdmin.search_fields, "source__name"]
+    list_display = (*APIKeyModelAdmin.list_display, "source")  # type: ignore[assignment]
+    list_filter = (*APIKeyModelAdmin.list_filter, "source")  # type: ignore[assignment]
+    search_fields = (*APIKeyModelAdmin.search_fields, "source__name")  # type: ignore[assignment]
     list_select_related = ["source"]
 
 

@@ -106,7 +106,7 @@ class CSVParser(parsers.BaseParser):
 
     media_type = "text/csv"
 
-    def parse(
+    def parse(  # type: ignore[override]
         self, stream: Any, media_type: str | None = None, parser_context: Any = None
     ) -> bytes:
         return stream.read() if stream is not None else b""
@@ -254,7 +254,7 @@ class FeedbackBulkApi(generics.GenericAPIView[Response]):
     authentication_classes = AUTHENTICATION
     permission_classes = [FeedbackAccess]
     parser_classes = [parsers.JSONParser, CSVParser]
-    serializer_class = BulkIngestResultSerializer
+    serializer_class = BulkIngestResultSerializer  # type: ignore[assignment]
 
     @extend_schema(
         summary="Post many feedback responses (JSON array or CSV)",
@@ -378,7 +378,7 @@ class CustomerBulkApi(generics.GenericAPIView[Customer]):
     authentication_classes = AUTHENTICATION
     permission_classes = [FeedbackAccess]
     parser_classes = [parsers.JSONParser]
-    serializer_class = BulkCustomerResultSerializer
+    serializer_class = BulkCustomerResultSerializer  # type: ignore[assignment]
 
     @extend_schema(
         summary="Create or update many customers (JSON array)",

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from feedback.models import Channel, Customer, NpsCategory, Response
+from feedback.models import Channel, Customer, NpsCategory, Response, Touchpoint
 
 
 class ResponseSerializer(serializers.ModelSerializer[Response]):
     """A stored feedback response."""
 
-    source = serializers.CharField(
+    source = serializers.CharField(  # type: ignore[assignment]
         source="source.name", read_only=True, help_text="Name of the posting source."
     )
     customer_id = serializers.CharField(
@@ -25,7 +25,9 @@ class ResponseSerializer(serializers.ModelSerializer[Response]):
         default=None,
         help_text="The customer's external id.",
     )
-    touchpoint = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    touchpoint: serializers.SlugRelatedField[Touchpoint] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
     nps_category = serializers.ChoiceField(
         choices=NpsCategory.choices, read_only=True, allow_null=True
     )
@@ -86,7 +88,7 @@ class ResponseInputSerializer(serializers.Serializer[None]):
     attributes = serializers.DictField(
         required=False, help_text="Flat object of strings, numbers or booleans."
     )
-    source = serializers.CharField(
+    source = serializers.CharField(  # type: ignore[assignment]
         required=False,
         help_text="Users only: name of the source to record under (default 'api'). "
         "With an API key it must be the key's own source.",
@@ -98,7 +100,7 @@ class BulkErrorSerializer(serializers.Serializer[None]):
         help_text="Position of the item in the posted array or CSV rows."
     )
     external_id = serializers.CharField(allow_null=True)
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))  # type: ignore[assignment]
 
 
 class BulkIngestResultSerializer(serializers.Serializer[None]):
@@ -112,7 +114,7 @@ class BulkIngestResultSerializer(serializers.Serializer[None]):
     conflicts = serializers.IntegerField(
         help_text="Rejected because the external id holds different content."
     )
-    errors = BulkErrorSerializer(many=True)
+    errors = BulkErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 class CustomerSerializer(serializers.ModelSerializer[Customer]):
@@ -161,4 +163,4 @@ class BulkCustomerResultSerializer(serializers.Serializer[None]):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     rejected = serializers.IntegerField()
-    errors = BulkErrorSerializer(many=True)
+    errors = BulkErrorSerializer(many=True)  # type: ignore[assignment]

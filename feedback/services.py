@@ -96,6 +96,7 @@ def source_api_key_create(*, source: Source, name: str = "") -> tuple[SourceAPIK
     api_key, key = SourceAPIKey.objects.create_key(
         name=(name or f"{source.name} key")[:50], source=source
     )
+    assert isinstance(api_key, SourceAPIKey)
     return api_key, key
 
 
