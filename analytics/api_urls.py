@@ -17,3 +17,7 @@ urlpatterns += impact_api.urlpatterns
 from analytics.api import insights as insights_api  # noqa: E402
 
 urlpatterns += insights_api.urlpatterns
+
+from analytics.api import text as text_api  # noqa: E402
+
+urlpatterns += text_api.urlpatterns

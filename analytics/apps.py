@@ -13,5 +13,8 @@ class AnalyticsConfig(AppConfig):
         # Analysis kinds that POST runs/ can start (see analytics.services.runs).
         from analytics.services import drivers, scores, value  # noqa: F401
         from analytics.services import impact  # noqa: F401
+        from analytics.services.text import text_analytics_register
+
+        text_analytics_register()
 
         pass

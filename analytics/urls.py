@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 
 from analytics.views import impact as impact_views
+from analytics.views import text as text_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("impact/rollup/", impact_views.impact_rollup_page, name="analytics-impact-rollup-page"),
@@ -17,5 +18,17 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "impact/<int:pk>/estimates/run/",
         impact_views.impact_action_estimate,
         name="analytics-impact-action-estimate",
+    ),
+    path("topics/", text_views.topics_page, name="analytics-topics-page"),
+    path("topics/themes/", text_views.themes_page, name="analytics-themes-page"),
+    path(
+        "topics/responses/<int:pk>/tags/",
+        text_views.tag_correct_page,
+        name="analytics-tag-correct-page",
+    ),
+    path(
+        "topics/<slug:slug>/",
+        text_views.topic_verbatims_page,
+        name="analytics-topic-verbatims-page",
     ),
 ]

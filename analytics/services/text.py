@@ -383,7 +383,7 @@ def topic_create(
         keywords=_clean_keywords(list(keywords)),
         description=description or "",
         origin=origin,
-        created_by=created_by if created_by is not None and created_by.is_authenticated else None,
+        created_by=created_by if created_by is not None and created_by.is_authenticated else None,  # type: ignore[misc]
     )
     _retag_on_commit()
     return topic
@@ -504,7 +504,7 @@ def tag_correct(
         sentiment=clean_sentiment
         if action == TagCorrection.Action.ADD and sentiment is not None
         else None,
-        corrected_by=corrected_by,
+        corrected_by=corrected_by,  # type: ignore[misc]
         note=note or "",
     )
 

@@ -51,18 +51,26 @@ def discover_themes(
     docs = [(doc_id, text) for doc_id, text in documents if text and text.strip()]
     if len(docs) < max(2 * min_size, 6):
         return []
-    vectorizer = TfidfVectorizer(
-        stop_words=list(ENGLISH_STOP_WORDS | FEEDBACK_STOP_WORDS),
-        min_df=2,
-        max_df=0.5,
-        ngram_range=(1, 2),
-        sublinear_tf=True,
-        max_features=20_000,
-        token_pattern=r"(?u)\b[^\W\d_][^\W\d_]+\b",
-    )
-    try:
-        matrix = vectorizer.fit_transform([text for _, text in docs])
-    except ValueError:  # every word was a stop word or too rare
+    texts = [text for _, text in docs]
+    matrix = None
+    # Terms in nearly every comment carry no theme; if that prunes everything (one theme
+    # dominates), keep them rather than propose nothing.
+    for max_df in (0.9, 1.0):
+        vectorizer = TfidfVectorizer(
+            stop_words=list(ENGLISH_STOP_WORDS | FEEDBACK_STOP_WORDS),
+            min_df=2,
+            max_df=max_df,
+            ngram_range=(1, 2),
+            sublinear_tf=True,
+            max_features=20_000,
+            token_pattern=r"(?u)\b[^\W\d_][^\W\d_]+\b",
+        )
+        try:
+            matrix = vectorizer.fit_transform(texts)
+            break
+        except ValueError:  # every word was a stop word, too rare or too common
+            continue
+    if matrix is None:
         return []
     n_docs, n_features = matrix.shape
     if n_features < 2:
@@ -79,8 +87,11 @@ def discover_themes(
         members = np.flatnonzero((best == component) & loaded)
         if len(members) < min_size:
             continue
-        order = np.argsort(-model.components_[component])
-        top_terms = _distinct_terms([str(terms[i]) for i in order[: n_terms * 3]], n_terms)
+        loadings = model.components_[component]
+        order = np.argsort(-loadings)
+        # Terms far below the theme's strongest one belong to other themes or to noise.
+        strong = [i for i in order[: n_terms * 3] if loadings[i] >= 0.1 * loadings[order[0]]]
+        top_terms = _distinct_terms([str(terms[i]) for i in strong], n_terms)
         examples = members[np.argsort(-weights[members, component])][:n_examples]
         themes.append(
             Theme(

@@ -192,7 +192,12 @@ def test_discovery_recovers_planted_themes() -> None:
     planted = {
         "loyalty": ["loyalty points", "points expired", "loyalty card", "reward points"],
         "parking": ["parking meter", "parking fine", "car park barrier", "parking ticket"],
-        "packaging": ["plastic packaging", "too much packaging", "packaging waste", "recyclable packaging"],
+        "packaging": [
+            "plastic packaging",
+            "too much packaging",
+            "packaging waste",
+            "recyclable packaging",
+        ],
     }
     filler = ["honestly", "again", "today", "this week", "as usual", "for once", "last visit"]
     documents: list[tuple[int, str]] = []
@@ -213,7 +218,9 @@ def test_discovery_recovers_planted_themes() -> None:
         majority = max(set(members), key=members.count)
         found[majority] = theme
         assert majority is not None and members.count(majority) == len(members)
-        assert any(majority[:5] in term or term in " ".join(planted[majority]) for term in theme.top_terms)
+        assert any(
+            majority[:5] in term or term in " ".join(planted[majority]) for term in theme.top_terms
+        )
     assert set(found) == set(planted)
     assert all(35 <= theme.size <= 45 for theme in found.values())
 
