@@ -249,3 +249,69 @@ def test_an_action_that_is_not_implemented_is_refused() -> None:
     action = _action(status=ActionStatus.PROPOSED, implemented_at=None)
     with pytest.raises(InvalidInput, match="once it is implemented"):
         action_impact_estimate(action=action)
+
+
+def test_nps_is_valued_through_the_latest_value_of_experience_run() -> None:
+    """Annual value = NPS effect × 1% of the scope's customers × revenue kept per detractor→passive move."""
+    from tests.feedback.factories import CustomerFactory
+
+    _plant_responses(per_week=40)
+    customers = [CustomerFactory() for _ in range(25)]
+    post_north = Response.objects.filter(
+        attributes__region="north", submitted_at__date__gte=FIRST_POST_WEEK
+    ).order_by("id")
+    for index, response_id in enumerate(post_north.values_list("id", flat=True)[:100]):
+        Response.objects.filter(pk=response_id).update(customer=customers[index % 25])
+    AnalysisRun.objects.create(
+        kind="value",
+        status="succeeded",
+        finished_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
+        result={"move_value": {"detractor_to_passive": {"status": "ok", "value": 120.0}}},
+    )
+    action = _action(target_kpis=[], cost_estimate=Decimal("100"))
+
+    action_impact_estimate(action=action, today=dt.date(2026, 6, 15))
+
+    nps = _current(action, "nps", "did")
+    per_point = 0.01 * 25 * 120.0
+    assert nps.annual_value == pytest.approx(nps.effect * per_point)
+    assert nps.annual_value_ci_low == pytest.approx(nps.ci_low * per_point)
+    assert nps.roi == pytest.approx(nps.effect * per_point / 100)
+    assert nps.currency == "EUR"
+    assert "value-of-experience run" in nps.details["money_basis"]
+    assert _current(action, "csat", "did").annual_value is None
+
+
+def test_a_monthly_kpi_without_control_uses_its_on_months() -> None:
+    """Monthly churn falling by 1.5 pp after implementation is found by segmented regression."""
+    rng = np.random.default_rng(2)
+    churn = Kpi.objects.get(slug="churn-rate")
+    rows = []
+    for offset in range(-12, 7):
+        month = dt.date(2026 + (2 + offset) // 12, (2 + offset) % 12 + 1, 1)
+        value = 6.0 + 0.02 * offset - (1.5 if offset >= 1 else 0.0) + rng.normal(0, 0.15)
+        rows.append(
+            KpiObservation(
+                kpi=churn,
+                granularity="month",
+                period_start=month,
+                scope_key="",
+                value=Decimal(str(round(value, 4))),
+            )
+        )
+    KpiObservation.objects.bulk_create(rows)
+    action = _action(
+        scope_attributes={},
+        control_attributes={},
+        target_kpis=[{"kpi": "churn-rate", "expected_change": -1, "unit": "pp"}],
+    )
+
+    action_impact_estimate(action=action, today=dt.date(2026, 11, 2))
+
+    estimate = _current(action, "churn-rate", "its")
+    assert estimate.status == "ok", estimate.message
+    assert estimate.granularity == "month"
+    assert estimate.post_start == dt.date(2026, 4, 1)
+    assert estimate.ci_low <= -1.5 <= estimate.ci_high
+    assert estimate.improvement is not None and estimate.improvement > 0
+    assert estimate.annual_value is None  # a percentage has no money value of its own
