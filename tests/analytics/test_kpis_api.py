@@ -206,3 +206,32 @@ def test_a_source_key_may_post_but_not_read_and_a_viewer_may_only_read() -> None
     )
     assert declared.status_code == 403
     assert Kpi.objects.filter(slug="x").count() == 0
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_identical_posts_store_exactly_one_observation() -> None:
+    """Eight simultaneous posts of one observation: one row, one 'created', seven duplicates."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from analytics.services.kpis import observation_record
+
+    # Transactional tests run after others that may have flushed the migration's KPIs.
+    revenue, _ = Kpi.objects.get_or_create(
+        slug="revenue", defaults={"name": "Revenue", "unit": "currency", "currency": "EUR"}
+    )
+    item = {"period_start": "2026-03-02", "value": "123.45", "region": "north"}
+
+    def post(_: int) -> bool:
+        try:
+            return observation_record(kpi=revenue, item=item)[1]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        created = list(pool.map(post, range(8)))
+
+    assert created.count(True) == 1
+    assert KpiObservation.objects.count() == 1
