@@ -236,6 +236,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "feedback.tasks.responses_sweep_unprocessed_task",
         "schedule": 60.0,
     },
+    "actions-remind-due-soon": {
+        "task": "actions.tasks.actions_remind_due_soon_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "actions-remind-overdue": {
+        "task": "actions.tasks.actions_remind_overdue_task",
+        "schedule": crontab(hour=7, minute=5),
+    },
+    "actions-weekly-digest": {
+        "task": "actions.tasks.digests_send_task",
+        "schedule": crontab(hour=7, minute=10, day_of_week="mon"),
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------------

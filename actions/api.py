@@ -1,0 +1,339 @@
+"""REST endpoints of actions and alerts: parse, find what the user may see, call a service.
+
+Objects a user may not read answer 404; actions they may read but not change answer 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from actions import selectors, services
+from actions.filters import ActionFilter
+from actions.models import AlertStatus
+from actions.permissions import HasCXHubRole
+from actions.serializers import (
+    ActionCreateSerializer,
+    ActionDetailSerializer,
+    ActionEditSerializer,
+    ActionSerializer,
+    ActionUpdateCreateSerializer,
+    ActionUpdateSerializer,
+    AlertHandleSerializer,
+    AlertSerializer,
+    CancelSerializer,
+    DeclineSerializer,
+    HistoryEntrySerializer,
+    ImplementSerializer,
+    NotificationPreferenceSerializer,
+    NotificationSerializer,
+    ReassignSerializer,
+)
+from cxhub.errors import InvalidInput
+
+ERROR_RESPONSES = {
+    400: OpenApiResponse(description='Invalid input: {"errors": {field: [messages]}}'),
+    403: OpenApiResponse(description="Not allowed to do this to this object."),
+    404: OpenApiResponse(description="No such object, or not one you may see."),
+}
+
+
+class NewestFirstPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+def _context(request: Request) -> dict[str, Any]:
+    return {"request": request, "today": timezone.localdate()}
+
+
+class ActionListCreateApi(GenericAPIView):
+    permission_classes = [HasCXHubRole]
+    pagination_class = NewestFirstPagination
+    filterset_class = ActionFilter
+    serializer_class = ActionSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.action_list(user=self.request.user)
+
+    @extend_schema(
+        summary="List the actions you may see", responses={200: ActionSerializer(many=True)}
+    )
+    def get(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        serializer = ActionSerializer(page, many=True, context=_context(request))
+        return self.get_paginated_response(serializer.data)
+
+    @extend_schema(
+        summary="Create an action from an insight (CX managers)",
+        request=ActionCreateSerializer,
+        responses={201: ActionDetailSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ActionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        evidence = data.pop("evidence", None) or {}
+        alert = data.pop("alert", None)
+        if alert is not None:
+            alert = selectors.alert_get(user=request.user, alert_id=alert.pk)
+            if alert.status != AlertStatus.OPEN:
+                raise InvalidInput(
+                    "Alert closed.", field_errors={"alert": ["This alert is already closed."]}
+                )
+        action = services.action_create(
+            created_by=request.user,
+            evidence_reference=evidence.get("reference", ""),
+            evidence_label=evidence.get("label", ""),
+            evidence_figures=evidence.get("figures") or {},
+            alert=alert,
+            **data,
+        )
+        action = selectors.action_get(user=request.user, action_id=action.pk)
+        return Response(
+            ActionDetailSerializer(action, context=_context(request)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ActionDetailApi(APIView):
+    permission_classes = [HasCXHubRole]
+
+    @extend_schema(summary="One action", responses={200: ActionDetailSerializer, **ERROR_RESPONSES})
+    def get(self, request: Request, action_id: int) -> Response:
+        action = selectors.action_get(user=request.user, action_id=action_id)
+        return Response(ActionDetailSerializer(action, context=_context(request)).data)
+
+    @extend_schema(
+        summary="Change editable fields (owners: description and progress only)",
+        request=ActionEditSerializer,
+        responses={200: ActionDetailSerializer, **ERROR_RESPONSES},
+    )
+    def patch(self, request: Request, action_id: int) -> Response:
+        action = selectors.action_get(user=request.user, action_id=action_id)
+        if not isinstance(request.data, dict):
+            raise InvalidInput("Send a JSON object of the fields to change.")
+        unknown = set(request.data) - set(ActionEditSerializer().fields)
+        if unknown:
+            raise InvalidInput(
+                "Not editable.",
+                field_errors={
+                    name: ["This field cannot be changed here."] for name in sorted(unknown)
+                },
+            )
+        serializer = ActionEditSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.action_edit(action=action, by=request.user, changes=serializer.validated_data)
+        action = selectors.action_get(user=request.user, action_id=action_id)
+        return Response(ActionDetailSerializer(action, context=_context(request)).data)
+
+
+class ActionTransitionApi(APIView):
+    """``POST actions/{id}/<transition>/``; the body depends on the transition."""
+
+    permission_classes = [HasCXHubRole]
+    transition: str = ""
+    input_serializer: type[serializers.Serializer] | None = None
+
+    def post(self, request: Request, action_id: int) -> Response:
+        action = selectors.action_get(user=request.user, action_id=action_id)
+        data: dict[str, Any] = {}
+        if self.input_serializer is not None:
+            serializer = self.input_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+        service = getattr(services, f"action_{self.transition}")
+        service(action=action, by=request.user, **data)
+        action = selectors.action_get(user=request.user, action_id=action_id)
+        return Response(ActionDetailSerializer(action, context=_context(request)).data)
+
+
+def _transition_view(name: str, serializer: type[serializers.Serializer] | None, doc: str) -> Any:
+    view = type(
+        f"Action{name.title()}Api",
+        (ActionTransitionApi,),
+        {"transition": name, "input_serializer": serializer},
+    )
+    view.post = extend_schema(
+        summary=doc,
+        request=serializer,
+        responses={200: ActionDetailSerializer, **ERROR_RESPONSES},
+        operation_id=f"actions_{name}",
+    )(view.post)
+    return view.as_view()
+
+
+transition_views = {
+    "accept": _transition_view("accept", None, "Accept an action you own (proposed → accepted)"),
+    "decline": _transition_view(
+        "decline", DeclineSerializer, "Decline an action you own, with a reason"
+    ),
+    "start": _transition_view("start", None, "Start work (accepted → in progress)"),
+    "implement": _transition_view(
+        "implement", ImplementSerializer, "Mark implemented on a date (in progress → implemented)"
+    ),
+    "cancel": _transition_view("cancel", CancelSerializer, "Cancel an open action (CX managers)"),
+    "reassign": _transition_view(
+        "reassign", ReassignSerializer, "Give the action to another owner (back to proposed)"
+    ),
+}
+
+
+class ActionUpdatesApi(GenericAPIView):
+    permission_classes = [HasCXHubRole]
+    pagination_class = NewestFirstPagination
+    serializer_class = ActionUpdateSerializer
+
+    @extend_schema(
+        summary="The action's progress timeline", responses={200: ActionUpdateSerializer(many=True)}
+    )
+    def get(self, request: Request, action_id: int) -> Response:
+        action = selectors.action_get(user=request.user, action_id=action_id)
+        page = self.paginate_queryset(action.updates.select_related("author"))
+        return self.get_paginated_response(ActionUpdateSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Post progress (owner or CX manager)",
+        request=ActionUpdateCreateSerializer,
+        responses={201: ActionUpdateSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request, action_id: int) -> Response:
+        action = selectors.action_get(user=request.user, action_id=action_id)
+        serializer = ActionUpdateCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        update = services.action_update_post(
+            action=action, by=request.user, **serializer.validated_data
+        )
+        return Response(ActionUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
+
+
+class ActionHistoryApi(APIView):
+    permission_classes = [HasCXHubRole]
+
+    @extend_schema(
+        summary="Who changed what and when, newest first",
+        responses={200: HistoryEntrySerializer(many=True)},
+    )
+    def get(self, request: Request, action_id: int) -> Response:
+        action = selectors.action_get(user=request.user, action_id=action_id)
+        entries = selectors.action_history(action=action)
+        return Response(HistoryEntrySerializer(entries, many=True).data)
+
+
+class AlertListApi(GenericAPIView):
+    permission_classes = [HasCXHubRole]
+    pagination_class = NewestFirstPagination
+    serializer_class = AlertSerializer
+
+    @extend_schema(
+        summary="Closed-loop alerts you may see (CX managers; line managers of the department)",
+        parameters=[
+            inline_serializer(
+                "AlertListQuery",
+                {"status": serializers.ChoiceField(choices=AlertStatus.choices, required=False)},
+            )
+        ],
+        responses={200: AlertSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        status_filter = request.query_params.get("status") or None
+        if status_filter and status_filter not in AlertStatus.values:
+            raise InvalidInput(
+                "Unknown status.",
+                field_errors={"status": [f"Choose one of: {', '.join(AlertStatus.values)}."]},
+            )
+        page = self.paginate_queryset(selectors.alert_list(user=request.user, status=status_filter))
+        return self.get_paginated_response(AlertSerializer(page, many=True).data)
+
+
+class AlertHandleApi(APIView):
+    permission_classes = [HasCXHubRole]
+
+    @extend_schema(
+        summary="Mark an alert handled (who, when, note)",
+        request=AlertHandleSerializer,
+        responses={200: AlertSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request, alert_id: int) -> Response:
+        alert = selectors.alert_get(user=request.user, alert_id=alert_id)
+        serializer = AlertHandleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.alert_handle(alert=alert, by=request.user, **serializer.validated_data)
+        return Response(
+            AlertSerializer(selectors.alert_get(user=request.user, alert_id=alert_id)).data
+        )
+
+
+class NotificationListApi(GenericAPIView):
+    permission_classes = [HasCXHubRole]
+    pagination_class = NewestFirstPagination
+    serializer_class = NotificationSerializer
+
+    @extend_schema(summary="Your notifications, newest first")
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.notification_list(user=request.user))
+        return self.get_paginated_response(NotificationSerializer(page, many=True).data)
+
+
+class NotificationReadApi(APIView):
+    permission_classes = [HasCXHubRole]
+
+    @extend_schema(
+        summary="Mark notifications read (all, or the given ids)",
+        request=inline_serializer(
+            "NotificationReadInput",
+            {"ids": serializers.ListField(child=serializers.IntegerField(), required=False)},
+        ),
+        responses={
+            200: inline_serializer("NotificationReadOutput", {"marked": serializers.IntegerField()})
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = inline_serializer(
+            "NotificationReadInput",
+            {"ids": serializers.ListField(child=serializers.IntegerField(), required=False)},
+            data=request.data,
+        )
+        serializer.is_valid(raise_exception=True)
+        marked = services.notifications_mark_read(
+            user=request.user, ids=serializer.validated_data.get("ids")
+        )
+        return Response({"marked": marked})
+
+
+class NotificationPreferenceApi(APIView):
+    permission_classes = [HasCXHubRole]
+
+    @extend_schema(
+        summary="Which notifications you receive", responses={200: NotificationPreferenceSerializer}
+    )
+    def get(self, request: Request) -> Response:
+        preference = selectors.notification_preference_get(user=request.user)
+        return Response(NotificationPreferenceSerializer(preference).data)
+
+    @extend_schema(
+        summary="Turn notification kinds (or e-mail) on or off",
+        request=NotificationPreferenceSerializer,
+        responses={200: NotificationPreferenceSerializer, **ERROR_RESPONSES},
+    )
+    def patch(self, request: Request) -> Response:
+        unknown = set(request.data) - set(NotificationPreferenceSerializer().fields)
+        if unknown:
+            raise InvalidInput(
+                "Unknown preference.",
+                field_errors={name: ["No such preference."] for name in sorted(unknown)},
+            )
+        serializer = NotificationPreferenceSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        preference = services.notification_preferences_set(
+            user=request.user, preferences=serializer.validated_data
+        )
+        return Response(NotificationPreferenceSerializer(preference).data)

@@ -1,0 +1,195 @@
+"""Forms of the action pages (parsing only; rules live in services)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from actions.models import InsightKind, NotificationPreference
+from actions.selectors import line_managers
+from feedback.models import Department, Touchpoint
+
+User = get_user_model()
+
+EVIDENCE_FIGURE_KEYS = ("share", "performance", "comments", "mentions", "sentiment", "nps_impact")
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.get_full_name() or obj.get_username())
+
+
+def parse_attribute_filter(text: str) -> dict[str, list[str]]:
+    """``region=north,south; plan=premium`` → ``{"region": ["north", "south"], ...}``."""
+    result: dict[str, list[str]] = {}
+    for part in (text or "").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" not in part:
+            raise forms.ValidationError(
+                f"“{part}” is not of the form attribute=value1,value2 (separate attributes with ;)."
+            )
+        key, _, values = part.partition("=")
+        cleaned = [v.strip() for v in values.split(",") if v.strip()]
+        if not key.strip() or not cleaned:
+            raise forms.ValidationError(f"“{part}” needs an attribute name and at least one value.")
+        result[key.strip()] = cleaned
+    return result
+
+
+def format_attribute_filter(value: dict[str, list[str]]) -> str:
+    return "; ".join(f"{key}={','.join(values)}" for key, values in value.items())
+
+
+def parse_target_kpis(text: str) -> list[dict[str, Any]]:
+    """One KPI per line: ``churn-rate, -0.5, pp``."""
+    rows: list[dict[str, Any]] = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) < 2:
+            raise forms.ValidationError(
+                f"Line {number}: write “kpi-slug, expected change, unit”, e.g. “churn-rate, -0.5, pp”."
+            )
+        try:
+            change = float(parts[1].replace("−", "-"))
+        except ValueError:
+            raise forms.ValidationError(
+                f"Line {number}: the expected change “{parts[1]}” is not a number."
+            ) from None
+        rows.append(
+            {"kpi": parts[0], "expected_change": change, "unit": parts[2] if len(parts) > 2 else ""}
+        )
+    return rows
+
+
+class ActionForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    department = forms.ModelChoiceField(queryset=Department.objects.all(), to_field_name="slug")
+    owner = UserChoiceField(queryset=User.objects.none(), help_text="A line manager.")
+    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    cost_estimate = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
+    currency = forms.RegexField(regex=r"^[A-Za-z]{3}$", initial="EUR", max_length=3)
+    target_kpis = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "churn-rate, -0.5, pp"}),
+        help_text="One per line: KPI slug, expected change, unit.",
+    )
+    scope_touchpoints = forms.ModelMultipleChoiceField(
+        queryset=Touchpoint.objects.all(), required=False, to_field_name="slug"
+    )
+    scope_departments = forms.ModelMultipleChoiceField(
+        queryset=Department.objects.all(), required=False, to_field_name="slug"
+    )
+    scope_attributes = forms.CharField(
+        required=False,
+        help_text="Customer attributes, e.g. region=north,south; plan=premium",
+    )
+    control_touchpoints = forms.ModelMultipleChoiceField(
+        queryset=Touchpoint.objects.all(), required=False, to_field_name="slug"
+    )
+    control_departments = forms.ModelMultipleChoiceField(
+        queryset=Department.objects.all(), required=False, to_field_name="slug"
+    )
+    control_attributes = forms.CharField(required=False)
+    cross_department = forms.BooleanField(
+        required=False, label="Shared with every department (organisation-wide action)"
+    )
+    insight_kind = forms.ChoiceField(
+        choices=InsightKind.choices, initial=InsightKind.SCRATCH, widget=forms.HiddenInput
+    )
+    evidence_reference = forms.CharField(required=False, widget=forms.HiddenInput)
+    evidence_label = forms.CharField(required=False, widget=forms.HiddenInput)
+    evidence_figures = forms.CharField(required=False, widget=forms.HiddenInput)
+    alert = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = line_managers()  # type: ignore[attr-defined]
+
+    def clean_target_kpis(self) -> list[dict[str, Any]]:
+        return parse_target_kpis(self.cleaned_data.get("target_kpis", ""))
+
+    def clean_scope_attributes(self) -> dict[str, list[str]]:
+        return parse_attribute_filter(self.cleaned_data.get("scope_attributes", ""))
+
+    def clean_control_attributes(self) -> dict[str, list[str]]:
+        return parse_attribute_filter(self.cleaned_data.get("control_attributes", ""))
+
+    def clean_evidence_figures(self) -> dict[str, Any]:
+        raw = self.cleaned_data.get("evidence_figures") or ""
+        if not raw:
+            return {}
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            raise forms.ValidationError("The evidence figures are not valid JSON.") from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError("The evidence figures must be an object.")
+        return value
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False
+    )
+
+
+class ImplementForm(forms.Form):
+    implemented_at = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ReassignForm(forms.Form):
+    owner = UserChoiceField(queryset=User.objects.none())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = line_managers()  # type: ignore[attr-defined]
+
+
+class UpdateForm(forms.Form):
+    progress = forms.IntegerField(min_value=0, max_value=100, required=False)
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=10_000
+    )
+
+
+class AlertHandleForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000
+    )
+
+
+class NotificationPreferenceForm(forms.ModelForm):
+    class Meta:
+        model = NotificationPreference
+        fields = [
+            "assigned",
+            "accepted",
+            "declined",
+            "due_soon",
+            "overdue",
+            "digest",
+            "alert",
+            "email",
+        ]
+        labels = {
+            "assigned": "An action is assigned to me",
+            "accepted": "An action I created is accepted",
+            "declined": "An action I created is declined",
+            "due_soon": "My action is due in 3 days",
+            "overdue": "My action is overdue (daily)",
+            "digest": "Weekly digest of my open actions",
+            "alert": "Unhappy customer alerts for my departments",
+            "email": "Also send these by e-mail",
+        }

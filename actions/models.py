@@ -1,0 +1,269 @@
+"""Owned improvement actions, their timeline, alerts on unhappy customers and notifications.
+
+An action keeps the evidence it was created from as a JSON snapshot (``evidence``), so it
+never depends on the analytics app and still shows what was known at the time.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from cxhub.models import TimeStampedModel
+from feedback.models import Department, Response, Touchpoint
+
+
+class ActionStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    IN_PROGRESS = "in_progress", "In progress"
+    IMPLEMENTED = "implemented", "Implemented"
+    MEASURED = "measured", "Measured"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class InsightKind(models.TextChoices):
+    DRIVER = "driver", "Driver result"
+    TOPIC = "topic", "Topic"
+    TOUCHPOINT = "touchpoint", "Touchpoint"
+    RESPONSE = "response", "Verbatim"
+    SCRATCH = "scratch", "From scratch"
+
+
+class Action(TimeStampedModel):
+    """An improvement someone owns, from the insight it came from to its measured effect.
+
+    ``target_kpis`` is a list of ``{"kpi": slug, "expected_change": number, "unit": str}``;
+    KPI slugs are data because KPIs live in the analytics app. ``scope_attributes`` and
+    ``control_attributes`` filter customers by attribute, e.g. ``{"region": ["north"]}``.
+    ``cross_department`` actions are readable by every department (organisation-wide work).
+    """
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    insight_kind = models.CharField(
+        max_length=16, choices=InsightKind.choices, default=InsightKind.SCRATCH
+    )
+    evidence = models.JSONField(default=dict, blank=True)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="actions")
+    cross_department = models.BooleanField(
+        default=False, help_text="Readable by every department, not only the owning one."
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_actions"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_actions"
+    )
+    status = models.CharField(
+        max_length=16, choices=ActionStatus.choices, default=ActionStatus.PROPOSED, db_index=True
+    )
+    due_date = models.DateField(null=True, blank=True, db_index=True)
+    cost_estimate = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="EUR")
+    target_kpis = models.JSONField(default=list, blank=True)
+    scope_touchpoints = models.ManyToManyField(
+        Touchpoint, related_name="scoped_actions", blank=True
+    )
+    scope_departments = models.ManyToManyField(
+        Department, related_name="scoped_actions", blank=True
+    )
+    scope_attributes = models.JSONField(default=dict, blank=True)
+    control_touchpoints = models.ManyToManyField(
+        Touchpoint, related_name="control_actions", blank=True
+    )
+    control_departments = models.ManyToManyField(
+        Department, related_name="control_actions", blank=True
+    )
+    control_attributes = models.JSONField(default=dict, blank=True)
+    implemented_at = models.DateField(null=True, blank=True)
+    measured_at = models.DateTimeField(null=True, blank=True)
+    declined_reason = models.TextField(blank=True)
+    cancelled_reason = models.TextField(blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    source_response = models.ForeignKey(
+        Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions"
+    )
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__gte=0, progress__lte=100), name="action_progress_0_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(cost_estimate__isnull=True) | Q(cost_estimate__gte=0),
+                name="action_cost_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["implemented", "measured"])
+                | Q(implemented_at__isnull=False),
+                name="action_implemented_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(declined_reason=""),
+                name="action_declined_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "status"], name="action_owner_status"),
+            models.Index(fields=["department", "status"], name="action_department_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ActionUpdate(models.Model):
+    """One entry of an action's progress timeline, posted by its owner or a CX manager."""
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="updates")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="action_updates"
+    )
+    progress = models.PositiveSmallIntegerField(null=True, blank=True)
+    text = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__isnull=True) | Q(progress__gte=0, progress__lte=100),
+                name="action_update_progress_0_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action_id}: {self.text[:40]}"
+
+
+class AlertReason(models.TextChoices):
+    DETRACTOR = "detractor", "Detractor"
+    NEGATIVE_SENTIMENT = "negative_sentiment", "Strongly negative comment"
+    BOTH = "both", "Detractor with a strongly negative comment"
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    HANDLED = "handled", "Handled"
+    ACTIONED = "actioned", "Turned into an action"
+
+
+class Alert(models.Model):
+    """A closed-loop alert: an unhappy customer the touchpoint's department should call back.
+
+    At most one alert per response, whichever of the detractor check and the sentiment
+    check sees it first.
+    """
+
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="alert")
+    touchpoint = models.ForeignKey(
+        Touchpoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
+    )
+    reason = models.CharField(max_length=24, choices=AlertReason.choices)
+    nps = models.SmallIntegerField(null=True, blank=True)
+    sentiment = models.FloatField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN, db_index=True
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="handled_alerts",
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_note = models.TextField(blank=True)
+    action = models.ForeignKey(
+        Action, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Alert on response {self.response_id}"
+
+
+class NotificationKind(models.TextChoices):
+    ASSIGNED = "assigned", "Action assigned to me"
+    ACCEPTED = "accepted", "My action was accepted"
+    DECLINED = "declined", "My action was declined"
+    DUE_SOON = "due_soon", "Action due in 3 days"
+    OVERDUE = "overdue", "Action overdue"
+    DIGEST = "digest", "Weekly digest"
+    ALERT = "alert", "Unhappy customer alert"
+
+
+class Notification(models.Model):
+    """An in-app message (also e-mailed) to one user.
+
+    ``dedupe_key`` makes scheduled reminders idempotent: a retried task finds the row it
+    already wrote instead of notifying twice.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    title = models.CharField(max_length=250)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    action = models.ForeignKey(
+        Action, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    alert = models.ForeignKey(
+        Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    dedupe_key = models.CharField(max_length=120, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="notification_unique_dedupe_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NotificationPreference(models.Model):
+    """Which kinds of notification one user wants; a missing row means all of them."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    assigned = models.BooleanField(default=True)
+    accepted = models.BooleanField(default=True)
+    declined = models.BooleanField(default=True)
+    due_soon = models.BooleanField(default=True)
+    overdue = models.BooleanField(default=True)
+    digest = models.BooleanField(default=True)
+    alert = models.BooleanField(default=True)
+    email = models.BooleanField(default=True, help_text="Also send notifications by e-mail.")
+
+    def __str__(self) -> str:
+        return f"Notification preferences of {self.user_id}"
+
+    def wants(self, kind: str) -> bool:
+        return bool(getattr(self, kind, True))

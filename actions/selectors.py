@@ -1,0 +1,370 @@
+"""Reads: action lists and details, evidence snapshots, alerts and notifications."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Avg, Count, Q, QuerySet
+from django.utils import timezone
+
+from actions.models import Action, ActionStatus, Alert, InsightKind, Notification
+from actions.permissions import actions_visible_to, alerts_visible_to
+from cxhub.errors import InvalidInput, NotFound
+from feedback.models import Attribute, Response, Touchpoint
+from feedback.roles import Role
+
+User = get_user_model()
+
+OPEN_STATUSES = (ActionStatus.PROPOSED, ActionStatus.ACCEPTED, ActionStatus.IN_PROGRESS)
+# Touchpoint evidence summarises this many days of feedback before the action was created.
+EVIDENCE_WINDOW_DAYS = 90
+
+
+def action_list(
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    status: str | None = None,
+    department: str | None = None,
+    owner: int | None = None,
+    overdue: bool | None = None,
+    today: dt.date | None = None,
+) -> QuerySet[Action]:
+    """Actions ``user`` may read, filtered; related rows fetched in the same query."""
+    today = today or timezone.localdate()
+    queryset = actions_visible_to(user).select_related("department", "owner", "created_by")
+    if status:
+        queryset = queryset.filter(status=status)
+    if department:
+        queryset = queryset.filter(department__slug=department)
+    if owner:
+        queryset = queryset.filter(owner_id=owner)
+    if overdue is True:
+        queryset = queryset.filter(status__in=OPEN_STATUSES, due_date__lt=today)
+    elif overdue is False:
+        queryset = queryset.exclude(status__in=OPEN_STATUSES, due_date__lt=today)
+    return queryset
+
+
+def action_get(*, user: AbstractBaseUser | AnonymousUser, action_id: int) -> Action:
+    """One action ``user`` may read, or NotFound (also when it exists but is not theirs)."""
+    action = (
+        actions_visible_to(user)
+        .select_related("department", "owner", "created_by", "source_response")
+        .prefetch_related(
+            "scope_touchpoints", "scope_departments", "control_touchpoints", "control_departments"
+        )
+        .filter(pk=action_id)
+        .first()
+    )
+    if action is None:
+        raise NotFound("No such action.")
+    return action
+
+
+def action_history(*, action: Action) -> list[dict[str, Any]]:
+    """The change history of an action: who changed which fields from what to what, when."""
+    records = list(action.history.select_related("history_user").order_by("history_date"))
+    entries: list[dict[str, Any]] = []
+    previous = None
+    for record in records:
+        changes: list[dict[str, Any]] = []
+        if previous is not None:
+            delta = record.diff_against(previous)
+            changes = [
+                {"field": change.field, "old": change.old, "new": change.new}
+                for change in delta.changes
+            ]
+        entries.append(
+            {
+                "at": record.history_date,
+                "user": record.history_user.get_username() if record.history_user else None,
+                "type": {"+": "created", "~": "changed", "-": "deleted"}[record.history_type],
+                "changes": changes,
+            }
+        )
+        previous = record
+    entries.reverse()
+    return entries
+
+
+def line_managers() -> QuerySet[Any]:
+    return (
+        User.objects.filter(groups__name=Role.LINE_MANAGER, is_active=True)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def department_managers(*, department_ids: set[int]) -> dict[int, list[Any]]:
+    """Members of each department holding the line_manager or cx_manager role."""
+    managers: dict[int, list[Any]] = {pk: [] for pk in department_ids}
+    rows = (
+        User.objects.filter(
+            is_active=True,
+            departments__in=department_ids,
+            groups__name__in=[Role.LINE_MANAGER, Role.CX_MANAGER],
+        )
+        .values_list("departments", "pk")
+        .distinct()
+    )
+    users = {}
+    pairs = [(dep, uid) for dep, uid in rows if dep in department_ids]
+    if pairs:
+        users = User.objects.in_bulk({uid for _, uid in pairs})
+    for dep, uid in pairs:
+        if users[uid] not in managers[dep]:
+            managers[dep].append(users[uid])
+    return managers
+
+
+def alert_list(
+    *, user: AbstractBaseUser | AnonymousUser, status: str | None = None
+) -> QuerySet[Alert]:
+    queryset = alerts_visible_to(user).select_related(
+        "response", "response__customer", "touchpoint", "department", "handled_by", "action"
+    )
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def alert_get(*, user: AbstractBaseUser | AnonymousUser, alert_id: int) -> Alert:
+    alert = alert_list(user=user).filter(pk=alert_id).first()
+    if alert is None:
+        raise NotFound("No such alert.")
+    return alert
+
+
+def notification_list(*, user: Any) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user).select_related("action", "alert")
+
+
+def notification_unread_count(*, user: Any) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+# --- Evidence snapshots -------------------------------------------------------------------
+
+
+def _format_number(value: float) -> str:
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _signed(value: float) -> str:
+    text = _format_number(abs(value))
+    return f"−{text}" if value < 0 else f"+{text}" if value > 0 else text
+
+
+def _figure(name: str, value: float, display: str) -> dict[str, Any]:
+    return {"name": name, "value": value, "display": display}
+
+
+def _numeric_figures(figures: Mapping[str, Any]) -> dict[str, float]:
+    numbers: dict[str, float] = {}
+    errors: list[str] = []
+    for key, raw in figures.items():
+        if raw is None or raw == "":
+            continue
+        try:
+            number = float(raw)
+        except (TypeError, ValueError):
+            errors.append(f"Figure '{key}' must be a number, got {raw!r}.")
+            continue
+        if number != number or number in (float("inf"), float("-inf")):
+            errors.append(f"Figure '{key}' must be a finite number.")
+            continue
+        numbers[str(key)] = number
+    if errors:
+        raise InvalidInput("Invalid evidence figures.", field_errors={"evidence": errors})
+    return numbers
+
+
+def _driver_or_topic_figures(
+    numbers: Mapping[str, float], scale_max: int | None
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    known = {"share", "performance", "comments", "mentions", "sentiment", "nps_impact"}
+    if "share" in numbers:
+        share = numbers["share"]
+        if not 0 <= share <= 1:
+            raise InvalidInput(
+                "Invalid share.",
+                field_errors={"evidence": ["'share' is a fraction between 0 and 1."]},
+            )
+        out.append(
+            _figure(
+                "share of explained NPS variance",
+                share,
+                f"{share * 100:.0f}% of explained NPS variance",
+            )
+        )
+    if "performance" in numbers:
+        perf = numbers["performance"]
+        suffix = f"/{scale_max}" if scale_max else ""
+        out.append(_figure("performance", perf, f"performance {perf:.1f}{suffix}"))
+    for key in ("comments", "mentions"):
+        if key in numbers:
+            out.append(_figure(key, numbers[key], f"{_format_number(numbers[key])} {key}"))
+    if "sentiment" in numbers:
+        sentiment = numbers["sentiment"]
+        out.append(_figure("sentiment", sentiment, f"sentiment {_signed(round(sentiment, 2))}"))
+    if "nps_impact" in numbers:
+        impact = numbers["nps_impact"]
+        out.append(_figure("NPS impact", impact, f"{_signed(round(impact, 1))} NPS points"))
+    for key in sorted(set(numbers) - known):
+        out.append(
+            _figure(key, numbers[key], f"{key.replace('_', ' ')} {_format_number(numbers[key])}")
+        )
+    return out
+
+
+def _summary(label: str, figures: list[dict[str, Any]]) -> str:
+    if not figures:
+        return label
+    return f"{label}: " + ", ".join(f["display"] for f in figures)
+
+
+def evidence_build(
+    *,
+    kind: str,
+    reference: str = "",
+    label: str = "",
+    figures: Mapping[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """A snapshot of the insight an action comes from, frozen at creation.
+
+    Touchpoint and verbatim evidence is computed here from the feedback data; driver and
+    topic results come from the analytics pages as figures (``share`` of explained
+    variance as a fraction, ``performance`` on the driver's scale, ``comments``,
+    ``mentions``, ``sentiment`` −1…1, ``nps_impact`` in points) and are formatted here.
+    """
+    now = now or timezone.now()
+    figures = figures or {}
+    if kind not in InsightKind.values:
+        raise InvalidInput(
+            "Unknown insight kind.",
+            field_errors={"insight_kind": [f"Choose one of: {', '.join(InsightKind.values)}."]},
+        )
+    snapshot: dict[str, Any]
+    if kind == InsightKind.SCRATCH:
+        snapshot = {"kind": kind, "reference": "", "label": label, "figures": [], "summary": label}
+    elif kind == InsightKind.TOUCHPOINT:
+        snapshot = _touchpoint_evidence(reference, now)
+    elif kind == InsightKind.RESPONSE:
+        snapshot = _response_evidence(reference)
+    else:
+        if not reference:
+            raise InvalidInput(
+                "Missing reference.",
+                field_errors={"evidence": [f"A {kind} insight needs the {kind}'s slug."]},
+            )
+        numbers = _numeric_figures(figures)
+        scale_max = None
+        if kind == InsightKind.DRIVER:
+            attribute = Attribute.objects.filter(slug=reference).first()
+            if attribute is not None:
+                scale_max = attribute.scale_max
+                label = label or attribute.label
+        label = label or reference.replace("-", " ").replace("_", " ").capitalize()
+        rows = _driver_or_topic_figures(numbers, scale_max)
+        snapshot = {
+            "kind": kind,
+            "reference": reference,
+            "label": label,
+            "figures": rows,
+            "summary": _summary(label.lower() if rows else label, rows),
+        }
+    snapshot["captured_at"] = now.isoformat()
+    return snapshot
+
+
+def _touchpoint_evidence(reference: str, now: dt.datetime) -> dict[str, Any]:
+    touchpoint = Touchpoint.objects.select_related("department").filter(slug=reference).first()
+    if touchpoint is None:
+        raise InvalidInput(
+            "Unknown touchpoint.",
+            field_errors={"evidence": [f"No touchpoint with slug {reference!r}."]},
+        )
+    since = now - dt.timedelta(days=EVIDENCE_WINDOW_DAYS)
+    stats = Response.objects.filter(touchpoint=touchpoint, submitted_at__gte=since).aggregate(
+        responses=Count("id"),
+        with_nps=Count("id", filter=Q(nps__isnull=False)),
+        promoters=Count("id", filter=Q(nps__gte=9)),
+        detractors=Count("id", filter=Q(nps__lte=6)),
+        comments=Count("id", filter=~Q(comment="")),
+        csat=Avg("csat"),
+    )
+    figures = [
+        _figure("responses", stats["responses"], f"{stats['responses']:,} responses in 90 days")
+    ]
+    if stats["with_nps"]:
+        nps = 100 * (stats["promoters"] - stats["detractors"]) / stats["with_nps"]
+        figures.append(_figure("NPS", round(nps, 1), f"NPS {_signed(round(nps))}"))
+    if stats["csat"] is not None:
+        figures.append(_figure("CSAT mean", round(stats["csat"], 2), f"CSAT {stats['csat']:.1f}/5"))
+    figures.append(_figure("comments", stats["comments"], f"{stats['comments']:,} comments"))
+    return {
+        "kind": InsightKind.TOUCHPOINT.value,
+        "reference": touchpoint.slug,
+        "label": touchpoint.name,
+        "department": touchpoint.department.slug,
+        "figures": figures,
+        "summary": _summary(touchpoint.name, figures),
+    }
+
+
+def _response_evidence(reference: str) -> dict[str, Any]:
+    try:
+        response_id = int(reference)
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            "Invalid response id.", field_errors={"evidence": ["A verbatim needs a response id."]}
+        ) from None
+    response = (
+        Response.objects.select_related("customer", "touchpoint").filter(pk=response_id).first()
+    )
+    if response is None:
+        raise InvalidInput(
+            "Unknown response.", field_errors={"evidence": [f"No response with id {response_id}."]}
+        )
+    figures = []
+    if response.nps is not None:
+        figures.append(_figure("NPS score", response.nps, f"NPS {response.nps}/10"))
+    if response.csat is not None:
+        figures.append(_figure("CSAT", response.csat, f"CSAT {response.csat}/5"))
+    if response.ces is not None:
+        figures.append(_figure("CES", response.ces, f"CES {response.ces}/7"))
+    customer = response.customer.external_id if response.customer else ""
+    where = response.touchpoint.name if response.touchpoint else "no touchpoint"
+    quote = response.comment if len(response.comment) <= 280 else response.comment[:277] + "…"
+    label = f"Verbatim from {customer or 'an anonymous customer'} ({where})"
+    summary = f"“{quote}”" if quote else label
+    if figures:
+        summary += " — " + ", ".join(f["display"] for f in figures)
+    return {
+        "kind": InsightKind.RESPONSE.value,
+        "reference": str(response.pk),
+        "label": label,
+        "verbatim": response.comment,
+        "customer": customer,
+        "touchpoint": response.touchpoint.slug if response.touchpoint else "",
+        "submitted_at": response.submitted_at.isoformat(),
+        "figures": figures,
+        "summary": summary,
+    }
+
+
+def notification_preference_get(*, user: Any) -> Any:
+    """The user's preferences, or unsaved defaults (everything on) when never set."""
+    from actions.models import NotificationPreference
+
+    return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(
+        user=user
+    )

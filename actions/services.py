@@ -1,0 +1,840 @@
+"""Writes and business rules of actions: creation, the lifecycle, updates, alerts, reminders.
+
+The lifecycle is one explicit table (``TRANSITIONS``): each transition names the states it
+may start from and the state it leads to. Every transition service checks the table and
+the caller's permission, locks the row, and records who did it in the change history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from actions import notifications
+from actions.models import (
+    Action,
+    ActionStatus,
+    ActionUpdate,
+    Alert,
+    AlertReason,
+    AlertStatus,
+    InsightKind,
+    NotificationKind,
+)
+from actions.permissions import (
+    can_create_action,
+    can_edit_fields,
+    can_handle_alert,
+    can_post_update,
+    can_transition,
+    require,
+    transition_refusal,
+)
+from actions.selectors import OPEN_STATUSES, department_managers, evidence_build
+from cxhub.errors import InvalidInput, InvalidTransition
+from feedback.models import Department, Response, Touchpoint
+from feedback.roles import Role
+
+S = ActionStatus
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[str]
+    target: str
+
+
+TRANSITIONS: dict[str, Transition] = {
+    "accept": Transition(frozenset({S.PROPOSED}), S.ACCEPTED),
+    "decline": Transition(frozenset({S.PROPOSED}), S.DECLINED),
+    "start": Transition(frozenset({S.ACCEPTED}), S.IN_PROGRESS),
+    "implement": Transition(frozenset({S.IN_PROGRESS}), S.IMPLEMENTED),
+    "mark_measured": Transition(frozenset({S.IMPLEMENTED}), S.MEASURED),
+    "cancel": Transition(frozenset({S.PROPOSED, S.ACCEPTED, S.IN_PROGRESS}), S.CANCELLED),
+    "reassign": Transition(
+        frozenset({S.PROPOSED, S.ACCEPTED, S.IN_PROGRESS, S.DECLINED}), S.PROPOSED
+    ),
+}
+
+# Statuses in which the timeline takes progress updates.
+UPDATABLE_STATUSES = frozenset({S.ACCEPTED, S.IN_PROGRESS, S.IMPLEMENTED})
+# Reminders look this many days ahead.
+DUE_SOON_DAYS = 3
+# Closed-loop alerts are raised only for recent feedback: calling back a customer about a
+# survey from last year (an import of history) helps nobody.
+ALERT_NEGATIVE_SENTIMENT = -0.5
+ALERT_DETRACTOR_MAX_NPS = 6
+
+
+def allowed_transitions(status: str) -> list[str]:
+    """The transitions the table allows from ``status``, in table order."""
+    return [name for name, t in TRANSITIONS.items() if status in t.sources]
+
+
+def _label(status: str) -> str:
+    return str(ActionStatus(status).label).lower()
+
+
+def _check_transition(action: Action, name: str) -> str:
+    transition = TRANSITIONS[name]
+    if action.status not in transition.sources:
+        allowed = allowed_transitions(action.status)
+        allowed_text = ", ".join(allowed) if allowed else "none"
+        message = (
+            f"Cannot {name.replace('_', ' ')} an action that is {_label(action.status)}. "
+            f"Allowed from {_label(action.status)}: {allowed_text}."
+        )
+        raise InvalidTransition(message, field_errors={"status": [message]})
+    return transition.target
+
+
+def _locked(action: Action) -> Action:
+    """Re-read the action under a row lock so concurrent transitions serialise."""
+    return (
+        Action.objects.select_for_update().select_related("owner", "created_by").get(pk=action.pk)
+    )
+
+
+def _action_url(action: Action) -> str:
+    return reverse("actions:detail", args=[action.pk])
+
+
+def _save(action: Action, by: Any, fields: Iterable[str]) -> None:
+    action._history_user = by  # type: ignore[attr-defined]
+    action.save(update_fields=[*fields, "updated_at"])
+
+
+def _refresh_into(target: Action, source: Action) -> None:
+    """Copy the saved state back into the caller's instance."""
+    for field in source._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+
+
+# --- Validation helpers -------------------------------------------------------------------
+
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
+
+
+def _clean_target_kpis(raw: Any) -> list[dict[str, Any]]:
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list):
+        raise InvalidInput(
+            "Invalid target KPIs.",
+            field_errors={"target_kpis": ["A list of {kpi, expected_change, unit} objects."]},
+        )
+    cleaned: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict):
+            errors.append(f"Item {index}: an object with kpi, expected_change and unit.")
+            continue
+        kpi = item.get("kpi")
+        if not isinstance(kpi, str) or not _SLUG.match(kpi):
+            errors.append(f"Item {index}: 'kpi' must be a KPI slug.")
+            continue
+        change = item.get("expected_change")
+        if isinstance(change, bool):
+            change = None
+        try:
+            change_value = float(change) if change is not None else None
+        except (TypeError, ValueError):
+            change_value = None
+        if (
+            change_value is None
+            or change_value != change_value
+            or abs(change_value) == float("inf")
+        ):
+            errors.append(f"Item {index}: 'expected_change' must be a number.")
+            continue
+        unit = item.get("unit", "")
+        if not isinstance(unit, str) or len(unit) > 32:
+            errors.append(f"Item {index}: 'unit' must be a short text (e.g. 'pp', '%', 'EUR').")
+            continue
+        cleaned.append({"kpi": kpi, "expected_change": change_value, "unit": unit})
+    if errors:
+        raise InvalidInput("Invalid target KPIs.", field_errors={"target_kpis": errors})
+    return cleaned
+
+
+def _clean_attribute_filter(raw: Any, field: str) -> dict[str, list[str]]:
+    if raw in (None, ""):
+        return {}
+    message = 'An object of attribute → list of values, e.g. {"region": ["north"]}.'
+    if not isinstance(raw, dict):
+        raise InvalidInput("Invalid attribute filter.", field_errors={field: [message]})
+    cleaned: dict[str, list[str]] = {}
+    for key, values in raw.items():
+        if isinstance(values, str | int | float) and not isinstance(values, bool):
+            values = [values]
+        if (
+            not isinstance(key, str)
+            or not key
+            or not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in values)
+        ):
+            raise InvalidInput("Invalid attribute filter.", field_errors={field: [message]})
+        cleaned[key] = [str(v) for v in values]
+    return cleaned
+
+
+def _clean_cost(raw: Any) -> Decimal | None:
+    if raw in (None, ""):
+        return None
+    try:
+        cost = Decimal(str(raw))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(
+            "Invalid cost.", field_errors={"cost_estimate": ["A number, e.g. 12500.00."]}
+        ) from None
+    if not cost.is_finite() or cost < 0 or cost >= Decimal("1e12"):
+        raise InvalidInput(
+            "Invalid cost.",
+            field_errors={"cost_estimate": ["A non-negative amount below 1,000,000,000,000."]},
+        )
+    return cost.quantize(Decimal("0.01"))
+
+
+def _clean_currency(raw: Any) -> str:
+    if not isinstance(raw, str) or not re.fullmatch(r"[A-Za-z]{3}", raw):
+        raise InvalidInput(
+            "Invalid currency.", field_errors={"currency": ["A three-letter ISO code, e.g. EUR."]}
+        )
+    return raw.upper()
+
+
+def _check_owner(owner: Any) -> None:
+    if (
+        owner is None
+        or not owner.is_active
+        or not owner.groups.filter(name=Role.LINE_MANAGER).exists()
+    ):
+        raise InvalidInput(
+            "Invalid owner.", field_errors={"owner": ["The owner must be an active line manager."]}
+        )
+
+
+def _check_title(title: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise InvalidInput("Missing title.", field_errors={"title": ["A title is required."]})
+    if len(title) > 200:
+        raise InvalidInput("Title too long.", field_errors={"title": ["At most 200 characters."]})
+    return title
+
+
+def _check_progress(progress: Any, field: str = "progress") -> int:
+    if isinstance(progress, bool) or not isinstance(progress, int) or not 0 <= progress <= 100:
+        raise InvalidInput(
+            "Invalid progress.", field_errors={field: ["A whole percentage from 0 to 100."]}
+        )
+    return progress
+
+
+# --- Creation and editing -----------------------------------------------------------------
+
+
+@transaction.atomic
+def action_create(
+    *,
+    created_by: Any,
+    title: str,
+    department: Department,
+    owner: Any,
+    description: str = "",
+    insight_kind: str = InsightKind.SCRATCH,
+    evidence_reference: str = "",
+    evidence_label: str = "",
+    evidence_figures: Mapping[str, Any] | None = None,
+    due_date: dt.date | None = None,
+    cost_estimate: Any = None,
+    currency: str = "EUR",
+    target_kpis: Any = None,
+    scope_touchpoints: Iterable[Touchpoint] = (),
+    scope_departments: Iterable[Department] = (),
+    scope_attributes: Any = None,
+    control_touchpoints: Iterable[Touchpoint] = (),
+    control_departments: Iterable[Department] = (),
+    control_attributes: Any = None,
+    cross_department: bool = False,
+    alert: Alert | None = None,
+    today: dt.date | None = None,
+) -> Action:
+    """Create a proposed action with a snapshot of its evidence and tell the owner."""
+    require(can_create_action(created_by), "Only a CX manager can create actions.")
+    today = today or timezone.localdate()
+    title = _check_title(title)
+    _check_owner(owner)
+    if due_date is not None and due_date < today:
+        raise InvalidInput(
+            "Due date in the past.",
+            field_errors={"due_date": ["The due date cannot be in the past."]},
+        )
+    if alert is not None and insight_kind != InsightKind.RESPONSE:
+        insight_kind = InsightKind.RESPONSE
+        evidence_reference = str(alert.response_id)
+    evidence = evidence_build(
+        kind=insight_kind,
+        reference=evidence_reference,
+        label=evidence_label or (title if insight_kind == InsightKind.SCRATCH else ""),
+        figures=evidence_figures,
+    )
+    source_response = None
+    if insight_kind == InsightKind.RESPONSE:
+        source_response = Response.objects.get(pk=int(evidence["reference"]))
+    action = Action(
+        title=title,
+        description=description or "",
+        insight_kind=insight_kind,
+        evidence=evidence,
+        department=department,
+        cross_department=cross_department,
+        owner=owner,
+        created_by=created_by,
+        due_date=due_date,
+        cost_estimate=_clean_cost(cost_estimate),
+        currency=_clean_currency(currency or "EUR"),
+        target_kpis=_clean_target_kpis(target_kpis),
+        scope_attributes=_clean_attribute_filter(scope_attributes, "scope_attributes"),
+        control_attributes=_clean_attribute_filter(control_attributes, "control_attributes"),
+        source_response=source_response,
+    )
+    action._history_user = created_by  # type: ignore[attr-defined]
+    action.save()
+    action.scope_touchpoints.set(list(scope_touchpoints))
+    action.scope_departments.set(list(scope_departments))
+    action.control_touchpoints.set(list(control_touchpoints))
+    action.control_departments.set(list(control_departments))
+    if alert is not None:
+        Alert.objects.filter(pk=alert.pk).update(
+            status=AlertStatus.ACTIONED,
+            action=action,
+            handled_by=created_by,
+            handled_at=timezone.now(),
+        )
+    _notify_assigned(action, by=created_by)
+    return action
+
+
+def _notify_assigned(action: Action, *, by: Any) -> None:
+    if action.owner_id == getattr(by, "pk", None):
+        return
+    due = f" It is due on {action.due_date:%d %b %Y}." if action.due_date else ""
+    notifications.notify(
+        recipient=action.owner,
+        kind=NotificationKind.ASSIGNED,
+        title=f"New action for you: {action.title}",
+        body=(
+            f"{by.get_full_name() or by.get_username()} proposes that you own the action "
+            f"“{action.title}”.{due} Please accept or decline it.\n\n"
+            f"Why: {action.evidence.get('summary', '')}"
+        ),
+        url=_action_url(action),
+        action=action,
+    )
+
+
+EDITABLE_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "department",
+        "due_date",
+        "cost_estimate",
+        "currency",
+        "target_kpis",
+        "scope_touchpoints",
+        "scope_departments",
+        "scope_attributes",
+        "control_touchpoints",
+        "control_departments",
+        "control_attributes",
+        "cross_department",
+        "progress",
+    }
+)
+_M2M_FIELDS = frozenset(
+    {"scope_touchpoints", "scope_departments", "control_touchpoints", "control_departments"}
+)
+
+
+@transaction.atomic
+def action_edit(*, action: Action, by: Any, changes: Mapping[str, Any]) -> Action:
+    """Change editable fields; the owner may change only the description and progress."""
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise InvalidInput(
+            "Not editable.",
+            field_errors={
+                name: ["This field cannot be changed here (use the transition endpoints)."]
+                for name in sorted(unknown)
+            },
+        )
+    require(
+        can_edit_fields(by, action, set(changes)),
+        "You may change only the description and progress of actions you own."
+        if action.owner_id == getattr(by, "pk", None)
+        else "Only the owner or a CX manager can change this action.",
+    )
+    locked = _locked(action)
+    if locked.status in {S.CANCELLED, S.DECLINED, S.MEASURED}:
+        raise InvalidTransition(
+            f"A {_label(locked.status)} action cannot be edited.",
+            field_errors={"status": [f"A {_label(locked.status)} action cannot be edited."]},
+        )
+    cleaners = {
+        "title": _check_title,
+        "description": lambda v: v or "",
+        "department": lambda v: v,
+        "due_date": lambda v: v,
+        "cost_estimate": _clean_cost,
+        "currency": _clean_currency,
+        "target_kpis": _clean_target_kpis,
+        "scope_attributes": lambda v: _clean_attribute_filter(v, "scope_attributes"),
+        "control_attributes": lambda v: _clean_attribute_filter(v, "control_attributes"),
+        "cross_department": bool,
+        "progress": _check_progress,
+    }
+    fields = []
+    for name, value in changes.items():
+        if name in _M2M_FIELDS:
+            continue
+        setattr(locked, name, cleaners[name](value))
+        fields.append(name)
+    if fields:
+        _save(locked, by, fields)
+    for name in _M2M_FIELDS & set(changes):
+        getattr(locked, name).set(list(changes[name]))
+    _refresh_into(action, locked)
+    return action
+
+
+# --- Lifecycle ----------------------------------------------------------------------------
+
+
+def _transition(action: Action, name: str, by: Any, **changes: Any) -> Action:
+    """Run one transition from the table: permission, state check, save, history."""
+    require(can_transition(by, action, name), transition_refusal(action, name))
+    locked = _locked(action)
+    target = _check_transition(locked, name)
+    locked.status = target
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    _save(locked, by, ["status", *changes])
+    _refresh_into(action, locked)
+    return action
+
+
+@transaction.atomic
+def action_accept(*, action: Action, by: Any) -> Action:
+    _transition(action, "accept", by)
+    _notify_creator(action, by, NotificationKind.ACCEPTED, "accepted")
+    return action
+
+
+@transaction.atomic
+def action_decline(*, action: Action, by: Any, reason: str) -> Action:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(
+            "Reason required.",
+            field_errors={"reason": ["Say why you decline, so the CX manager can act on it."]},
+        )
+    _transition(action, "decline", by, declined_reason=reason)
+    _notify_creator(action, by, NotificationKind.DECLINED, "declined", extra=f"Reason: {reason}")
+    return action
+
+
+def _notify_creator(action: Action, by: Any, kind: str, verb: str, extra: str = "") -> None:
+    if action.created_by_id == getattr(by, "pk", None):
+        return
+    notifications.notify(
+        recipient=action.created_by,
+        kind=kind,
+        title=f"{action.owner.get_full_name() or action.owner.get_username()} {verb}: {action.title}",
+        body=f"The action “{action.title}” was {verb} by its owner. {extra}".strip(),
+        url=_action_url(action),
+        action=action,
+    )
+
+
+@transaction.atomic
+def action_start(*, action: Action, by: Any) -> Action:
+    return _transition(action, "start", by)
+
+
+@transaction.atomic
+def action_implement(
+    *, action: Action, by: Any, implemented_at: dt.date | None, today: dt.date | None = None
+) -> Action:
+    today = today or timezone.localdate()
+    if implemented_at is None:
+        raise InvalidInput(
+            "Date required.",
+            field_errors={"implemented_at": ["The date the change went live is required."]},
+        )
+    if implemented_at > today:
+        raise InvalidInput(
+            "Date in the future.",
+            field_errors={"implemented_at": ["The implementation date cannot be in the future."]},
+        )
+    return _transition(action, "implement", by, implemented_at=implemented_at, progress=100)
+
+
+@transaction.atomic
+def action_mark_measured(*, action: Action, by: Any = None) -> Action:
+    """Mark an implemented action measured (called by the impact analysis; ``by`` optional).
+
+    Without ``by`` the call is the system's own and needs no permission.
+    """
+    if by is not None:
+        require(
+            can_transition(by, action, "mark_measured"), transition_refusal(action, "mark_measured")
+        )
+    locked = _locked(action)
+    locked.status = _check_transition(locked, "mark_measured")
+    locked.measured_at = timezone.now()
+    _save(locked, by, ["status", "measured_at"])
+    _refresh_into(action, locked)
+    return action
+
+
+@transaction.atomic
+def action_cancel(*, action: Action, by: Any, reason: str = "") -> Action:
+    return _transition(action, "cancel", by, cancelled_reason=(reason or "").strip())
+
+
+@transaction.atomic
+def action_reassign(*, action: Action, by: Any, owner: Any) -> Action:
+    """Give the action to another line manager; it returns to proposed for them to decide."""
+    _check_owner(owner)
+    if owner.pk == action.owner_id:
+        raise InvalidInput(
+            "Same owner.", field_errors={"owner": ["The action already belongs to this person."]}
+        )
+    _transition(action, "reassign", by, owner=owner, declined_reason="")
+    action.owner = owner
+    _notify_assigned(action, by=by)
+    return action
+
+
+# --- Timeline -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def action_update_post(
+    *, action: Action, by: Any, text: str = "", progress: int | None = None
+) -> ActionUpdate:
+    """Add a timeline entry; posting progress on an accepted action starts it."""
+    require(can_post_update(by, action), "Only the owner or a CX manager can post updates.")
+    text = (text or "").strip()
+    if progress is not None:
+        progress = _check_progress(progress)
+    if not text and progress is None:
+        raise InvalidInput(
+            "Empty update.", field_errors={"text": ["Write an update or give a progress %."]}
+        )
+    locked = _locked(action)
+    if locked.status not in UPDATABLE_STATUSES:
+        message = (
+            f"Updates can be posted on accepted, in-progress or implemented actions; "
+            f"this one is {_label(locked.status)}."
+        )
+        raise InvalidTransition(message, field_errors={"status": [message]})
+    if locked.status == S.ACCEPTED and progress:
+        _transition(locked, "start", by)
+    if progress is not None and locked.status != S.IMPLEMENTED:
+        locked.progress = progress
+        _save(locked, by, ["progress"])
+    update = ActionUpdate.objects.create(action=locked, author=by, text=text, progress=progress)
+    _refresh_into(action, locked)
+    return update
+
+
+# --- Alerts -------------------------------------------------------------------------------
+
+
+def _alert_max_age() -> dt.timedelta:
+    days = int(getattr(settings, "CXHUB", {}).get("ALERT_MAX_AGE_DAYS", 14))
+    return dt.timedelta(days=days)
+
+
+def alerts_raise_for_responses(*, response_sentiments: Mapping[int, float | None]) -> int:
+    """Raise one closed-loop alert per recent unhappy response; returns how many are new.
+
+    A response alerts when it is a detractor (NPS ≤ 6) or its comment's sentiment is
+    ≤ −0.5. Called by the detractor processor right after ingest (sentiments unknown) and
+    by the text-tagging processor once comments are scored; whichever comes first creates
+    the alert, the other only adds what it knows. The managers of the touchpoint's owning
+    department get an in-app notification and an e-mail with the verbatim and customer.
+    """
+    if not response_sentiments:
+        return 0
+    ids = [int(pk) for pk in response_sentiments]
+    negative_ids = [
+        int(pk)
+        for pk, s in response_sentiments.items()
+        if s is not None and s <= ALERT_NEGATIVE_SENTIMENT
+    ]
+    cutoff = timezone.now() - _alert_max_age()
+    candidates = list(
+        Response.objects.filter(id__in=ids, submitted_at__gte=cutoff)
+        .filter(Q(nps__lte=ALERT_DETRACTOR_MAX_NPS) | Q(id__in=negative_ids))
+        .select_related("customer", "touchpoint", "touchpoint__department")
+    )
+    if not candidates:
+        return 0
+    existing = {a.response_id: a for a in Alert.objects.filter(response__in=candidates)}
+    new_alerts: list[Alert] = []
+    for response in candidates:
+        sentiment = response_sentiments.get(response.pk)
+        detractor = response.nps is not None and response.nps <= ALERT_DETRACTOR_MAX_NPS
+        negative = sentiment is not None and sentiment <= ALERT_NEGATIVE_SENTIMENT
+        reason = (
+            AlertReason.BOTH
+            if detractor and negative
+            else (AlertReason.DETRACTOR if detractor else AlertReason.NEGATIVE_SENTIMENT)
+        )
+        alert = existing.get(response.pk)
+        if alert is not None:
+            if sentiment is not None and alert.sentiment != sentiment:
+                Alert.objects.filter(pk=alert.pk).update(sentiment=sentiment, reason=reason)
+            continue
+        touchpoint = response.touchpoint
+        try:
+            with transaction.atomic():
+                alert, created = Alert.objects.get_or_create(
+                    response=response,
+                    defaults={
+                        "touchpoint": touchpoint,
+                        "department": touchpoint.department if touchpoint else None,
+                        "reason": reason,
+                        "nps": response.nps,
+                        "sentiment": sentiment,
+                    },
+                )
+        except IntegrityError:
+            continue
+        if created:
+            new_alerts.append(alert)
+    if new_alerts:
+        with transaction.atomic():
+            _notify_alerts(new_alerts)
+    return len(new_alerts)
+
+
+def _cx_managers() -> list[Any]:
+    from django.contrib.auth import get_user_model
+
+    return list(
+        get_user_model().objects.filter(is_active=True, groups__name=Role.CX_MANAGER).distinct()
+    )
+
+
+def _notify_alerts(alerts: list[Alert]) -> None:
+    department_ids = {a.department_id for a in alerts if a.department_id}
+    managers = department_managers(department_ids=department_ids)
+    fallback: list[Any] | None = None
+    recipients_by_alert: dict[int, list[Any]] = {}
+    for alert in alerts:
+        people = managers.get(alert.department_id, []) if alert.department_id else []
+        if not people:
+            # Nobody owns the touchpoint (or there is none): the CX team follows it up.
+            if fallback is None:
+                fallback = _cx_managers()
+            people = fallback
+        recipients_by_alert[alert.pk] = people
+    preferences = notifications.preferences_for(
+        {person.pk for people in recipients_by_alert.values() for person in people}
+    )
+    url = reverse("actions:alerts")
+    for alert in alerts:
+        response = alert.response
+        customer = response.customer.external_id if response.customer else "an anonymous customer"
+        where = alert.touchpoint.name if alert.touchpoint else "no touchpoint"
+        score = f"NPS {response.nps}" if response.nps is not None else "no NPS"
+        for person in recipients_by_alert[alert.pk]:
+            notifications.notify(
+                recipient=person,
+                kind=NotificationKind.ALERT,
+                title=f"Unhappy customer at {where}: {customer} ({score})",
+                body=(
+                    f"Customer: {customer}\nTouchpoint: {where}\nScore: {score}\n"
+                    f"Submitted: {response.submitted_at:%d %b %Y %H:%M}\n\n"
+                    f"“{response.comment or '(no comment)'}”\n\n"
+                    "Call the customer back, then mark the alert handled or turn it into an action."
+                ),
+                url=url,
+                alert=alert,
+                dedupe_key=f"alert:{alert.pk}",
+                preference=preferences[person.pk],
+            )
+
+
+def alerts_raise_for_detractors(response_ids: Iterable[int]) -> None:
+    """Feedback processor: alert on detractors at once, before any sentiment is known."""
+    alerts_raise_for_responses(response_sentiments=dict.fromkeys(response_ids))
+
+
+@transaction.atomic
+def alert_handle(*, alert: Alert, by: Any, note: str = "") -> Alert:
+    require(can_handle_alert(by, alert), "Only the department's managers can handle this alert.")
+    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+    if locked.status != AlertStatus.OPEN:
+        message = f"This alert is already {AlertStatus(locked.status).label.lower()}."
+        raise InvalidTransition(message, field_errors={"status": [message]})
+    locked.status = AlertStatus.HANDLED
+    locked.handled_by = by
+    locked.handled_at = timezone.now()
+    locked.handled_note = (note or "").strip()
+    locked.save(update_fields=["status", "handled_by", "handled_at", "handled_note"])
+    alert.status, alert.handled_by, alert.handled_at, alert.handled_note = (
+        locked.status,
+        by,
+        locked.handled_at,
+        locked.handled_note,
+    )
+    return alert
+
+
+# --- Notifications and reminders ----------------------------------------------------------
+
+
+@transaction.atomic
+def notifications_mark_read(*, user: Any, ids: Iterable[int] | None = None) -> int:
+    from actions.models import Notification
+
+    queryset = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        queryset = queryset.filter(pk__in=list(ids))
+    return queryset.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def notification_preferences_set(*, user: Any, preferences: Mapping[str, bool]) -> Any:
+    from actions.models import NotificationPreference
+
+    allowed = {*NotificationKind.values, "email"}
+    unknown = set(preferences) - allowed
+    if unknown:
+        raise InvalidInput(
+            "Unknown preference.",
+            field_errors={k: [f"Choose from: {', '.join(sorted(allowed))}."] for k in unknown},
+        )
+    preference, _ = NotificationPreference.objects.get_or_create(user=user)
+    for key, value in preferences.items():
+        setattr(preference, key, bool(value))
+    preference.save()
+    return preference
+
+
+def _open_actions_due(**filters: Any) -> list[Action]:
+    return list(Action.objects.filter(status__in=OPEN_STATUSES, **filters).select_related("owner"))
+
+
+def actions_remind_due_soon(*, today: dt.date | None = None) -> int:
+    """Tell owners about open actions due in exactly three days (once per due date)."""
+    today = today or timezone.localdate()
+    due = today + dt.timedelta(days=DUE_SOON_DAYS)
+    sent = 0
+    actions = _open_actions_due(due_date=due)
+    preferences = notifications.preferences_for({a.owner_id for a in actions})
+    for action in actions:
+        with transaction.atomic():
+            sent += bool(
+                notifications.notify(
+                    recipient=action.owner,
+                    kind=NotificationKind.DUE_SOON,
+                    title=f"Due in {DUE_SOON_DAYS} days: {action.title}",
+                    body=(
+                        f"The action “{action.title}” is due on {due:%d %b %Y} and is "
+                        f"{_label(action.status)} ({action.progress}% done)."
+                    ),
+                    url=_action_url(action),
+                    action=action,
+                    dedupe_key=f"due_soon:{action.pk}:{due.isoformat()}",
+                    preference=preferences[action.owner_id],
+                )
+            )
+    return sent
+
+
+def actions_remind_overdue(*, today: dt.date | None = None) -> int:
+    """Tell owners, once a day, about each open action past its due date."""
+    today = today or timezone.localdate()
+    sent = 0
+    actions = _open_actions_due(due_date__lt=today)
+    preferences = notifications.preferences_for({a.owner_id for a in actions})
+    for action in actions:
+        assert action.due_date is not None
+        days = (today - action.due_date).days
+        with transaction.atomic():
+            sent += bool(
+                notifications.notify(
+                    recipient=action.owner,
+                    kind=NotificationKind.OVERDUE,
+                    title=f"Overdue by {days} day{'s' if days != 1 else ''}: {action.title}",
+                    body=(
+                        f"The action “{action.title}” was due on {action.due_date:%d %b %Y} "
+                        f"and is {_label(action.status)} ({action.progress}% done). "
+                        "Post an update or ask your CX manager for a new date."
+                    ),
+                    url=_action_url(action),
+                    action=action,
+                    dedupe_key=f"overdue:{action.pk}:{today.isoformat()}",
+                    preference=preferences[action.owner_id],
+                )
+            )
+    return sent
+
+
+def digests_send(*, today: dt.date | None = None) -> int:
+    """Send each owner of open actions a weekly summary (once per ISO week)."""
+    today = today or timezone.localdate()
+    year, week, _ = today.isocalendar()
+    by_owner: dict[int, list[Action]] = {}
+    for action in (
+        Action.objects.filter(status__in=OPEN_STATUSES)
+        .select_related("owner")
+        .order_by("due_date", "pk")
+    ):
+        by_owner.setdefault(action.owner_id, []).append(action)
+    preferences = notifications.preferences_for(by_owner)
+    sent = 0
+    for owner_id, actions in by_owner.items():
+        lines = []
+        for action in actions:
+            due = f"due {action.due_date:%d %b}" if action.due_date else "no due date"
+            late = " — OVERDUE" if action.due_date and action.due_date < today else ""
+            lines.append(
+                f"• {action.title}: {_label(action.status)}, {action.progress}% done, {due}{late}"
+            )
+        proposed = sum(a.status == S.PROPOSED for a in actions)
+        overdue = sum(bool(a.due_date and a.due_date < today) for a in actions)
+        with transaction.atomic():
+            sent += bool(
+                notifications.notify(
+                    recipient=actions[0].owner,
+                    kind=NotificationKind.DIGEST,
+                    title=(
+                        f"Your week: {len(actions)} open action{'s' if len(actions) != 1 else ''}"
+                        f", {proposed} awaiting your decision, {overdue} overdue"
+                    ),
+                    body="\n".join(lines),
+                    url=reverse("actions:mine"),
+                    dedupe_key=f"digest:{year}-W{week:02d}",
+                    preference=preferences[owner_id],
+                )
+            )
+    return sent
