@@ -20,6 +20,15 @@ from tests.feedback.factories import (
 pytestmark = pytest.mark.django_db
 
 
+def _forget_cache() -> None:
+    from django.core.cache import cache
+
+    from dashboards.selectors import figures_forget
+
+    figures_forget()
+    cache.clear()
+
+
 def _client(user: Any) -> Client:
     client = Client()
     client.force_login(user)
@@ -61,14 +70,13 @@ def test_overview_query_count_does_not_grow_with_data(
     world: dict[str, Any], django_assert_max_num_queries: Any
 ) -> None:
     """Adding many responses, actions and topic tags adds no query to the overview."""
-    from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     user = cx_manager()
     client = _client(user)
     client.get("/")
-    cache.clear()
+    _forget_cache()
     with CaptureQueriesContext(connection) as before:
         client.get("/")
     topic = plant_topic()
@@ -79,15 +87,15 @@ def test_overview_query_count_does_not_grow_with_data(
         tag(response, topic, -0.6)
     for _ in range(15):
         plant_action(department=world["billing"], status="implemented")
-    cache.clear()
+    _forget_cache()
     with CaptureQueriesContext(connection) as after:
         client.get("/")
     assert len(after) <= len(before) + 3  # topics appear: topics, topic names, quotes — once
-    cache.clear()
+    _forget_cache()
     with django_assert_max_num_queries(len(after)):
         client.get("/")
     plant_responses(touchpoint=world["store_visit"], nps_values=[5, 6, 7] * 30)
-    cache.clear()
+    _forget_cache()
     with django_assert_max_num_queries(len(after)):
         client.get("/")
     with django_assert_max_num_queries(12):
@@ -242,3 +250,16 @@ def test_top_negative_topic_is_quoted_in_customers_words_escaped(world: dict[str
     assert "&lt;b&gt;bold&lt;/b&gt;&lt;script&gt;alert(1)&lt;/script&gt; waited an hour" in html
     assert "<script>alert(1)</script>" not in html
     assert "wait time (6 mentions, 100% negative)" in html
+
+
+def test_under_steady_ingest_figures_are_reused_for_the_stale_window(
+    world: dict[str, Any], settings: Any
+) -> None:
+    """With a stale window, a new response does not force a recompute until it has passed."""
+    settings.CXHUB = {**settings.CXHUB, "DASHBOARD_STALE_SECONDS": 60}
+    client = _client(cx_manager())
+    assert client.get("/").context["total"].responses == 20
+    plant_responses(touchpoint=world["billing_call"], nps_values=[10])
+    assert client.get("/").context["total"].responses == 20
+    settings.CXHUB = {**settings.CXHUB, "DASHBOARD_STALE_SECONDS": 0}
+    assert client.get("/").context["total"].responses == 21
