@@ -146,17 +146,19 @@ def _what_changed(figures: Mapping[str, Any], narrative: Narrative) -> None:
             word = certainty(value=change["change"], low=change["low"], high=change["high"])
             verb, _ = _direction(change["change"], higher_is_better=True)
             points = _number(change["change"], "points")
+            period = (
+                "in the last week against the week before"
+                if weeks == 1
+                else f"in the last {weeks} weeks against the {weeks} before"
+            )
+            interval = f"(95% interval {change['low']:+.1f} to {change['high']:+.1f})"
             if word == TOO_EARLY:
                 narrative.what_changed.append(
-                    f"NPS {verb} {points} in the last {_plural(weeks, 'week')} against the "
-                    f"{weeks} before: {TOO_EARLY} (95% interval {change['low']:+.1f} to "
-                    f"{change['high']:+.1f})."
+                    f"NPS {verb} {points} {period}: {TOO_EARLY} {interval}."
                 )
             else:
                 narrative.what_changed.append(
-                    f"NPS {verb} {points} in the last {_plural(weeks, 'week')} against the "
-                    f"{weeks} before, {word} a real change (95% interval {change['low']:+.1f} "
-                    f"to {change['high']:+.1f})."
+                    f"NPS {verb} {points} {period}, {word} a real change {interval}."
                 )
     for impact in list(figures.get("impacts") or [])[:3]:
         effect, low, high = impact["effect"], impact["low"], impact["high"]

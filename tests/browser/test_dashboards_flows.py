@@ -193,7 +193,24 @@ def test_cx_manager_line_manager_and_viewer_walk_the_main_flow(
     assert "Answer billing calls within 2 minutes" in table
     assert "Dana Line" in table and "40%" in table
     lm.shot("department-line-manager")
+    lm.goto("/departments/billing/report/")
+    lm.page.wait_for_selector(".report .chart .main-svg")
+    lm.page.emulate_media(media="print")
+    assert not lm.page.locator(".topbar").is_visible()
+    lm.shot("report-print")
     lm.close()
+
+    # A tablet in portrait: the dashboard still fits and the charts still draw.
+    tablet = Session(browser, base, "viewer")
+    tablet.page.set_viewport_size({"width": 768, "height": 1024})
+    tablet.goto("/departments/billing/")
+    tablet.page.wait_for_selector("#chart-trend-nps .main-svg")
+    page_width = tablet.page.evaluate("document.documentElement.scrollWidth")
+    assert page_width <= 768, page_width
+    tablet.page.keyboard.press("Tab")
+    assert tablet.page.evaluate("document.activeElement.className") == "skip-link"
+    tablet.shot("department-tablet")
+    tablet.close()
 
     # Viewer: a suggestion on the department dashboard, verbatims shown as text.
     viewer = Session(browser, base, "viewer")
@@ -209,4 +226,9 @@ def test_cx_manager_line_manager_and_viewer_walk_the_main_flow(
     viewer.shot("verbatims-viewer")
     viewer.goto("/?date_from=nonsense")
     assert "Some filters could not be used" in viewer.page.inner_text("#filter-errors")
+    # The same message arrives in place when htmx asks for the body with a bad filter.
+    viewer.goto("/")
+    viewer.page.evaluate("htmx.ajax('GET', '/?channel=pigeon', {target: '#dashboard-body'})")
+    viewer.page.wait_for_selector("#dashboard-body #filter-errors")
+    assert "channel" in viewer.page.inner_text("#dashboard-body #filter-errors").lower()
     viewer.close()
