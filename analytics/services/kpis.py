@@ -173,6 +173,8 @@ def _text(value: Any, name: str, errors: dict[str, list[str]], *, max_length: in
         errors[name] = [f"At most {max_length} characters."]
     elif "|" in value or "=" in value:
         errors[name] = ["May not contain '|' or '='."]
+    elif any(ord(char) < 32 or ord(char) == 127 for char in value):
+        errors[name] = ["May not contain control characters."]
     return value
 
 

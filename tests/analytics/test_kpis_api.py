@@ -208,6 +208,61 @@ def test_a_source_key_may_post_but_not_read_and_a_viewer_may_only_read() -> None
     assert Kpi.objects.filter(slug="x").count() == 0
 
 
+JUNK = [
+    None,
+    True,
+    [],
+    {},
+    [1, 2],
+    {"a": 1},
+    "",
+    " ",
+    "\u0000",
+    "x" * 5000,
+    -1,
+    1e308,
+    "1e400",
+    "NaN",
+    "-Infinity",
+    "2026-02-30",
+    "9999-12-27",
+    "0001-01-01",
+    3.5,
+]
+
+
+def test_junk_in_any_field_is_a_400_never_a_500(manager: APIClient) -> None:
+    """Every field fed every junk value answers 400 (or a 2xx when the junk happens to be valid)."""
+    valid = {"period_start": "2026-03-02", "granularity": "week", "value": 1, "region": "north"}
+    fields = [
+        "period_start",
+        "granularity",
+        "value",
+        "department",
+        "touchpoint",
+        "segment",
+        "region",
+        "kpi",
+    ]
+    for field in fields:
+        bulk = _post(manager, "revenue", [{**valid, field: junk} for junk in JUNK], bulk=True)
+        assert bulk.status_code == 200, (field, bulk.content)
+        counts = bulk.json()
+        assert counts["created"] + counts["duplicates"] + counts["rejected"] == len(JUNK)
+    for junk in JUNK:
+        answer = _post(manager, "revenue", {**valid, "value": junk})
+        assert answer.status_code in (200, 201, 400, 409), (junk, answer.content)
+    for body in JUNK:
+        assert _post(manager, "revenue", body).status_code == 400
+        bulk = _post(manager, "revenue", body, bulk=True)
+        if isinstance(body, list) and body:
+            assert bulk.status_code == 200 and bulk.json()["rejected"] == len(body)
+        else:
+            assert bulk.status_code == 400
+    listed = manager.get("/api/v1/kpis/revenue/observations/?from=junk&granularity=day")
+    assert listed.status_code == 400
+
+
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_identical_posts_store_exactly_one_observation() -> None:
