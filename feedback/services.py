@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -263,24 +264,18 @@ def responses_ingest_bulk(
 def _insert_rows_postgresql(
     source_id: int, rows: list[tuple[int, NormalisedResponse]], queued_at: datetime | None
 ) -> dict[str, int]:
-    """Store new rows with one binary ``COPY`` straight into the table.
+    """Store new rows with one ``COPY`` straight into the table.
 
-    Ids already stored are looked up first and ids for the new rows are taken from the
-    table's sequence, so ``COPY`` (which cannot return ids) still tells the caller what it
-    created. A row inserted concurrently in between makes the ``COPY`` hit the unique
-    constraint; then the savepoint is rolled back and the rows go through the slower
-    ``ON CONFLICT DO NOTHING`` path, which the database arbitrates.
+    Ids for the rows are taken from the table's sequence first, so ``COPY`` (which cannot
+    return ids) still tells the caller what it created. When any row already exists (a
+    retry, or the same item posted concurrently) the ``COPY`` hits the unique constraint;
+    the savepoint is rolled back and the batch goes through ``INSERT ... ON CONFLICT DO
+    NOTHING``, which the database arbitrates. Fresh batches, the common case, pay for one
+    ``COPY`` only.
     """
     response_table = Response._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT external_id FROM {response_table} WHERE source_id = %s AND external_id = ANY(%s)",
-            [source_id, [r.external_id for _, r in rows]],
-        )
-        stored = {external_id for (external_id,) in cursor.fetchall()}
-        new_rows = [(index, r) for index, r in rows if r.external_id not in stored]
-        if not new_rows:
-            return {}
+        new_rows = rows
         customers = _customer_ids_postgresql(
             cursor, {r.customer_external_id for _, r in new_rows if r.customer_external_id}
         )
@@ -336,15 +331,15 @@ def _insert_rows_postgresql(
         return {r.external_id: pk for pk, (_, r) in zip(ids, new_rows, strict=True)}
 
 
-_COPY_SPECIAL = ("\\", "\n", "\r", "\t")
+_COPY_SPECIAL = re.compile(r"[\\\n\r\t]")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
 def _copy_text(value: str) -> str:
     """A value in COPY text format (backslash, newline, carriage return and tab escaped)."""
-    if any(special in value for special in _COPY_SPECIAL):
-        return value.translate(_COPY_ESCAPES)
-    return value
+    if _COPY_SPECIAL.search(value) is None:
+        return value
+    return value.translate(_COPY_ESCAPES)
 
 
 def _customer_ids_postgresql(cursor: Any, external_ids: set[str]) -> dict[str, int]:

@@ -19,7 +19,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -258,13 +258,30 @@ def _absent(value: Any) -> bool:
 
 
 _SORTED_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# The C string encoder json.dumps(ensure_ascii=False) uses; building the canonical text by
+# hand with it gives byte-identical output at a fraction of the cost of a full dumps call.
+_json_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 
 def _canonical_json(value: Mapping[str, Any]) -> str:
     if not value:
         return "{}"
     return _SORTED_ENCODER.encode(value)
+
+
+def _canonical_ratings_json(ratings: Mapping[str, int]) -> str:
+    """Same text as ``_canonical_json`` for a mapping of strings to ints, built directly."""
+    if not ratings:
+        return "{}"
+    return "{" + ",".join([f"{_json_string(key)}:{ratings[key]}" for key in sorted(ratings)]) + "}"
+
+
+def _json_scalar(value: str | int | None) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return _json_string(value)
+    return str(value)
 
 
 def content_hash(
@@ -287,20 +304,11 @@ def content_hash(
     The canonical form is the compact JSON array ``[submitted_at (UTC ISO 8601), customer_id,
     channel, touchpoint, nps, csat, ces, comment, ratings, attributes]`` with sorted keys.
     """
-    head = _ENCODER.encode(
-        [
-            submitted_at.astimezone(UTC).isoformat(),
-            customer_external_id,
-            channel,
-            touchpoint_slug,
-            nps,
-            csat,
-            ces,
-            comment,
-        ]
-    )
     canonical = (
-        f"{head[:-1]},{ratings_json if ratings_json is not None else _canonical_json(ratings)},"
+        f"[{_json_string(submitted_at.astimezone(UTC).isoformat())},{_json_scalar(customer_external_id)},"
+        f"{_json_string(channel)},{_json_scalar(touchpoint_slug)},{_json_scalar(nps)},{_json_scalar(csat)},"
+        f"{_json_scalar(ces)},{_json_string(comment)},"
+        f"{ratings_json if ratings_json is not None else _canonical_ratings_json(ratings)},"
         f"{attributes_json if attributes_json is not None else _canonical_json(attributes)}]"
     )
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
@@ -431,7 +439,7 @@ def validate_response(
 
     if errors or submitted_at is None:
         return None, errors
-    ratings_json = _canonical_json(ratings)
+    ratings_json = _canonical_ratings_json(ratings)
     attributes_json = _canonical_json(attributes)
     return (
         NormalisedResponse(
