@@ -2,30 +2,33 @@
 
 ``driver_moments_fetch`` computes per-chunk sufficient statistics (see
 ``analytics.stats.drivers.sufficient``) in SQL: responses are split into ``K`` chunks by
-``id % K`` and one ``GROUP BY`` returns, per chunk, the count, the sums and the
-cross-products of the outcome and the JSON-extracted ratings. Rows never leave the
+``id % K`` and one ``GROUP BY chunk, missingness pattern`` returns the count, the sums and
+the cross-products of the outcome and the JSON-extracted ratings. Rows never leave the
 database; 1M responses become ``K`` small matrices. The ratings are extracted once per row
 inside a subquery fenced with ``OFFSET 0`` so the planner does not repeat the JSON work in
-every aggregate. Non-numeric rating values count as missing.
+every aggregate, as integers (integer sums are the cheapest aggregates); if a stored value
+is not a whole number the query is repeated in a guarded form where non-numeric values
+count as missing. On PostgreSQL outside a transaction the chunk ranges are scanned by one
+connection per CPU at once.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-from django.db import connection
-from django.db.models import Count, F, FloatField, Q
+from django.db import DataError, connection, connections, transaction
+from django.db.models import Count, F, FloatField, IntegerField, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from analytics.models import AnalysisRun
 from analytics.selectors.response_filters import responses_filtered
-from analytics.stats.drivers.sufficient import (
-    ChunkMoments,
-    moments_from_listwise_sums,
-)
+from analytics.stats.drivers.sufficient import ChunkMoments
 from feedback.models import Attribute, Response
 
 DEFAULT_CHUNKS = 256
@@ -39,10 +42,18 @@ def driver_attributes(slugs: Sequence[str] | None = None) -> list[Attribute]:
     return list(qs)
 
 
-def _rating_sql(slug: str) -> RawSQL:
+def _rating_sql(slug: str, *, guarded: bool) -> RawSQL:
+    """SQL for one rating as a number, NULL when missing.
+
+    On PostgreSQL the fast form is ``(ratings ->> slug)::int`` (ingestion stores whole
+    numbers); it raises on anything else, and the caller then retries with the guarded
+    form that treats non-numeric values as missing.
+    """
     table = connection.ops.quote_name(Response._meta.db_table)
     column = f"{table}.{connection.ops.quote_name('ratings')}"
     if connection.vendor == "postgresql":
+        if not guarded:
+            return RawSQL(f"({column} ->> %s)::int", (slug,), output_field=IntegerField())
         return RawSQL(
             f"CASE WHEN jsonb_typeof({column} -> %s) = 'number' "
             f"THEN ({column} ->> %s)::double precision END",
@@ -62,27 +73,24 @@ def _fence() -> str:
     return " LIMIT -1 OFFSET 0" if connection.vendor == "sqlite" else " OFFSET 0"
 
 
-def driver_moments_fetch(
+def _chunk_pattern_rows(
     *,
     filters: Mapping[str, Any],
     outcome: str,
     driver_slugs: Sequence[str],
-    missing: str = "listwise",
-    n_chunks: int = DEFAULT_CHUNKS,
-    chunk_range: tuple[int, int] | None = None,
-) -> tuple[ChunkMoments, list[int]]:
-    """Per-chunk moments of ``(ratings…, outcome)`` and the chunk ids they belong to.
-
-    ``chunk_range=(lo, hi)`` restricts to chunks ``lo ≤ id % K < hi`` so several workers
-    can each compute a share (their results merge by concatenation).
-    """
+    missing: str,
+    n_chunks: int,
+    chunk_range: tuple[int, int] | None,
+    guarded: bool,
+) -> list[tuple[Any, ...]]:
+    """One row per (chunk, missingness pattern): chunk, pattern, n, sums, cross-products."""
     p = len(driver_slugs)
-    v = p + 1
-    names = [f"v{i}" for i in range(v)]
+    names = [f"v{i}" for i in range(p)] + ["outcome_value"]
     annotations: dict[str, Any] = {
-        name: _rating_sql(slug) for name, slug in zip(names, driver_slugs, strict=False)
+        name: _rating_sql(slug, guarded=guarded)
+        for name, slug in zip(names, driver_slugs, strict=False)
     }
-    annotations[names[-1]] = Cast(outcome, FloatField())
+    annotations["outcome_value"] = Cast(outcome, IntegerField())
     annotations["chunk"] = F("pk") % n_chunks
     qs = responses_filtered(filters).filter(**{f"{outcome}__isnull": False}).order_by()
     if missing == "listwise":
@@ -91,63 +99,116 @@ def driver_moments_fetch(
     if chunk_range is not None:
         inner = inner.filter(chunk__gte=chunk_range[0], chunk__lt=chunk_range[1])
     inner_sql, inner_params = inner.query.sql_with_params()
-    inner_sql = f"{inner_sql}{_fence()}"
-    pairs = [(i, j) for i in range(v) for j in range(i, v)]
-
-    if missing == "listwise":
-        select = ["COUNT(*)"] + [f"SUM({n})" for n in names]
-        select += [f"SUM({names[i]} * {names[j]})" for i, j in pairs]
-        not_null = " AND ".join(f"{n} IS NOT NULL" for n in names)
-        sql = (
-            f"SELECT chunk, {', '.join(select)} FROM ({inner_sql}) AS driver_rows "
-            f"WHERE {not_null} GROUP BY chunk ORDER BY chunk"
-        )
-    else:
-        present = ", ".join(
-            f"CASE WHEN {n} IS NULL THEN 0.0 ELSE 1.0 END AS m{i}" for i, n in enumerate(names)
-        )
-        filled = ", ".join(f"COALESCE({n}, 0.0) AS x{i}" for i, n in enumerate(names))
-        select = [f"SUM(m{i} * m{j})" for i, j in pairs]
-        select += [f"SUM(x{i} * m{j})" for i in range(v) for j in range(v)]
-        select += [f"SUM(x{i} * x{i} * m{j})" for i in range(v) for j in range(v)]
-        select += [f"SUM(x{i} * x{j})" for i, j in pairs]
-        sql = (
-            f"SELECT chunk, {', '.join(select)} FROM (SELECT chunk, {present}, {filled} "
-            f"FROM ({inner_sql}) AS driver_rows{_fence()}) AS driver_values "
-            f"GROUP BY chunk ORDER BY chunk"
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, inner_params)
-        rows = cursor.fetchall()
-    chunk_ids = [int(r[0]) for r in rows]
-    data = np.array([[float(x or 0.0) for x in r[1:]] for r in rows], dtype=float).reshape(
-        len(rows), -1
+    pattern = " + ".join(
+        f"(CASE WHEN {name} IS NULL THEN 0 ELSE {1 << i} END)" for i, name in enumerate(names[:p])
     )
-    k = len(rows)
-    iu = np.triu_indices(v)
+    select = ["COUNT(*)"] + [f"SUM({n})" for n in names]
+    select += [f"SUM({names[i]} * {names[j]})" for i in range(p + 1) for j in range(i, p + 1)]
+    where = " AND ".join(f"{n} IS NOT NULL" for n in names) if missing == "listwise" else "TRUE"
+    sql = (
+        f"SELECT chunk, {pattern} AS pattern, {', '.join(select)} "
+        f"FROM ({inner_sql}{_fence()}) AS driver_rows WHERE {where} GROUP BY 1, 2"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # JIT compilation of ~100 aggregates costs more than it saves, and the planner
+            # cannot know that id % K has only K groups: hash them instead of sorting rows.
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute(sql, inner_params)
+        return list(cursor.fetchall())
 
-    def symmetric(block: np.ndarray) -> np.ndarray:
-        out = np.zeros((k, v, v))
-        out[:, iu[0], iu[1]] = block
-        out[:, iu[1], iu[0]] = block
-        return out
 
-    n_pairs = len(pairs)
-    if missing == "listwise":
+def _rows_for(chunk_range: tuple[int, int] | None, kwargs: dict[str, Any]) -> list[tuple[Any, ...]]:
+    try:
+        return _chunk_pattern_rows(chunk_range=chunk_range, guarded=False, **kwargs)
+    except DataError:
+        return _chunk_pattern_rows(chunk_range=chunk_range, guarded=True, **kwargs)
+
+
+def _rows_in_parallel(
+    ranges: list[tuple[int, int]], kwargs: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """Each chunk range on its own connection (PostgreSQL runs the scans side by side)."""
+
+    def work(chunk_range: tuple[int, int]) -> list[tuple[Any, ...]]:
+        try:
+            return _rows_for(chunk_range, kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
+        parts = list(pool.map(work, ranges))
+    return [row for part in parts for row in part]
+
+
+def _parallel_slices() -> int:
+    """How many concurrent scans to use: one per CPU on PostgreSQL outside a transaction."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def driver_moments_fetch(
+    *,
+    filters: Mapping[str, Any],
+    outcome: str,
+    driver_slugs: Sequence[str],
+    missing: str = "listwise",
+    n_chunks: int = DEFAULT_CHUNKS,
+    chunk_range: tuple[int, int] | None = None,
+    parallel: int | None = None,
+) -> tuple[ChunkMoments, list[int]]:
+    """Per-chunk moments of ``(ratings…, outcome)`` and the chunk ids they belong to.
+
+    Rows are grouped by chunk and by missingness pattern (which ratings are present);
+    within a pattern every present variable is complete, so each group's count, sums and
+    cross-products give its contribution to the pairwise statistics exactly. Listwise
+    deletion keeps only the complete pattern.
+
+    ``chunk_range=(lo, hi)`` restricts to chunks ``lo ≤ id % K < hi`` so several workers
+    (or threads, ``parallel``) can each compute a share; shares merge by concatenation.
+    """
+    p = len(driver_slugs)
+    v = p + 1
+    kwargs: dict[str, Any] = {
+        "filters": filters,
+        "outcome": outcome,
+        "driver_slugs": driver_slugs,
+        "missing": missing,
+        "n_chunks": n_chunks,
+    }
+    slices = parallel if parallel is not None else _parallel_slices()
+    if chunk_range is None and slices > 1:
+        bounds = np.linspace(0, n_chunks, slices + 1).astype(int)
+        ranges = [(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
+        rows = _rows_in_parallel(ranges, kwargs)
+    else:
+        rows = _rows_for(chunk_range, kwargs)
+
+    chunk_ids = sorted({int(r[0]) for r in rows})
+    position = {chunk: k for k, chunk in enumerate(chunk_ids)}
+    k = len(chunk_ids)
+    out = np.zeros((4, k, v, v))
+    if rows:
+        data = np.array([[float(x or 0) for x in r[2:]] for r in rows], dtype=float)
+        index = np.array([position[int(r[0])] for r in rows])
+        patterns = np.array([int(r[1]) for r in rows])
+        present = np.ones((len(rows), v))
+        present[:, :p] = (patterns[:, None] >> np.arange(p)) & 1
+        both = present[:, :, None] * present[:, None, :]
         counts = data[:, 0]
         sums = data[:, 1 : 1 + v]
-        cross = symmetric(data[:, 1 + v : 1 + v + n_pairs])
-        moments = moments_from_listwise_sums(counts, sums, cross)
-    else:
-        offset = 0
-        pair_n = symmetric(data[:, offset : offset + n_pairs])
-        offset += n_pairs
-        pair_sum = data[:, offset : offset + v * v].reshape(k, v, v)
-        offset += v * v
-        pair_sq = data[:, offset : offset + v * v].reshape(k, v, v)
-        offset += v * v
-        cross = symmetric(data[:, offset : offset + n_pairs])
-        moments = ChunkMoments(pair_n, pair_sum, pair_sq, cross).without_empty_chunks()
+        iu = np.triu_indices(v)
+        cross = np.zeros((len(rows), v, v))
+        cross[:, iu[0], iu[1]] = data[:, 1 + v :]
+        cross[:, iu[1], iu[0]] = data[:, 1 + v :]
+        squares = np.diagonal(cross, axis1=1, axis2=2)
+        np.add.at(out[0], index, counts[:, None, None] * both)
+        np.add.at(out[1], index, sums[:, :, None] * both)
+        np.add.at(out[2], index, squares[:, :, None] * both)
+        np.add.at(out[3], index, cross)
+    moments = ChunkMoments(out[0], out[1], out[2], out[3])
     return moments, chunk_ids
 
 

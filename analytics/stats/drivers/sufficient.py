@@ -147,20 +147,3 @@ def moments_from_arrays(
         out[2, c] = (xc * xc).T @ mc
         out[3, c] = xc.T @ xc
     return ChunkMoments(out[0], out[1], out[2], out[3]).without_empty_chunks()
-
-
-def moments_from_listwise_sums(n: FloatArray, sums: FloatArray, cross: FloatArray) -> ChunkMoments:
-    """Chunk moments from listwise per-chunk ``n (K,)``, ``sums (K, v)``, ``cross (K, v, v)``.
-
-    Every row of a listwise chunk has all variables, so ``pair_n`` is ``n`` everywhere,
-    ``pair_sum[i, j]`` is the sum of ``x_i`` and ``pair_sq[i, j]`` is ``cross[i, i]``.
-    """
-    n = np.asarray(n, dtype=float)
-    sums = np.asarray(sums, dtype=float)
-    cross = np.asarray(cross, dtype=float)
-    k, v = sums.shape
-    pair_n = np.broadcast_to(n[:, None, None], (k, v, v)).copy()
-    pair_sum = np.broadcast_to(sums[:, :, None], (k, v, v)).copy()
-    squares = np.diagonal(cross, axis1=1, axis2=2)
-    pair_sq = np.broadcast_to(squares[:, :, None], (k, v, v)).copy()
-    return ChunkMoments(pair_n, pair_sum, pair_sq, cross).without_empty_chunks()
