@@ -157,7 +157,7 @@ class ActionTransitionApi(APIView):
 
 
 def _transition_view(name: str, serializer: type[serializers.Serializer] | None, doc: str) -> Any:
-    view = type(
+    view: Any = type(
         f"Action{name.title()}Api",
         (ActionTransitionApi,),
         {"transition": name, "input_serializer": serializer},

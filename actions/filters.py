@@ -20,18 +20,19 @@ class ActionFilter(django_filters.FilterSet):
         help_text="Department slug.",
     )
     owner = django_filters.NumberFilter(field_name="owner_id", help_text="Owner's user id.")
-    overdue = django_filters.BooleanFilter(
-        method="filter_overdue", help_text="true: open and past the due date."
+    overdue = django_filters.ChoiceFilter(
+        choices=[("true", "Overdue only"), ("false", "Not overdue")],
+        method="filter_overdue",
+        empty_label="Any",
+        help_text="true: open and past the due date; false: the others.",
     )
 
     class Meta:
         model = Action
         fields = ["status", "department", "owner", "overdue"]
 
-    def filter_overdue(
-        self, queryset: QuerySet[Action], name: str, value: bool | None
-    ) -> QuerySet[Action]:
-        if value is None:
+    def filter_overdue(self, queryset: QuerySet[Action], name: str, value: str) -> QuerySet[Action]:
+        if not value:
             return queryset
         late = {"status__in": OPEN_STATUSES, "due_date__lt": timezone.localdate()}
-        return queryset.filter(**late) if value else queryset.exclude(**late)
+        return queryset.filter(**late) if value == "true" else queryset.exclude(**late)

@@ -69,7 +69,7 @@ def notify(
     except IntegrityError:
         # A concurrent run wrote the same deduplicated notification first.
         return None
-    if preference.email and getattr(recipient, "email", ""):
+    if preference.email and bool(getattr(recipient, "email", "")):
         from actions.tasks import notification_email_send_task
 
         notification_id = notification.pk

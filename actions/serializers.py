@@ -25,15 +25,15 @@ User = get_user_model()
 class UserBriefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
-    name = serializers.SerializerMethodField()
+    display_name = serializers.SerializerMethodField()
 
-    def get_name(self, user: Any) -> str:
+    def get_display_name(self, user: Any) -> str:
         return str(user.get_full_name() or user.get_username())
 
 
 class EvidenceInputSerializer(serializers.Serializer):
     reference = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-    label = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    label = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")  # type: ignore[assignment]  # the API field is called label
     figures = serializers.DictField(child=serializers.JSONField(), required=False, default=dict)
 
 
@@ -46,7 +46,9 @@ class TargetKpiSerializer(serializers.Serializer):
 class ActionSerializer(serializers.ModelSerializer):
     """An action as read; ``allowed_transitions`` says which lifecycle steps its state allows."""
 
-    department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    department: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     owner = UserBriefSerializer(read_only=True)
     created_by = UserBriefSerializer(read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
@@ -101,10 +103,18 @@ class ActionSerializer(serializers.ModelSerializer):
 
 
 class ActionDetailSerializer(ActionSerializer):
-    scope_touchpoints = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
-    scope_departments = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
-    control_touchpoints = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
-    control_departments = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    scope_touchpoints: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
+    scope_departments: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
+    control_touchpoints: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
+    control_departments: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
 
     class Meta(ActionSerializer.Meta):
         fields = [
@@ -123,24 +133,26 @@ def _line_manager_field() -> serializers.PrimaryKeyRelatedField:
 class _ActionWritableFields(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
-    department = serializers.SlugRelatedField(slug_field="slug", queryset=Department.objects.all())
+    department: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Department.objects.all()
+    )
     due_date = serializers.DateField(required=False, allow_null=True)
     cost_estimate = serializers.DecimalField(
         max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=0
     )
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, default="EUR")
     target_kpis = TargetKpiSerializer(many=True, required=False)
-    scope_touchpoints = serializers.SlugRelatedField(
+    scope_touchpoints: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="slug", queryset=Touchpoint.objects.all(), many=True, required=False
     )
-    scope_departments = serializers.SlugRelatedField(
+    scope_departments: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="slug", queryset=Department.objects.all(), many=True, required=False
     )
     scope_attributes = serializers.JSONField(required=False)
-    control_touchpoints = serializers.SlugRelatedField(
+    control_touchpoints: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="slug", queryset=Touchpoint.objects.all(), many=True, required=False
     )
-    control_departments = serializers.SlugRelatedField(
+    control_departments: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="slug", queryset=Department.objects.all(), many=True, required=False
     )
     control_attributes = serializers.JSONField(required=False)
@@ -216,8 +228,12 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 
 class AlertSerializer(serializers.ModelSerializer):
-    touchpoint = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    touchpoint: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+    department: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     customer = serializers.SerializerMethodField()
     verbatim = serializers.CharField(source="response.comment", read_only=True)
     submitted_at = serializers.DateTimeField(source="response.submitted_at", read_only=True)

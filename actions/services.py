@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -393,7 +393,7 @@ def action_edit(*, action: Action, by: Any, changes: Mapping[str, Any]) -> Actio
             f"A {_label(locked.status)} action cannot be edited.",
             field_errors={"status": [f"A {_label(locked.status)} action cannot be edited."]},
         )
-    cleaners = {
+    cleaners: dict[str, Callable[[Any], Any]] = {
         "title": _check_title,
         "description": lambda v: v or "",
         "department": lambda v: v,

@@ -96,7 +96,7 @@ def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
 @role_required
 def my_actions(request: HttpRequest) -> HttpResponse:
     owned = list(
-        Action.objects.filter(owner=request.user)
+        Action.objects.filter(owner_id=request.user.pk)
         .select_related("department", "created_by")
         .order_by("due_date", "-created_at")
     )
