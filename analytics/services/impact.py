@@ -186,7 +186,9 @@ class Draft:
 
 
 def _not_enough(error: NotEnoughData, windows: Windows, label: str) -> str:
-    text = str(error).replace("periods", windows.rules.name)
+    singular = windows.rules.name.rstrip("s")
+    text = str(error).replace("needs 1 periods", f"needs 1 {singular}")
+    text = text.replace("periods", windows.rules.name)
     if not windows.complete:
         text += f" (the after-window runs to {windows.post_end - dt.timedelta(days=1)})"
     return f"{label}: {text}."
@@ -207,6 +209,17 @@ def _estimate_metric(
     primary_method = METHOD_DID if control is not None else METHOD_ITS
     primary = Draft(metric, primary_method, True, higher_is_better, windows, kpi)
     plain = Draft(metric, METHOD_BEFORE_AFTER, False, higher_is_better, windows, kpi)
+    if treated_t.empty:
+        last = windows.data_end - dt.timedelta(days=1)
+        thin = (
+            f" (weeks with fewer than {MIN_RESPONSES_PER_WEEK} answers are left out)"
+            if kpi is None
+            else ""
+        )
+        primary.message = plain.message = (
+            f"{label}: no data in the action's scope between {windows.pre_start} and {last}{thin}."
+        )
+        return [primary, plain]
     try:
         if control is not None:
             control_t = windows.index(control)
@@ -461,7 +474,9 @@ def action_impact_estimate(
     Raises ``InvalidInput`` when the action is not implemented yet.
     """
     if action.status not in MEASURABLE_STATUSES or action.implemented_at is None:
-        message = f"Action {action.pk} is '{action.status}'; impact is measured once it is implemented."
+        message = (
+            f"Action {action.pk} is '{action.status}'; impact is measured once it is implemented."
+        )
         raise InvalidInput(message, field_errors={"action": [message]})
     today = today or timezone.localdate()
     treated, control = action_scopes(action=action)

@@ -144,6 +144,10 @@ def test_planted_nps_and_revenue_effects_are_recovered_by_difference_in_differen
     assert (plain.n_pre, plain.n_post) == (len(before), len(after))
     assert plain.ci_low <= plain.effect <= plain.ci_high
 
+    ces = _current(action, "ces", "did")  # nobody was asked the effort question
+    assert ces.status == "insufficient_data"
+    assert "no data in the action's scope" in ces.message
+
     revenue = _current(action, "revenue", "did")
     assert revenue.ci_low <= REVENUE_EFFECT <= revenue.ci_high
     assert revenue.currency == "EUR"
