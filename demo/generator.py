@@ -39,8 +39,10 @@ are checked against:
    calibrated so that their NPS rises by about +8 points (compare ``nps`` with the hidden
    column ``nps_without_action``); region ``south`` is the untouched control. Before the
    date both regions follow the same seasonal curve and trend (parallel trends; only a
-   constant level difference). The weekly KPI ``churn-rate`` of region north drops by
-   0.04 percentage points per week from the same date; south has no change.
+   constant level difference). The weekly KPI ``churn-rate`` of the contact-centre callers
+   (scope: each contact-centre touchpoint × region north) drops by 0.04 percentage points
+   per week from the same date; as callers are ``CALLER_SHARE`` (30%) of the region, the
+   region-wide ``churn-rate`` of north drops by 0.012 points. South has no change.
 
 4. **Emerging theme.** Comments about eSIM activation (no driver, and none of the default
    taxonomy's keywords) on ``EMERGING_THEME_TOUCHPOINTS``: the chance that an English,
@@ -284,6 +286,8 @@ HISTORY_DAYS = 548  # 18 months
 ACTION_DAYS_BEFORE_END = 182
 ACTION_LATENT_SHIFT = 0.275
 ACTION_CHURN_EFFECT_PP = -0.04
+CALLER_SHARE = 0.3  # share of a region's customers who call the contact centre in a year
+CALLER_CHURN_FACTOR = 1.3  # callers churn more than the region as a whole
 CHURN_THRESHOLD = 6
 CHURN_RATE_LOW = 0.30
 CHURN_RATE_HIGH = 0.08
@@ -330,13 +334,6 @@ KPIS: list[dict[str, Any]] = [
         "unit": "EUR",
         "higher_is_better": False,
         "description": "Operating cost of serving customers in the week.",
-    },
-    {
-        "slug": "nps",
-        "name": "NPS",
-        "unit": "points",
-        "higher_is_better": True,
-        "description": "Net Promoter Score of the week's responses.",
     },
 ]
 
@@ -531,6 +528,8 @@ PLANTED_TRUTHS: dict[str, Any] = {
         "nps_effect_points": 8.0,
         "latent_shift": ACTION_LATENT_SHIFT,
         "churn_rate_effect_pp_per_week": ACTION_CHURN_EFFECT_PP,
+        "churn_rate_effect_scope": "each contact-centre touchpoint x region",
+        "region_churn_rate_effect_pp_per_week": ACTION_CHURN_EFFECT_PP * CALLER_SHARE,
         "parallel_pre_trends": True,
     },
     "emerging_theme": {
@@ -598,7 +597,7 @@ def generate(
         streams[2], response_frame, full_ratings, start, end
     )
     _churn(streams[3], customer_frame, customer_effect, response_frame, start, end)
-    kpis = _kpis(streams[4], response_frame, start, end, implemented_on)
+    kpis = _kpis(streams[4], start, end, implemented_on)
     return DemoData(
         seed=seed,
         start=start,
@@ -940,12 +939,15 @@ def _weeks(start: datetime, end: datetime) -> list[date]:
 
 def _kpis(
     rng: np.random.Generator,
-    responses: pd.DataFrame,
     start: datetime,
     end: datetime,
     implemented_on: date,
 ) -> pd.DataFrame:
-    """Weekly KPI observations per region and per department (see the module docstring)."""
+    """Weekly KPI observations per region, contact-centre touchpoint × region and department.
+
+    Columns: ``kpi``, ``period_start`` (a Monday), ``period_end``, ``region``,
+    ``touchpoint``, ``department`` (empty when not part of the scope) and ``value``.
+    """
     weeks = _weeks(start, end)
     total_days = (end - start).days
     rows: list[dict[str, Any]] = []
@@ -955,13 +957,36 @@ def _kpis(
     time_effect = _time_effect(fraction, doy)
     season = np.cos(2 * np.pi * (doy - 20) / 365.25)  # 1 in late January
     post = np.array([w >= implemented_on for w in weeks])
+    n_weeks = len(weeks)
     for region in REGIONS:
-        mean_latent = LATENT_MEAN + REGION_NPS_EFFECT[region] + time_effect
-        share_low = ndtr((CHURN_THRESHOLD + 0.5 - mean_latent) / LATENT_SD)
-        churn_pct = 100 * (share_low * CHURN_RATE_LOW + (1 - share_low) * CHURN_RATE_HIGH) / 52
-        if region == "north":
-            churn_pct = churn_pct + ACTION_CHURN_EFFECT_PP * post
-        churn_pct = churn_pct + rng.normal(0.0, 0.006, size=len(weeks))
+        # The step rule on the base's expected share at or below 6, with the region's level
+        # added as a constant offset so that regions share one time curve (parallel trends).
+        shares_low = ndtr((CHURN_THRESHOLD + 0.5 - LATENT_MEAN - time_effect) / LATENT_SD)
+        level = ndtr((CHURN_THRESHOLD + 0.5 - LATENT_MEAN - REGION_NPS_EFFECT[region]) / LATENT_SD)
+        share_low = shares_low + level - ndtr((CHURN_THRESHOLD + 0.5 - LATENT_MEAN) / LATENT_SD)
+        expected = 100 * (share_low * CHURN_RATE_LOW + (1 - share_low) * CHURN_RATE_HIGH) / 52
+        treated = post if region == "north" else np.zeros(n_weeks, dtype=bool)
+        churn_pct = (
+            expected
+            + ACTION_CHURN_EFFECT_PP * CALLER_SHARE * treated
+            + rng.normal(0.0, 0.006, size=n_weeks)
+        )
+        for touchpoint in CONTACT_CENTRE_TOUCHPOINTS:
+            callers = (
+                expected * CALLER_CHURN_FACTOR
+                + ACTION_CHURN_EFFECT_PP * treated
+                + rng.normal(0.0, 0.01, size=n_weeks)
+            )
+            rows += [
+                {
+                    "kpi": "churn-rate",
+                    "region": region,
+                    "touchpoint": touchpoint,
+                    "period_start": week,
+                    "value": round(float(callers[w]), 4),
+                }
+                for w, week in enumerate(weeks)
+            ]
         base = REGION_BASE_CUSTOMERS[region]
         customers_now = float(base)
         for w, week in enumerate(weeks):
@@ -977,54 +1002,29 @@ def _kpis(
                 * REGION_COST_PER_CUSTOMER_WEEK
                 * (1 + 0.08 * season[w] + rng.normal(0.0, 0.015))
             )
-            scope = {"scope_kind": "region", "scope_value": region, "period_start": week}
+            scope = {"region": region, "period_start": week}
             rows.append({"kpi": "churn-rate", "value": round(float(churn_pct[w]), 4), **scope})
             rows.append({"kpi": "revenue", "value": round(revenue, 2), **scope})
             rows.append({"kpi": "cost-to-serve", "value": round(cost, 2), **scope})
             customers_now = customers_now * (1 - churn_pct[w] / 100) + gross_adds
     for department, weekly_cost in DEPARTMENT_COST_PER_WEEK.items():
-        noise = rng.normal(0.0, 0.02, size=len(weeks))
-        contact_season = 0.06 * season if department == "customer-service" else 0.02 * season
-        for w, week in enumerate(weeks):
-            rows.append(
-                {
-                    "kpi": "cost-to-serve",
-                    "scope_kind": "department",
-                    "scope_value": department,
-                    "period_start": week,
-                    "value": round(weekly_cost * (1 + contact_season[w] + noise[w]), 2),
-                }
-            )
-    if len(responses):
-        week_start = (
-            responses["submitted_at"].dt.tz_convert("UTC").dt.normalize()
-            - pd.to_timedelta(responses["submitted_at"].dt.weekday, unit="D")
-        ).dt.date
-        frame = pd.DataFrame(
+        noise = rng.normal(0.0, 0.02, size=n_weeks)
+        contact_season = (0.06 if department == "customer-service" else 0.02) * season
+        rows += [
             {
-                "week": week_start,
-                "region": responses["region"],
-                "promoter": responses["nps"] >= 9,
-                "detractor": responses["nps"] <= 6,
+                "kpi": "cost-to-serve",
+                "department": department,
+                "period_start": week,
+                "value": round(weekly_cost * (1 + contact_season[w] + noise[w]), 2),
             }
-        )
-        grouped = frame.groupby(["region", "week"]).agg(
-            promoters=("promoter", "mean"), detractors=("detractor", "mean")
-        )
-        valid_weeks = set(weeks)
-        for (region, week), row in grouped.iterrows():
-            if week in valid_weeks:
-                rows.append(
-                    {
-                        "kpi": "nps",
-                        "scope_kind": "region",
-                        "scope_value": region,
-                        "period_start": week,
-                        "value": round(100 * (row["promoters"] - row["detractors"]), 2),
-                    }
-                )
-    kpis = pd.DataFrame(rows, columns=["kpi", "scope_kind", "scope_value", "period_start", "value"])
-    kpis["period_end"] = [d + timedelta(days=6) for d in kpis["period_start"]]
+            for w, week in enumerate(weeks)
+        ]
+    columns = ["kpi", "period_start", "region", "touchpoint", "department", "value"]
+    kpis = pd.DataFrame(rows, columns=columns)
+    kpis[["region", "touchpoint", "department"]] = kpis[
+        ["region", "touchpoint", "department"]
+    ].fillna("")
+    kpis.insert(2, "period_end", [d + timedelta(days=6) for d in kpis["period_start"]])
     return kpis
 
 

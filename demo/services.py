@@ -446,8 +446,6 @@ def _kpis_insert(
         return 0
     kpis = {}
     for spec in generator.KPIS:
-        if spec["slug"] == "nps":
-            continue  # NPS is measured from the responses themselves, not kept as a KPI
         unit = "percent" if spec["slug"] == "churn-rate" else "currency"
         kpi, _ = Kpi.objects.get_or_create(
             slug=spec["slug"],
@@ -463,32 +461,30 @@ def _kpis_insert(
         kpis[spec["slug"]] = kpi
     frame = data.kpis[data.kpis["kpi"].isin(list(kpis))]
     departments = org["departments"]
+    touchpoints = org["touchpoints"]
     source = org["sources"][KPI_SOURCE["key"]]
-    rows = []
-    for kpi_slug, scope_kind, scope_value, period_start, value in zip(
-        frame["kpi"],
-        frame["scope_kind"],
-        frame["scope_value"],
-        frame["period_start"],
-        frame["value"],
-        strict=True,
-    ):
-        is_region = scope_kind == "region"
-        rows.append(
-            KpiObservation(
-                kpi=kpis[kpi_slug],
-                granularity="week",
-                period_start=period_start,
-                department=None if is_region else departments[scope_value],
-                region=scope_value if is_region else "",
-                scope_key=scope_key_build(
-                    region=scope_value if is_region else "",
-                    department="" if is_region else scope_value,
-                ),
-                value=Decimal(str(value)),
-                source=source,
-            )
+    rows = [
+        KpiObservation(
+            kpi=kpis[kpi_slug],
+            granularity="week",
+            period_start=period_start,
+            department=departments[department] if department else None,
+            touchpoint=touchpoints[touchpoint] if touchpoint else None,
+            region=region,
+            scope_key=scope_key_build(department=department, touchpoint=touchpoint, region=region),
+            value=Decimal(str(value)),
+            source=source,
         )
+        for kpi_slug, period_start, region, touchpoint, department, value in zip(
+            frame["kpi"],
+            frame["period_start"],
+            frame["region"],
+            frame["touchpoint"],
+            frame["department"],
+            frame["value"],
+            strict=True,
+        )
+    ]
     KpiObservation.objects.bulk_create(rows, batch_size=2_000)
     say(f"Wrote {len(rows):,} weekly KPI observations ({', '.join(kpis)}).")
     return len(rows)

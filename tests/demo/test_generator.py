@@ -176,26 +176,40 @@ def test_north_and_south_share_the_pre_period_trend() -> None:
     assert gap.mean() < 0  # north starts lower than south, as planted
 
 
-def test_weekly_churn_kpi_drops_in_north_only() -> None:
-    """Difference-in-differences of the weekly churn KPI recovers −0.04 pp per week."""
-    data = _large()
-    kpis = data.kpis[(data.kpis["kpi"] == "churn-rate") & (data.kpis["scope_kind"] == "region")]
-    post = kpis["period_start"] >= data.implemented_on
-    means = kpis.groupby([kpis["scope_value"], post])["value"].mean()
-    did = (means["north", True] - means["north", False]) - (
-        means["south", True] - means["south", False]
+def _churn_did(kpis: pd.DataFrame, implemented_on: dt.date) -> float:
+    post = kpis["period_start"] >= implemented_on
+    means = kpis.groupby([kpis["region"], post])["value"].mean()
+    return float(
+        (means["north", True] - means["north", False])
+        - (means["south", True] - means["south", False])
     )
 
-    assert did == pytest.approx(PLANTED_TRUTHS["action"]["churn_rate_effect_pp_per_week"], abs=0.01)
+
+def test_weekly_churn_kpi_of_callers_drops_in_north_only() -> None:
+    """DiD of the contact-centre callers' weekly churn recovers −0.04 pp per week."""
+    data = _large()
+    kpis = data.kpis[data.kpis["kpi"] == "churn-rate"]
+    callers = kpis[kpis["touchpoint"] != ""]
+    regions = kpis[(kpis["touchpoint"] == "") & (kpis["region"] != "")]
+    planted = PLANTED_TRUTHS["action"]
+
+    for touchpoint in generator.CONTACT_CENTRE_TOUCHPOINTS:
+        one = callers[callers["touchpoint"] == touchpoint]
+        assert _churn_did(one, data.implemented_on) == pytest.approx(
+            planted["churn_rate_effect_pp_per_week"], abs=0.015
+        )
+    assert _churn_did(regions, data.implemented_on) == pytest.approx(
+        planted["region_churn_rate_effect_pp_per_week"], abs=0.006
+    )
     assert kpis["period_start"].map(lambda day: day.weekday() == 0).all()
-    assert set(kpis["scope_value"]) == set(generator.REGIONS)
+    assert set(regions["region"]) == set(generator.REGIONS)
 
 
 def test_revenue_follows_the_customer_base() -> None:
     """Weekly revenue is positive and moves with churn: no region's revenue jumps."""
     kpis = _large().kpis
     revenue = kpis[kpis["kpi"] == "revenue"].pivot(
-        index="period_start", columns="scope_value", values="value"
+        index="period_start", columns="region", values="value"
     )
 
     assert (revenue > 0).all().all()

@@ -196,9 +196,16 @@ def test_actions_cover_the_lifecycle_and_the_planted_one() -> None:
 def test_weekly_kpis_are_stored_per_region_and_department() -> None:
     """Churn rate, revenue and cost to serve are stored weekly per region (and department)."""
     demo_seed(seed=2, responses=500, analyse=False, end=END)
-    north = KpiObservation.objects.filter(kpi__slug="churn-rate", region="north")
+    north = KpiObservation.objects.filter(
+        kpi__slug="churn-rate", region="north", touchpoint__isnull=True
+    )
+    callers = KpiObservation.objects.filter(
+        kpi__slug="churn-rate", region="north", touchpoint__slug="support-call"
+    )
 
-    assert north.count() == 78
+    assert north.count() == callers.count() == 78
+    assert callers.first() is not None
+    assert callers.first().scope_key == "touchpoint=support-call|region=north"  # type: ignore[union-attr]
     assert set(north.values_list("granularity", flat=True)) == {"week"}
     assert all(day.weekday() == 0 for day in north.values_list("period_start", flat=True))
     assert (
