@@ -290,3 +290,19 @@ def test_concurrent_identical_posts_store_exactly_one_observation() -> None:
 
     assert created.count(True) == 1
     assert KpiObservation.objects.count() == 1
+
+
+def test_admin_lists_kpis_observations_and_estimates() -> None:
+    """A superuser sees the KPI, observation and (read-only) estimate admin pages."""
+    from django.test import Client
+
+    admin_user = User.objects.create_superuser(username="root", password="x", email="r@x.org")
+    client = Client()
+    client.force_login(admin_user)
+    for path in [
+        "/admin/analytics/kpi/",
+        "/admin/analytics/kpiobservation/",
+        "/admin/analytics/impactestimate/",
+    ]:
+        assert client.get(path).status_code == 200, path
+    assert client.get("/admin/analytics/impactestimate/add/").status_code == 403
