@@ -518,14 +518,15 @@ def action_funnel_chart(*, dom_id: str, status_counts: dict[str, int], overdue: 
     ]
     layout = _layout(
         showlegend=False,
-        height=300,
-        margin={"l": 110, "r": 20, "t": 20, "b": 30},
+        height=320,
+        margin={"l": 110, "r": 20, "t": 40, "b": 20},
         annotations=[
             {
                 "xref": "paper",
                 "yref": "paper",
                 "x": 1,
-                "y": 0,
+                "y": 1,
+                "yanchor": "bottom",
                 "xanchor": "right",
                 "text": f"Overdue: {overdue}",
                 "showarrow": False,

@@ -47,7 +47,12 @@ def certainty(*, value: float, low: float, high: float) -> str:
 
 def _number(value: float, unit: str = "") -> str:
     magnitude = abs(value)
-    text = f"{magnitude:.0f}" if magnitude >= 10 else f"{magnitude:.1f}"
+    if magnitude >= 10:
+        text = f"{magnitude:.0f}"
+    elif magnitude >= 1 or magnitude == 0:
+        text = f"{magnitude:.1f}"
+    else:  # two significant figures, so a small effect never reads as 0.0
+        text = f"{magnitude:.2g}"
     if unit == "points":
         return f"{text} points"
     if unit == "pp":

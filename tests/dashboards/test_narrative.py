@@ -150,3 +150,23 @@ def test_nothing_measured_is_too_early_to_tell() -> None:
     story = narrative_build({})
     assert story.what_changed == [f"Nothing measured yet: {TOO_EARLY}."]
     assert story.you_said == ["No feedback for customers in this period yet."]
+
+
+def test_small_effects_keep_two_significant_figures() -> None:
+    """A churn fall of 0.035 points is written as 0.035, never rounded to 0.0."""
+    story = narrative_build(
+        {
+            "impacts": [
+                {
+                    "action": "Callback",
+                    "metric": "Churn rate",
+                    "effect": -0.035,
+                    "low": -0.04,
+                    "high": -0.03,
+                    "unit": "pp",
+                    "higher_is_better": False,
+                }
+            ]
+        }
+    )
+    assert "fell by 0.035 percentage points" in story.what_changed[0]
