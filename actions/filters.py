@@ -12,11 +12,12 @@ from feedback.models import Department
 
 
 class ActionFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=ActionStatus.choices)
+    status = django_filters.ChoiceFilter(choices=ActionStatus.choices, empty_label="Any")
     department = django_filters.ModelChoiceFilter(
         field_name="department",
         to_field_name="slug",
         queryset=Department.objects.all(),
+        empty_label="Any",
         help_text="Department slug.",
     )
     owner = django_filters.NumberFilter(field_name="owner_id", help_text="Owner's user id.")

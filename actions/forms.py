@@ -78,6 +78,7 @@ class ActionForm(forms.Form):
     currency = forms.RegexField(regex=r"^[A-Za-z]{3}$", initial="EUR", max_length=3)
     target_kpis = forms.CharField(
         required=False,
+        label="Target KPIs",
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "churn-rate, -0.5, pp"}),
         help_text="One per line: KPI slug, expected change, unit.",
     )

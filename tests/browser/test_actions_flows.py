@@ -1,0 +1,179 @@
+"""The actions pages in headless Chromium: the line manager's and the CX manager's flows.
+
+Screenshots go to test-artifacts/actions-*.png; any console error fails the test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from actions.models import Action, ActionStatus, Notification
+from tests.actions.factories import ActionFactory
+from tests.feedback.factories import (
+    DepartmentFactory,
+    ResponseFactory,
+    TouchpointFactory,
+    cx_manager,
+    line_manager,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls here are test set-up.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+class Tab:
+    """A logged-in browser tab that collects console errors."""
+
+    def __init__(self, browser: Any, base_url: str, username: str) -> None:
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.base_url = base_url
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(f"{base_url}/accounts/login/?next=/actions/mine/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", PASSWORD)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_url(f"{base_url}/actions/mine/")
+
+    def goto(self, path: str) -> None:
+        self.page.goto(f"{self.base_url}{path}")
+        self.page.wait_for_load_state("networkidle")
+
+    def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"actions-{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        errors = list(self.errors)
+        self.context.close()
+        assert errors == [], errors
+
+
+@pytest.fixture
+def team() -> dict[str, Any]:
+    support = DepartmentFactory(name="Customer support", slug="support")
+    desk = TouchpointFactory(name="Help desk call", slug="help-desk", department=support)
+    cx = cx_manager(username="cara", first_name="Cara", last_name="Cole")
+    lm = line_manager(username="liam", first_name="Liam", last_name="Lane")
+    other = line_manager(username="lena", first_name="Lena", last_name="Lund")
+    support.members.add(lm, other)
+    now = timezone.now()
+    for nps, comment in ((2, "Waited 40 minutes."), (9, "Quick and kind."), (4, "Cut off twice.")):
+        ResponseFactory(
+            touchpoint=desk, nps=nps, comment=comment, submitted_at=now - dt.timedelta(days=3)
+        )
+    proposed = ActionFactory(
+        title="Call back within one working day",
+        department=support,
+        owner=lm,
+        created_by=cx,
+        due_date=timezone.localdate() + dt.timedelta(days=20),
+        evidence={
+            "kind": "topic",
+            "reference": "callbacks",
+            "label": "Call-backs",
+            "figures": [],
+            "summary": "call-backs: 410 mentions, sentiment −0.5",
+        },
+    )
+    return {"support": support, "cx": cx, "lm": lm, "other": other, "proposed": proposed}
+
+
+def test_line_manager_accepts_and_posts_progress_from_my_actions(
+    live_server: Any, browser: Any, team: dict[str, Any]
+) -> None:
+    """Log in, open My actions, accept, post progress: the action is in progress at 35%."""
+    tab = Tab(browser, live_server.url, "liam")
+    page = tab.page
+    assert page.locator("h1").inner_text() == "My actions"
+    item = page.locator(f"#action-{team['proposed'].pk}")
+    assert "call-backs: 410 mentions" in item.inner_text()
+    tab.shot("my-actions-proposed")
+    item.locator("button:has-text('Accept')").click()
+    page.wait_for_load_state("networkidle")
+    assert "is now accepted" in page.locator(".messages").inner_text()
+    item = page.locator(f"#action-{team['proposed'].pk}")
+    item.locator("input[name=progress]").fill("35")
+    item.locator("input[name=text]").fill("Call-back rota agreed with the team")
+    item.locator("button:has-text('Post update')").click()
+    page.wait_for_load_state("networkidle")
+    assert "35% done" in page.locator(".messages").inner_text()
+    tab.shot("my-actions-in-progress")
+    action = Action.objects.get(pk=team["proposed"].pk)
+    assert (action.status, action.progress) == (ActionStatus.IN_PROGRESS, 35)
+    page.locator(f"#action-{action.pk} h3 a").click()
+    page.wait_for_load_state("networkidle")
+    assert "Call-back rota agreed with the team" in page.locator(".timeline").inner_text()
+    assert "status: accepted → in_progress" in page.locator("#history-title + table").inner_text()
+    tab.shot("detail-line-manager")
+    tab.close()
+
+
+def test_cx_manager_creates_an_action_from_a_touchpoint_and_assigns_it(
+    live_server: Any, browser: Any, team: dict[str, Any]
+) -> None:
+    """From a touchpoint link the form is prefilled; the new action is proposed to its owner."""
+    tab = Tab(browser, live_server.url, "cara")
+    page = tab.page
+    tab.goto("/actions/")
+    tab.shot("board")
+    tab.goto("/actions/new/?from=touchpoint&slug=help-desk")
+    evidence = page.locator(".evidence").inner_text()
+    assert "Help desk call" in evidence and "3 responses in 90 days" in evidence
+    assert page.locator("#id_department").input_value() == "support"
+    page.fill("#id_title", "Staff the help desk at lunchtime")
+    page.fill("#id_description", "Two more agents 12:00–14:00.")
+    page.select_option("#id_owner", label="Lena Lund")
+    page.fill("#id_due_date", (timezone.localdate() + dt.timedelta(days=45)).isoformat())
+    page.fill("#id_cost_estimate", "18000")
+    page.fill("#id_target_kpis", "churn-rate, -0.4, pp")
+    page.fill("#id_scope_attributes", "region=north")
+    tab.shot("create-form")
+    page.click("button:has-text('Create and propose to owner')")
+    page.wait_for_url(re.compile(r".*/actions/\d+/$"))
+    assert page.locator("#action-status").inner_text() == "Proposed"
+    assert "Lena Lund" in page.locator("dl.facts").inner_text()
+    assert "churn-rate" in page.inner_text("#kpi-title + table")
+    tab.shot("detail-cx-manager")
+    action = Action.objects.get(title="Staff the help desk at lunchtime")
+    assert action.owner == team["other"] and action.evidence["kind"] == "touchpoint"
+    assert Notification.objects.filter(
+        recipient=team["other"], kind="assigned", action=action
+    ).exists()
+    # Reassign it to Liam from the detail page.
+    page.click("summary:has-text('Reassign')")
+    page.select_option("form[action$='/reassign/'] select[name=owner]", label="Liam Lane")
+    page.click("form[action$='/reassign/'] button:has-text('Reassign')")
+    page.wait_for_load_state("networkidle")
+    action.refresh_from_db()
+    assert action.owner == team["lm"] and action.status == ActionStatus.PROPOSED
+    tab.close()
