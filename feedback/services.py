@@ -238,7 +238,17 @@ def responses_ingest_bulk(
                 result.created_ids.append(new_id)
                 result.stored_ids[index] = new_id
                 continue
-            stored_id, stored_hash = existing[normalised.external_id]
+            stored = existing.get(normalised.external_id)
+            if stored is None:
+                # Not inserted yet not found: the conflicting row vanished in between
+                # (deleted concurrently). Nothing is stored; the caller may simply retry.
+                result.reject(
+                    index,
+                    normalised.external_id,
+                    {"external_id": ["Changed concurrently by another request; please retry."]},
+                )
+                continue
+            stored_id, stored_hash = stored
             if stored_hash == normalised.content_hash:
                 result.duplicates += 1
                 result.stored_ids[index] = stored_id
@@ -525,28 +535,30 @@ def responses_queue_processing(*, response_ids: Sequence[int], already_marked: b
 
     queued = 0
     ids = list(response_ids)
-    for start in range(0, len(ids), PROCESSING_CHUNK):
-        chunk = ids[start : start + PROCESSING_CHUNK]
-        try:
-            responses_process_task.apply_async(args=[chunk], retry=False)
-        except (
-            Exception
-        ):  # any publish failure (broker down, eager task error) leaves rows to the sweep
-            logger.warning(
-                "Could not queue processing for %d responses; the sweep will retry them.",
-                len(ids) - start,
-                exc_info=True,
-            )
-            if already_marked:
-                unqueued = ids[start:]
-                for offset in range(0, len(unqueued), 5_000):
-                    Response.objects.filter(
-                        id__in=unqueued[offset : offset + 5_000], processed_at__isnull=True
-                    ).update(processing_queued_at=None)
-            return queued
-        if not already_marked:
-            Response.objects.filter(id__in=chunk).update(processing_queued_at=timezone.now())
-        queued += len(chunk)
+    try:
+        with responses_process_task.app.producer_or_acquire() as producer:
+            for start in range(0, len(ids), PROCESSING_CHUNK):
+                chunk = ids[start : start + PROCESSING_CHUNK]
+                responses_process_task.apply_async(args=[chunk], retry=False, producer=producer)
+                if not already_marked:
+                    Response.objects.filter(id__in=chunk).update(
+                        processing_queued_at=timezone.now()
+                    )
+                queued += len(chunk)
+    except (
+        Exception
+    ):  # any publish failure (broker down, eager task error) leaves rows to the sweep
+        logger.warning(
+            "Could not queue processing for %d responses; the sweep will retry them.",
+            len(ids) - queued,
+            exc_info=True,
+        )
+        if already_marked:
+            unqueued = ids[queued:]
+            for offset in range(0, len(unqueued), 5_000):
+                Response.objects.filter(
+                    id__in=unqueued[offset : offset + 5_000], processed_at__isnull=True
+                ).update(processing_queued_at=None)
     return queued
 
 
