@@ -5,9 +5,12 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 
 from analytics.views import impact as impact_views
+from analytics.views import insights as insights_views
 from analytics.views import text as text_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("insights/", insights_views.insights_page, name="analytics-insights-page"),
+    path("insights/run/", insights_views.insights_run, name="analytics-insights-run"),
     path("impact/rollup/", impact_views.impact_rollup_page, name="analytics-impact-rollup-page"),
     path(
         "impact/<int:pk>/estimates/",

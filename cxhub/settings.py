@@ -228,6 +228,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "analytics-nightly-insights": {
+        "task": "analytics.tasks.insights.nightly_insights_task",
+        "schedule": crontab(hour=2, minute=15),
+    },
     "analytics-impact-daily": {
         "task": "analytics.tasks.impact.impact_estimate_due_task",
         "schedule": crontab(hour=5, minute=30),

@@ -215,15 +215,21 @@ def driver_moments_fetch(
 def driver_run_latest(
     *, outcome: str, filters: Mapping[str, Any], kind: str = AnalysisRun.Kind.DRIVERS
 ) -> AnalysisRun | None:
-    """The newest succeeded run of ``kind`` with this outcome and exactly these filters."""
-    candidates = AnalysisRun.objects.filter(
-        kind=kind, status=AnalysisRun.Status.SUCCEEDED
-    ).order_by("-finished_at", "-id")[:200]
+    """The newest succeeded run of ``kind`` with this outcome and exactly these filters.
+
+    Parameters are compared in Python (JSON equality differs between databases) over the
+    latest 200 runs' parameters only; the matching run is then loaded with its result.
+    """
+    candidates = (
+        AnalysisRun.objects.filter(kind=kind, status=AnalysisRun.Status.SUCCEEDED)
+        .order_by("-finished_at", "-id")
+        .values_list("id", "parameters")[:200]
+    )
     wanted = dict(filters)
-    for run in candidates:
-        params = run.parameters or {}
+    for run_id, params in candidates:
+        params = params or {}
         if params.get("outcome", outcome) == outcome and (params.get("filters") or {}) == wanted:
-            return run
+            return AnalysisRun.objects.select_related("requested_by").get(pk=run_id)
     return None
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -103,7 +103,7 @@ def run_create(
     *,
     kind: str,
     parameters: Mapping[str, Any] | None,
-    requested_by: AbstractBaseUser | None,
+    requested_by: AbstractBaseUser | AnonymousUser | None,
 ) -> AnalysisRun:
     """Record a queued run with validated parameters; nothing is computed yet."""
     cleaned = run_parameters_clean(kind=kind, parameters=parameters)
@@ -127,7 +127,7 @@ def run_request(
     *,
     kind: str,
     parameters: Mapping[str, Any] | None,
-    requested_by: AbstractBaseUser | None,
+    requested_by: AbstractBaseUser | AnonymousUser | None,
 ) -> AnalysisRun:
     """Create a run and queue it for a worker (the API's ``POST runs/``)."""
     with transaction.atomic():
@@ -219,7 +219,7 @@ def run_execute_now(
     *,
     kind: str,
     parameters: Mapping[str, Any] | None,
-    requested_by: AbstractBaseUser | None = None,
+    requested_by: AbstractBaseUser | AnonymousUser | None = None,
 ) -> AnalysisRun:
     """Create and execute a run in this process (nightly jobs, commands, tests)."""
     run = run_create(kind=kind, parameters=parameters, requested_by=requested_by)

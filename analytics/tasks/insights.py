@@ -19,12 +19,13 @@ def analysis_run_execute_task(run_id: int) -> str:
 
 @shared_task(name="analytics.tasks.insights.nightly_insights_task")
 def nightly_insights_task() -> list[int]:
-    """The nightly driver (NPS and CSAT) and value-of-experience runs on all data."""
+    """The nightly driver (NPS and CSAT), value-of-experience and topic-impact runs."""
     run_ids = []
     for kind, parameters in (
         ("drivers", {"outcome": "nps"}),
         ("drivers", {"outcome": "csat"}),
         ("value", {}),
+        ("topic_impact", {}),
     ):
         run_ids.append(run_execute_now(kind=kind, parameters=parameters).pk)
     return run_ids

@@ -152,11 +152,12 @@ def test_runs_list_filters_by_kind_and_status(
 
 
 def test_nightly_task_records_driver_and_value_runs(db: None) -> None:
-    """The beat job records NPS and CSAT driver runs and a value run, whatever their outcome."""
+    """The beat job records NPS and CSAT driver, value and topic-impact runs, whatever their
+    outcome."""
     _driver_data(100)
     ids = nightly_insights_task()
     runs = AnalysisRun.objects.filter(pk__in=ids)
-    assert sorted(r.kind for r in runs) == ["drivers", "drivers", "value"]
+    assert sorted(r.kind for r in runs) == ["drivers", "drivers", "topic_impact", "value"]
     nps_run = next(r for r in runs if r.kind == "drivers" and r.parameters["outcome"] == "nps")
     assert nps_run.status == AnalysisRun.Status.SUCCEEDED
     assert all(r.status != AnalysisRun.Status.RUNNING for r in runs)
@@ -191,3 +192,42 @@ def test_a_real_worker_executes_a_driver_run_on_postgresql(celery_worker: object
     assert status == "succeeded", run.error
     assert run.result["drivers"][0]["slug"] == "staff"
     assert run.result["drivers"][0]["share_interval"] is not None
+
+
+def test_insights_page_shows_scores_drivers_and_the_run_button_to_managers(
+    db: None, client: object, django_assert_max_num_queries: object
+) -> None:
+    """Signed-in people see scores with intervals and the latest driver shares, quadrant and
+    priority list; only CX managers get the Run analysis button; queries stay few."""
+    _driver_data(200)
+    run_execute_now(kind="drivers", parameters={"outcome": "nps", "replicates": 50})
+    client.force_login(viewer())  # type: ignore[attr-defined]
+    with django_assert_max_num_queries(12):  # type: ignore[operator]
+        page = client.get("/insights/")  # type: ignore[attr-defined]
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "What drives NPS" in html and "Staff" in html and "Fix first" in html
+    assert "Priority: the most change in the fewest moves" in html
+    assert "Run analysis" not in html
+    client.force_login(cx_manager())  # type: ignore[attr-defined]
+    assert "Run analysis" in client.get("/insights/").content.decode()  # type: ignore[attr-defined]
+
+
+def test_insights_run_button_queues_runs_for_managers_only(
+    db: None, client: object, django_capture_on_commit_callbacks: object
+) -> None:
+    _driver_data(100)
+    client.force_login(viewer())  # type: ignore[attr-defined]
+    assert client.post("/insights/run/", {"analysis": "drivers"}).status_code == 403  # type: ignore[attr-defined]
+    assert AnalysisRun.objects.count() == 0
+    client.force_login(cx_manager())  # type: ignore[attr-defined]
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        answer = client.post("/insights/run/", {"analysis": "drivers"}, follow=True)  # type: ignore[attr-defined]
+    assert answer.status_code == 200
+    assert "Analysis queued" in answer.content.decode()
+    assert sorted(r.parameters["outcome"] for r in AnalysisRun.objects.all()) == ["csat", "nps"]
+
+
+def test_insights_page_requires_login(db: None, client: object) -> None:
+    answer = client.get("/insights/")  # type: ignore[attr-defined]
+    assert answer.status_code == 302 and "/accounts/login/" in answer["Location"]

@@ -173,3 +173,27 @@ def test_topic_impact_needs_answers_on_both_sides() -> None:
         min_n=5,
     )
     assert result["status"] == "insufficient"
+
+
+def test_topic_impact_run_reads_topic_mentions_from_the_database(db: None) -> None:
+    """Answers mentioning a planted 'wait time' topic are mostly detractors: the stored run
+    says the topic costs NPS points, equal to NPS(all) − NPS(without it)."""
+    from analytics.models import Topic, TopicMention
+    from analytics.services.runs import run_execute_now
+
+    topic = Topic.objects.create(slug="planted-wait", name="Planted wait")
+    rows = [{"nps": 2} for _ in range(120)] + [{"nps": 10} for _ in range(200)] + [{"nps": 8}] * 80
+    stored = store_responses(rows)
+    TopicMention.objects.bulk_create(
+        [TopicMention(response=r, topic=topic) for r in stored[:100]]
+        + [TopicMention(response=r, topic=topic) for r in stored[300:310]]
+    )
+    run = run_execute_now(kind="topic_impact", parameters={})
+    assert run.status == "succeeded", run.error
+    (wait,) = run.result["topics"]
+    # mentioned: 100 detractors (nps 2) and 10 promoters (nps 10); 290 answers remain with
+    # 190 promoters and 20 detractors
+    everyone = 100 * (200 - 120) / 400
+    without = 100 * (190 - 20) / 290
+    assert wait["impact"] == pytest.approx(everyone - without)
+    assert wait["interval"][1] < 0
