@@ -267,6 +267,19 @@ class DriverPoint:
     performance: float  # mean rating as % of its scale, 0–100
 
 
+LABEL_POSITIONS = ["top center", "bottom center", "middle right", "middle left"]
+
+
+def _performance_range(drivers: Sequence[DriverPoint]) -> list[float]:
+    """Zoom on where the drivers are (at least 10 points wide), within 0–100."""
+    if not drivers:
+        return [0.0, 100.0]
+    low = min(d.performance for d in drivers)
+    high = max(d.performance for d in drivers)
+    centre, half = (low + high) / 2, max((high - low) / 2 + 3, 5.0)
+    return [max(centre - half, 0.0), min(centre + half, 100.0)]
+
+
 def driver_quadrant_chart(*, dom_id: str, drivers: Sequence[DriverPoint]) -> Chart:
     """Importance (share of R²) against performance; top-left = fix first."""
     if drivers:
@@ -281,7 +294,10 @@ def driver_quadrant_chart(*, dom_id: str, drivers: Sequence[DriverPoint]) -> Cha
             "x": [d.performance for d in drivers],
             "y": [d.share * 100 for d in drivers],
             "text": [_text(d.label, 30) for d in drivers],
-            "textposition": "top center",
+            # Alternate label sides so that drivers close together stay readable.
+            "textposition": [
+                LABEL_POSITIONS[i % len(LABEL_POSITIONS)] for i in range(len(drivers))
+            ],
             "marker": {
                 "size": 12,
                 "color": [
@@ -373,7 +389,7 @@ def driver_quadrant_chart(*, dom_id: str, drivers: Sequence[DriverPoint]) -> Cha
     layout = _layout(
         xaxis={
             "title": {"text": "Performance (mean rating, % of scale)"},
-            "range": [0, 100],
+            "range": _performance_range(drivers),
             "gridcolor": "#eef0f3",
         },
         yaxis={
