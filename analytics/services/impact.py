@@ -273,7 +273,12 @@ def _kpi_drafts(
     *, action: Action, treated: Scope, control: Scope | None, today: dt.date
 ) -> list[Draft]:
     assert action.implemented_at is not None
-    slugs = [str(item.get("kpi")) for item in action.target_kpis or [] if isinstance(item, Mapping)]
+    # NPS, CSAT and CES named as targets are already estimated from the responses.
+    slugs = [
+        str(item.get("kpi"))
+        for item in action.target_kpis or []
+        if isinstance(item, Mapping) and str(item.get("kpi")) not in SCORE_METRICS
+    ]
     kpis = {kpi.slug: kpi for kpi in Kpi.objects.filter(slug__in=slugs)}
     drafts: list[Draft] = []
     for slug in dict.fromkeys(slugs):

@@ -118,7 +118,12 @@ def test_planted_nps_and_revenue_effects_are_recovered_by_difference_in_differen
     """North got +20 NPS and +1,000 EUR a week; south only the season; DiD finds both."""
     responses = _plant_responses()
     _plant_revenue()
-    action = _action()
+    action = _action(
+        target_kpis=[
+            {"kpi": "nps", "expected_change": 15, "unit": "points"},  # a score, not a KPI
+            {"kpi": "revenue", "expected_change": 800, "unit": "EUR"},
+        ]
+    )
 
     action_impact_estimate(action=action, today=dt.date(2026, 6, 15))
 
