@@ -13,10 +13,11 @@ import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -154,10 +155,11 @@ def responses_tag(*, response_ids: Sequence[int]) -> TaggingStats:
         ).values_list("response_id", "topic_id")
     )
     now = timezone.now()
-    analyses: list[ResponseAnalysis] = []
-    mentions: list[TopicMention] = []
+    analyses: list[AnalysisRow] = []
+    mentions: list[MentionRow] = []
     empty_ids: list[int] = []
     sentiments: dict[int, float | None] = {}
+    version = tagger.version
     for response_id, comment in rows:
         if not comment or not comment.strip():
             empty_ids.append(response_id)
@@ -167,14 +169,13 @@ def responses_tag(*, response_ids: Sequence[int]) -> TaggingStats:
         if not result.language_supported:
             stats.unsupported += 1
         analyses.append(
-            ResponseAnalysis(
-                response_id=response_id,
-                language=result.language,
-                language_supported=result.language_supported,
-                sentiment=result.sentiment,
-                sentiment_label=result.sentiment_label,
-                analysed_at=now,
-                taxonomy_version=tagger.version,
+            (
+                response_id,
+                result.language,
+                result.language_supported,
+                result.sentiment,
+                result.sentiment_label,
+                version,
             )
         )
         for mention in result.mentions:
@@ -182,38 +183,21 @@ def responses_tag(*, response_ids: Sequence[int]) -> TaggingStats:
             if key in person or key in removed:
                 continue
             mentions.append(
-                TopicMention(
-                    response_id=response_id,
-                    topic_id=mention.topic_id,
-                    sentence=mention.sentence,
-                    start=mention.start,
-                    end=mention.end,
-                    sentiment=mention.sentiment,
-                    sentiment_label=mention.sentiment_label,
-                    origin=TopicMention.Origin.RULE,
+                (
+                    response_id,
+                    mention.topic_id,
+                    mention.sentence,
+                    mention.start,
+                    mention.end,
+                    mention.sentiment,
+                    mention.sentiment_label,
                 )
             )
     with transaction.atomic():
-        TopicMention.objects.filter(response_id__in=ids).exclude(
-            origin=TopicMention.Origin.PERSON
-        ).delete()
-        if empty_ids:
-            ResponseAnalysis.objects.filter(response_id__in=empty_ids).delete()
-        ResponseAnalysis.objects.bulk_create(
-            analyses,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["response"],
-            update_fields=[
-                "language",
-                "language_supported",
-                "sentiment",
-                "sentiment_label",
-                "analysed_at",
-                "taxonomy_version",
-            ],
-        )
-        TopicMention.objects.bulk_create(mentions, batch_size=5000, ignore_conflicts=True)
+        if connection.vendor == "postgresql":
+            _write_postgresql(ids, empty_ids, analyses, mentions, now)
+        else:
+            _write_generic(ids, empty_ids, analyses, mentions, now)
     stats.responses = len(rows)
     stats.analysed = len(analyses)
     stats.empty = len(empty_ids)
@@ -222,6 +206,152 @@ def responses_tag(*, response_ids: Sequence[int]) -> TaggingStats:
     if sentiments:
         transaction.on_commit(lambda: _raise_alerts(sentiments))
     return stats
+
+
+# (response_id, language, language_supported, sentiment, sentiment_label, taxonomy_version)
+AnalysisRow = tuple[int, str, bool, float | None, str | None, str]
+# (response_id, topic_id, sentence, start, end, sentiment, sentiment_label)
+MentionRow = tuple[int, int, str, int, int, float, str]
+
+_ANALYSIS_UPDATE_FIELDS = [
+    "language",
+    "language_supported",
+    "sentiment",
+    "sentiment_label",
+    "analysed_at",
+    "taxonomy_version",
+]
+
+
+def _write_generic(
+    ids: list[int],
+    empty_ids: list[int],
+    analyses: list[AnalysisRow],
+    mentions: list[MentionRow],
+    now: datetime,
+) -> None:
+    """Replace the rule mentions and upsert the analyses with the ORM (SQLite and others)."""
+    TopicMention.objects.filter(response_id__in=ids).exclude(
+        origin=TopicMention.Origin.PERSON
+    ).delete()
+    if empty_ids:
+        ResponseAnalysis.objects.filter(response_id__in=empty_ids).delete()
+    ResponseAnalysis.objects.bulk_create(
+        [
+            ResponseAnalysis(
+                response_id=rid,
+                language=language,
+                language_supported=supported,
+                sentiment=sentiment,
+                sentiment_label=label,
+                analysed_at=now,
+                taxonomy_version=version,
+            )
+            for rid, language, supported, sentiment, label, version in analyses
+        ],
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["response"],
+        update_fields=_ANALYSIS_UPDATE_FIELDS,
+    )
+    TopicMention.objects.bulk_create(
+        [
+            TopicMention(
+                response_id=rid,
+                topic_id=tid,
+                sentence=sentence,
+                start=start,
+                end=end,
+                sentiment=sentiment,
+                sentiment_label=label,
+                origin=TopicMention.Origin.RULE,
+            )
+            for rid, tid, sentence, start, end, sentiment, label in mentions
+        ],
+        batch_size=5000,
+        ignore_conflicts=True,
+    )
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _copy_value(value: object) -> str:
+    """One value in COPY text format."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    return str(value)
+
+
+def _write_postgresql(
+    ids: list[int],
+    empty_ids: list[int],
+    analyses: list[AnalysisRow],
+    mentions: list[MentionRow],
+    now: datetime,
+) -> None:
+    """The same writes with COPY into temporary tables and two set-based upserts.
+
+    Building thousands of model instances and binding their parameters costs more than
+    tagging the comments; COPY streams plain text instead. Mentions go through
+    ``ON CONFLICT DO NOTHING`` so two workers tagging the same responses cannot collide.
+    """
+    analysis_table = ResponseAnalysis._meta.db_table
+    mention_table = TopicMention._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {mention_table} WHERE response_id = ANY(%s) AND origin <> %s",
+            [ids, TopicMention.Origin.PERSON.value],
+        )
+        if empty_ids:
+            cursor.execute(f"DELETE FROM {analysis_table} WHERE response_id = ANY(%s)", [empty_ids])
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS cxhub_tagging_analysis ("
+            "response_id bigint, language varchar(8), language_supported boolean, "
+            "sentiment double precision, sentiment_label varchar(8), taxonomy_version varchar(16)"
+            ") ON COMMIT DELETE ROWS"
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS cxhub_tagging_mention ("
+            'response_id bigint, topic_id bigint, sentence text, start integer, "end" integer, '
+            "sentiment double precision, sentiment_label varchar(8)"
+            ") ON COMMIT DELETE ROWS"
+        )
+        raw = cursor.cursor
+        if analyses:
+            payload = "".join("\t".join(map(_copy_value, row)) + "\n" for row in analyses)
+            with raw.copy("COPY cxhub_tagging_analysis FROM STDIN") as copy:
+                copy.write(payload.encode("utf-8"))
+            cursor.execute(
+                f"INSERT INTO {analysis_table} (response_id, language, language_supported, sentiment, "
+                "sentiment_label, taxonomy_version, analysed_at) "
+                "SELECT response_id, language, language_supported, sentiment, sentiment_label, "
+                "taxonomy_version, %s FROM cxhub_tagging_analysis "
+                "ON CONFLICT (response_id) DO UPDATE SET language = EXCLUDED.language, "
+                "language_supported = EXCLUDED.language_supported, sentiment = EXCLUDED.sentiment, "
+                "sentiment_label = EXCLUDED.sentiment_label, analysed_at = EXCLUDED.analysed_at, "
+                "taxonomy_version = EXCLUDED.taxonomy_version",
+                [now],
+            )
+            cursor.execute("TRUNCATE cxhub_tagging_analysis")
+        if mentions:
+            payload = "".join("\t".join(map(_copy_value, row)) + "\n" for row in mentions)
+            with raw.copy("COPY cxhub_tagging_mention FROM STDIN") as copy:
+                copy.write(payload.encode("utf-8"))
+            cursor.execute(
+                f'INSERT INTO {mention_table} (response_id, topic_id, sentence, start, "end", '
+                "sentiment, sentiment_label, origin) "
+                'SELECT response_id, topic_id, sentence, start, "end", sentiment, sentiment_label, %s '
+                "FROM cxhub_tagging_mention ON CONFLICT (response_id, topic_id) DO NOTHING",
+                [TopicMention.Origin.RULE.value],
+            )
+            cursor.execute("TRUNCATE cxhub_tagging_mention")
 
 
 def _raise_alerts(response_sentiments: Mapping[int, float | None]) -> None:

@@ -328,6 +328,11 @@ def _compile_rules() -> list[tuple[frozenset[str], re.Pattern[str], float]]:
 
 
 _RULES = _compile_rules()
+# Trigger word -> indexes of the rules it can start, so a sentence looks up its own words.
+_RULES_BY_TRIGGER: dict[str, list[int]] = {}
+for _index, _rule in enumerate(_RULES):
+    for _word in _rule[0]:
+        _RULES_BY_TRIGGER.setdefault(_word, []).append(_index)
 
 # Words that open a new clause for aspect sentiment and shift weight like VADER's "but".
 CONTRAST_WORDS = frozenset({"but", "however", "although", "though", "whereas", "except", "yet"})
@@ -477,9 +482,13 @@ class SentimentScorer:
         present = set(lowered_words)
         raw_words = text.split()
         lowered = ""
-        for triggers, regex, rule_valence in _RULES:
-            if triggers.isdisjoint(present):
-                continue
+        candidates: set[int] = set()
+        for word in present:
+            found = _RULES_BY_TRIGGER.get(word)
+            if found:
+                candidates.update(found)
+        for rule_index in sorted(candidates):
+            _, regex, rule_valence = _RULES[rule_index]
             lowered = lowered or text.lower()
             for match in regex.finditer(lowered):
                 value = rule_valence
