@@ -77,8 +77,8 @@ class SeedSummary:
 
 
 def demo_has_data() -> bool:
-    """Whether the database already holds feedback (so seeding would mix two worlds)."""
-    return Response.objects.exists()
+    """Whether the database already holds feedback or customers (seeding would mix two worlds)."""
+    return Response.objects.exists() or Customer.objects.exists()
 
 
 def _quiet(log: Log | None) -> Log:
@@ -110,8 +110,10 @@ def demo_seed(
     started = time.perf_counter()
     if not reset and demo_has_data():
         count = Response.objects.count()
+        customers = Customer.objects.count()
         raise Conflict(
-            f"The database already holds {count:,} responses. Seed a demo only into an "
+            f"The database already holds {count:,} responses and {customers:,} customers. "
+            "Seed a demo only into an "
             "empty database: add --reset to delete the existing feedback, customers, "
             "actions and KPI observations first, or --if-empty to leave it as it is."
         )

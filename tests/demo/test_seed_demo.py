@@ -105,9 +105,23 @@ def test_seeding_a_non_empty_database_needs_reset() -> None:
     """Without --reset or --if-empty a second seed is refused with a readable error."""
     _seed("--responses", "500", "--no-analysis")
 
-    with pytest.raises(CommandError, match=r"already holds 500 responses.*--reset"):
+    with pytest.raises(
+        CommandError, match=r"already holds 500 responses and 200 customers.*--reset"
+    ):
         _seed("--responses", "500", "--no-analysis")
     assert Response.objects.count() == 500
+
+
+def test_an_empty_demo_still_counts_as_seeded() -> None:
+    """`--responses 0` writes customers only; a second `--if-empty` run leaves them alone."""
+    _seed("--responses", "0", "--no-analysis")
+    customers = Customer.objects.count()
+
+    output = _seed("--responses", "0", "--no-analysis", "--if-empty")
+
+    assert "nothing to do" in output
+    assert Response.objects.count() == 0
+    assert Customer.objects.count() == customers == 200
 
 
 @pytest.mark.parametrize(

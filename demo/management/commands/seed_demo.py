@@ -67,7 +67,7 @@ class Command(BaseCommand):
         if options["if_empty"] and options["reset"]:
             raise CommandError("--if-empty and --reset contradict each other; give one of them.")
         if options["if_empty"] and demo_has_data():
-            self.stdout.write("The database already holds responses; nothing to do (--if-empty).")
+            self.stdout.write("The database already holds feedback; nothing to do (--if-empty).")
             return
         try:
             summary = demo_seed(
