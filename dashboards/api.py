@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListCreateAPIView
 from rest_framework.pagination import CursorPagination
@@ -99,6 +100,9 @@ class DashboardCommentStatusSerializer(serializers.Serializer):
 class DashboardCommentStatus(APIView):
     """``POST {"status": "actioned" | "closed" | "open"}`` (CX managers)."""
 
+    serializer_class = DashboardCommentStatusSerializer
+
+    @extend_schema(request=DashboardCommentStatusSerializer, responses=DashboardCommentSerializer)
     def post(self, request: Request, pk: int) -> Response:
         serializer = DashboardCommentStatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
