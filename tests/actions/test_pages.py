@@ -343,3 +343,13 @@ def test_query_counts_do_not_grow_with_rows(
     assert large == small, (small, large)
     with django_assert_max_num_queries(15):
         hit()
+
+
+@pytest.mark.django_db
+def test_admin_lists_and_shows_actions_with_history(org: Org, admin_client: Client) -> None:
+    """The admin change list, change page and history page of an action answer 200."""
+    assert admin_client.get("/admin/actions/action/").status_code == 200
+    assert admin_client.get(f"/admin/actions/action/{org.own_action.pk}/change/").status_code == 200
+    assert admin_client.get(f"/admin/actions/action/{org.own_action.pk}/history/").status_code == 200
+    assert admin_client.get("/admin/actions/alert/").status_code == 200
+    assert admin_client.get("/admin/actions/notification/").status_code == 200
