@@ -149,7 +149,13 @@ def _parallel_slices() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def driver_moments_fetch(
+def chunk_ranges(n_chunks: int, parts: int) -> list[tuple[int, int]]:
+    """``parts`` contiguous ranges ``[lo, hi)`` covering chunk ids ``0 … n_chunks − 1``."""
+    bounds = np.linspace(0, n_chunks, max(1, parts) + 1).astype(int)
+    return [(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def driver_chunk_rows_fetch(
     *,
     filters: Mapping[str, Any],
     outcome: str,
@@ -158,19 +164,14 @@ def driver_moments_fetch(
     n_chunks: int = DEFAULT_CHUNKS,
     chunk_range: tuple[int, int] | None = None,
     parallel: int | None = None,
-) -> tuple[ChunkMoments, list[int]]:
-    """Per-chunk moments of ``(ratings…, outcome)`` and the chunk ids they belong to.
+) -> list[list[Any]]:
+    """The per-(chunk, missingness pattern) aggregate rows, as JSON-ready lists.
 
-    Rows are grouped by chunk and by missingness pattern (which ratings are present);
-    within a pattern every present variable is complete, so each group's count, sums and
-    cross-products give its contribution to the pairwise statistics exactly. Listwise
-    deletion keeps only the complete pattern.
-
-    ``chunk_range=(lo, hi)`` restricts to chunks ``lo ≤ id % K < hi`` so several workers
-    (or threads, ``parallel``) can each compute a share; shares merge by concatenation.
+    Each row is ``[chunk, pattern, n, Σ v_i …, Σ v_i v_j (i ≤ j) …]`` over the drivers and
+    the outcome (last). ``chunk_range=(lo, hi)`` restricts to chunks ``lo ≤ id % K < hi``
+    so several workers (Celery chord) or threads (``parallel``) can each compute a share;
+    shares merge by concatenation.
     """
-    p = len(driver_slugs)
-    v = p + 1
     kwargs: dict[str, Any] = {
         "filters": filters,
         "outcome": outcome,
@@ -180,12 +181,22 @@ def driver_moments_fetch(
     }
     slices = parallel if parallel is not None else _parallel_slices()
     if chunk_range is None and slices > 1:
-        bounds = np.linspace(0, n_chunks, slices + 1).astype(int)
-        ranges = [(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
-        rows = _rows_in_parallel(ranges, kwargs)
+        rows = _rows_in_parallel(chunk_ranges(n_chunks, slices), kwargs)
     else:
         rows = _rows_for(chunk_range, kwargs)
+    return [[x if isinstance(x, int | float) or x is None else float(x) for x in r] for r in rows]
 
+
+def driver_moments_from_rows(
+    rows: Sequence[Sequence[Any]], n_drivers: int
+) -> tuple[ChunkMoments, list[int]]:
+    """Chunk moments from ``driver_chunk_rows_fetch`` rows (possibly from several workers).
+
+    Within a missingness pattern every present variable is complete, so each row's count,
+    sums and cross-products add exactly to the pairwise statistics of the pairs it has.
+    """
+    p = n_drivers
+    v = p + 1
     chunk_ids = sorted({int(r[0]) for r in rows})
     position = {chunk: k for k, chunk in enumerate(chunk_ids)}
     k = len(chunk_ids)
@@ -208,8 +219,30 @@ def driver_moments_fetch(
         np.add.at(out[1], index, sums[:, :, None] * both)
         np.add.at(out[2], index, squares[:, :, None] * both)
         np.add.at(out[3], index, cross)
-    moments = ChunkMoments(out[0], out[1], out[2], out[3])
-    return moments, chunk_ids
+    return ChunkMoments(out[0], out[1], out[2], out[3]), chunk_ids
+
+
+def driver_moments_fetch(
+    *,
+    filters: Mapping[str, Any],
+    outcome: str,
+    driver_slugs: Sequence[str],
+    missing: str = "listwise",
+    n_chunks: int = DEFAULT_CHUNKS,
+    chunk_range: tuple[int, int] | None = None,
+    parallel: int | None = None,
+) -> tuple[ChunkMoments, list[int]]:
+    """Per-chunk moments of ``(ratings…, outcome)`` and the chunk ids they belong to."""
+    rows = driver_chunk_rows_fetch(
+        filters=filters,
+        outcome=outcome,
+        driver_slugs=driver_slugs,
+        missing=missing,
+        n_chunks=n_chunks,
+        chunk_range=chunk_range,
+        parallel=parallel,
+    )
+    return driver_moments_from_rows(rows, len(driver_slugs))
 
 
 def driver_run_latest(

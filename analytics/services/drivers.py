@@ -13,13 +13,22 @@ from typing import Any
 from analytics.models import AnalysisRun
 from analytics.selectors.drivers import (
     DEFAULT_CHUNKS,
+    chunk_ranges,
     driver_attributes,
+    driver_chunk_rows_fetch,
     driver_moments_fetch,
+    driver_moments_from_rows,
     topic_nps_counts,
 )
 from analytics.selectors.response_filters import response_filters_clean
 from analytics.selectors.scores import min_responses
-from analytics.services.runs import RunOutcome, parameter_int, register_run_kind
+from analytics.services.runs import (
+    RunOutcome,
+    parameter_int,
+    register_run_kind,
+    run_fail,
+    run_succeed,
+)
 from analytics.stats.drivers.analysis import DriverSpec, NotEnoughData, drivers_analyse
 from analytics.stats.drivers.shapley import MAX_EXACT_DRIVERS
 from analytics.stats.scores import nps_estimate
@@ -154,6 +163,59 @@ def drivers_run_execute(run: AnalysisRun) -> RunOutcome:
 register_run_kind(
     AnalysisRun.Kind.DRIVERS, validate=drivers_parameters_clean, execute=drivers_run_execute
 )
+
+
+def drivers_fan_out_ranges(*, run: AnalysisRun) -> list[tuple[int, int]] | None:
+    """Chunk ranges for a driver run that asked for ``workers > 1``, else None.
+
+    Each range becomes one Celery task computing its chunks' statistics; a chord callback
+    merges them (``drivers_run_merge``). Statistics add, so the result is identical to a
+    single-process run.
+    """
+    if run.kind != AnalysisRun.Kind.DRIVERS:
+        return None
+    workers = int((run.parameters or {}).get("workers", 1) or 1)
+    if workers <= 1:
+        return None
+    return chunk_ranges(DEFAULT_CHUNKS, workers)
+
+
+def drivers_chunk_rows(*, run_id: int, chunk_range: tuple[int, int]) -> list[list[Any]]:
+    """One worker's share of a fanned-out driver run: aggregate rows of its chunks."""
+    parameters = AnalysisRun.objects.only("parameters").get(pk=run_id).parameters
+    return driver_chunk_rows_fetch(
+        filters=parameters["filters"],
+        outcome=parameters["outcome"],
+        driver_slugs=parameters["drivers"],
+        missing=parameters["missing"],
+        n_chunks=DEFAULT_CHUNKS,
+        chunk_range=chunk_range,
+        parallel=1,
+    )
+
+
+def drivers_run_merge(*, run_id: int, parts: list[list[list[Any]]]) -> AnalysisRun:
+    """Merge the workers' rows, compute the analysis and finish the run (or fail it)."""
+    run = AnalysisRun.objects.get(pk=run_id)
+    if run.status in (AnalysisRun.Status.SUCCEEDED, AnalysisRun.Status.FAILED):
+        return run
+    try:
+        rows = [row for part in parts for row in part]
+        moments, _ = driver_moments_from_rows(rows, len(run.parameters["drivers"]))
+        result = driver_analysis_from_moments(parameters=run.parameters, moments=moments)
+    except Exception as exc:  # recorded on the run; the worker log has the traceback
+        message = " ".join(
+            str(m) for msgs in getattr(exc, "field_errors", {}).values() for m in msgs
+        )
+        return run_fail(run_id=run_id, error=message or f"{type(exc).__name__}: {exc}")
+    counts = {
+        "responses": result["n"],
+        "drivers": len(result["drivers"]),
+        "chunks": result["bootstrap"]["chunks"],
+        "replicates": result["bootstrap"]["replicates"],
+        "workers": len(parts),
+    }
+    return run_succeed(run_id=run_id, result=result, counts=counts)
 
 
 def topic_impact_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:

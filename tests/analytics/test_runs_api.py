@@ -231,3 +231,46 @@ def test_insights_run_button_queues_runs_for_managers_only(
 def test_insights_page_requires_login(db: None, client: object) -> None:
     answer = client.get("/insights/")  # type: ignore[attr-defined]
     assert answer.status_code == 302 and "/accounts/login/" in answer["Location"]
+
+
+def test_a_driver_run_fanned_out_over_workers_equals_the_single_process_run(
+    db: None, django_capture_on_commit_callbacks: object
+) -> None:
+    """workers=4 splits the chunks over a chord of tasks; merged statistics give exactly the
+    same shares and intervals as one process."""
+    _driver_data(300)
+    client = _client(cx_manager())
+    ids = []
+    for workers in (1, 4):
+        with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+            answer = client.post(
+                "/api/v1/analytics/runs/",
+                {"kind": "drivers", "parameters": {"replicates": 100, "workers": workers}},
+                format="json",
+            )
+        ids.append(answer.json()["id"])
+    single, fanned = (AnalysisRun.objects.get(pk=i) for i in ids)
+    assert single.status == fanned.status == "succeeded", (single.error, fanned.error)
+    assert fanned.counts["workers"] == 4
+    assert fanned.result["drivers"] == single.result["drivers"]
+
+
+@pytest.mark.services
+def test_a_real_worker_runs_a_fanned_out_driver_chord(celery_worker: object) -> None:
+    """workers=3 on Redis: the chord's chunk tasks and merge run in the worker."""
+    _driver_data(300)
+    client = _client(cx_manager())
+    answer = client.post(
+        "/api/v1/analytics/runs/",
+        {"kind": "drivers", "parameters": {"replicates": 100, "workers": 3}},
+        format="json",
+    )
+    run_id = answer.json()["id"]
+    deadline = time.monotonic() + 60
+    run = AnalysisRun.objects.get(pk=run_id)
+    while time.monotonic() < deadline and run.status not in ("succeeded", "failed"):
+        time.sleep(0.3)
+        run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    assert run.counts["workers"] == 3
+    assert run.result["n"] == 300
