@@ -49,11 +49,17 @@ are checked against:
    non-generic comment there is about it rises linearly from 2% to 12% over the period
    (praise from promoters, complaints from the others). Theme discovery on untagged comments should propose it.
 
-Weekly KPIs per region (churn rate, revenue, cost to serve, NPS) and per department (cost to
-serve) cover the whole period. The region churn rate is the planted step rule applied to the
-expected share of customers at or below 6 in that region and week (so it moves with the
-seasonal NPS curve), plus the action effect and small noise; revenue follows a customer base
-that shrinks with that churn and grows with steady new sales.
+``DemoData.realised`` gives the truths as they came out in one sample (the NPS lift of the
+treated responses, the plain "share churned so far" each churn band should show given how
+recently its customers answered).
+
+Weekly KPIs (Mondays) cover the whole period: churn rate, revenue and cost to serve per
+region, churn rate of the contact-centre callers per contact-centre touchpoint × region, and
+cost to serve per department. The churn rate is the planted step rule applied to the
+expected share of customers at or below 6 in that week (so it moves with the seasonal NPS
+curve, the same for every region up to a constant level), plus the action effect and small
+noise; revenue follows a customer base that shrinks with that churn and grows with steady
+new sales.
 """
 
 from __future__ import annotations
@@ -555,6 +561,37 @@ class DemoData:
     responses: pd.DataFrame
     kpis: pd.DataFrame
     full_ratings: np.ndarray  # every response's ten ratings, shown or not (hidden truth)
+    realised: dict[str, float]  # the planted truths as they came out in this sample
+
+
+def _realised(
+    data_customers: pd.DataFrame, responses: pd.DataFrame, end: datetime
+) -> dict[str, float]:
+    """The planted effects as realised in this sample, for analyses that see only the data.
+
+    Churn is observed only up to ``end``: with churn uniform over the year after the latest
+    answer, a customer answered ``d`` days ago has churned by now with probability
+    rate × min(d, 365) / 365, so a plain "share churned" is lower than the annual rate;
+    ``observed_churn_share_*`` is its expectation for this sample.
+    """
+    treated = responses[responses["treated"]]
+    answered = data_customers[data_customers["last_response_at"].notna()]
+    exposure = (pd.Timestamp(end) - answered["last_response_at"]).dt.days.clip(0, 365) / 365
+    low = answered["latest_nps"] <= CHURN_THRESHOLD
+    return {
+        "action_nps_effect_points": (
+            nps_score(treated["nps"]) - nps_score(treated["nps_without_action"])
+            if len(treated)
+            else math.nan
+        ),
+        "action_treated_responses": float(len(treated)),
+        "observed_churn_share_at_or_below": float(CHURN_RATE_LOW * exposure[low].mean())
+        if low.any()
+        else math.nan,
+        "observed_churn_share_above": float(CHURN_RATE_HIGH * exposure[~low].mean())
+        if (~low).any()
+        else math.nan,
+    }
 
 
 def default_end() -> datetime:
@@ -607,6 +644,7 @@ def generate(
         responses=response_frame,
         kpis=kpis,
         full_ratings=full_ratings,
+        realised=_realised(customer_frame, response_frame, end),
     )
 
 

@@ -134,6 +134,22 @@ def test_churn_steps_between_six_and_seven() -> None:
     assert abs(rate[8] - rate[7]) < 0.05
 
 
+def test_realised_truths_match_the_sample() -> None:
+    """The realised figures equal what the sample shows: NPS lift and plain churn shares."""
+    data = _large()
+    customers = data.customers[data.customers["last_response_at"].notna()]
+    low = customers["latest_nps"] <= 6
+    churned = customers["churned_at"].notna()
+
+    assert data.realised["action_nps_effect_points"] == pytest.approx(8, abs=2.5)
+    assert churned[low].mean() == pytest.approx(
+        data.realised["observed_churn_share_at_or_below"], abs=0.03
+    )
+    assert churned[~low].mean() == pytest.approx(
+        data.realised["observed_churn_share_above"], abs=0.01
+    )
+
+
 def test_churn_dates_follow_the_latest_response() -> None:
     """Nobody answers a survey after churning, and no churn lies in the future."""
     data = _large()
