@@ -69,10 +69,12 @@ class ValidationContext:
 
     touchpoint_ids: Mapping[str, int]
     attribute_scales: Mapping[str, tuple[int, int]]
+    comment_max_length: int = 10_000
 
     @classmethod
     def load(cls) -> ValidationContext:
         return cls(
+            comment_max_length=comment_max_length(),
             touchpoint_ids=dict(Touchpoint.objects.values_list("slug", "id")),
             attribute_scales={
                 slug: (low, high)
@@ -330,11 +332,15 @@ def validate_response(
             f"This item names the source {str(item['source'])[:60]!r} but is posted for the source "
             f"{source_name!r}; post each source's items separately."
         ]
-    unknown = [
-        str(key)
-        for key in item
-        if key not in RESPONSE_FIELDS and key not in (EXTRA_CELLS, "source")
-    ]
+    unknown = (
+        []
+        if item.keys() <= RESPONSE_FIELDS
+        else [
+            str(key)
+            for key in item
+            if key not in RESPONSE_FIELDS and key not in (EXTRA_CELLS, "source")
+        ]
+    )
     if EXTRA_CELLS in item:
         errors["non_field_errors"] = ["The row has more cells than the header has columns."]
     if unknown:
@@ -379,14 +385,16 @@ def validate_response(
     raw = item.get("comment")
     if raw is not None:
         try:
-            comment = _check_text(raw, max_length=comment_max_length(), what="The comment")
+            comment = _check_text(raw, max_length=context.comment_max_length, what="The comment")
         except _Invalid as exc:
             errors["comment"] = [str(exc)]
 
     if (
-        all(value is None for value in scores.values())
+        scores["nps"] is None
+        and scores["csat"] is None
+        and scores["ces"] is None
         and not comment.strip()
-        and not any(name in errors for name in ("nps", "csat", "ces", "comment"))
+        and not ("nps" in errors or "csat" in errors or "ces" in errors or "comment" in errors)
     ):
         errors.setdefault("non_field_errors", []).append(
             "At least one of nps, csat, ces or comment is required."
