@@ -190,10 +190,14 @@ def drivers_analyse(
         boot["rank"] = np.where(np.isnan(imp), np.nan, _ranks(np.nan_to_num(imp, nan=-1.0)))
         boot["r2"] = r2_b[:, None]
 
+    bounds: dict[str, tuple[FloatArray, FloatArray]] = {}
+
     def interval(key: str, j: int, digits: int = 6) -> list[float] | None:
         if not boot:
             return None
-        low, high = percentile_interval(boot[key], level)
+        if key not in bounds:
+            bounds[key] = percentile_interval(boot[key], level)
+        low, high = bounds[key]
         return _interval(low, high, j, digits)
 
     importance_split = 1.0 / p

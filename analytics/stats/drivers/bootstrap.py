@@ -27,6 +27,7 @@ def chunk_resample_weights(n_chunks: int, replicates: int, rng: np.random.Genera
 def percentile_interval(draws: FloatArray, level: float = 0.95) -> tuple[FloatArray, FloatArray]:
     """Percentile interval over the first axis, ignoring replicates that are NaN."""
     tail = (1.0 - level) / 2.0 * 100.0
-    low = np.nanpercentile(draws, tail, axis=0)
-    high = np.nanpercentile(draws, 100.0 - tail, axis=0)
-    return low, high
+    percentile = np.nanpercentile if np.isnan(draws).any() else np.percentile
+    low = percentile(draws, tail, axis=0)
+    high = percentile(draws, 100.0 - tail, axis=0)
+    return np.asarray(low), np.asarray(high)
