@@ -132,7 +132,10 @@ def demo_seed(
         summary.customers = len(customer_ids)
         summary.responses = _responses_insert(data, org, customer_ids)
         summary.comments = int((data.responses["comment"] != "").sum())
-        say(f"Wrote {summary.customers:,} customers and {summary.responses:,} responses.")
+        say(
+            f"Wrote {summary.customers:,} customers and {summary.responses:,} responses "
+            f"in {time.perf_counter() - started:.1f} s."
+        )
         summary.kpi_observations = _kpis_insert(data, org, summary, say)
         summary.actions = _actions_create(data, org, users, summary, say)
     if analyse:

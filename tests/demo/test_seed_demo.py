@@ -227,3 +227,21 @@ def test_weekly_kpis_are_stored_per_region_and_department() -> None:
         == 78
     )
     assert KpiObservation.objects.filter(kpi__slug="revenue").count() == 78 * 5
+
+
+def test_reset_removes_what_hangs_on_the_old_responses() -> None:
+    """Reset deletes alerts and notifications tied to old responses before re-seeding."""
+    from actions.models import Alert, AlertReason
+
+    demo_seed(seed=3, responses=400, analyse=False, end=END)
+    response = Response.objects.filter(nps__lte=6).first()
+    assert response is not None
+    Alert.objects.create(response=response, reason=AlertReason.values[0], nps=response.nps)
+
+    summary = demo_seed(seed=4, responses=300, reset=True, analyse=False, end=END)
+
+    assert summary.responses == Response.objects.count() == 300
+    assert Alert.objects.count() == 0
+    assert Action.objects.count() == len(generator.ACTIONS)
+    assert Customer.objects.count() == 200
+    assert KpiObservation.objects.filter(kpi__slug="revenue").count() == 78 * 5
