@@ -74,6 +74,9 @@ DUE_SOON_DAYS = 3
 # survey from last year (an import of history) helps nobody.
 ALERT_NEGATIVE_SENTIMENT = -0.5
 ALERT_DETRACTOR_MAX_NPS = 6
+# Above this many new alerts for one person in one batch, one summary notification is sent.
+ALERT_SINGLE_NOTIFICATIONS_MAX = 5
+ALERT_BATCH_LISTED = 10
 
 
 def allowed_transitions(status: str) -> list[str]:
@@ -659,27 +662,62 @@ def _notify_alerts(alerts: list[Alert]) -> None:
         {person.pk for people in recipients_by_alert.values() for person in people}
     )
     url = reverse("actions:alerts")
+    by_person: dict[int, tuple[Any, list[Alert]]] = {}
     for alert in alerts:
-        response = alert.response
-        customer = response.customer.external_id if response.customer else "an anonymous customer"
-        where = alert.touchpoint.name if alert.touchpoint else "no touchpoint"
-        score = f"NPS {response.nps}" if response.nps is not None else "no NPS"
         for person in recipients_by_alert[alert.pk]:
+            by_person.setdefault(person.pk, (person, []))[1].append(alert)
+    for person, own_alerts in by_person.values():
+        preference = preferences[person.pk]
+        if len(own_alerts) > ALERT_SINGLE_NOTIFICATIONS_MAX:
+            _notify_alert_batch(person, own_alerts, url, preference)
+            continue
+        for alert in own_alerts:
+            customer, where, score = _alert_facts(alert)
             notifications.notify(
                 recipient=person,
                 kind=NotificationKind.ALERT,
                 title=f"Unhappy customer at {where}: {customer} ({score})",
                 body=(
                     f"Customer: {customer}\nTouchpoint: {where}\nScore: {score}\n"
-                    f"Submitted: {response.submitted_at:%d %b %Y %H:%M}\n\n"
-                    f"“{response.comment or '(no comment)'}”\n\n"
+                    f"Submitted: {alert.response.submitted_at:%d %b %Y %H:%M}\n\n"
+                    f"“{alert.response.comment or '(no comment)'}”\n\n"
                     "Call the customer back, then mark the alert handled or turn it into an action."
                 ),
                 url=url,
                 alert=alert,
                 dedupe_key=f"alert:{alert.pk}",
-                preference=preferences[person.pk],
+                preference=preference,
             )
+
+
+def _alert_facts(alert: Alert) -> tuple[str, str, str]:
+    response = alert.response
+    customer = response.customer.external_id if response.customer else "an anonymous customer"
+    where = alert.touchpoint.name if alert.touchpoint else "no touchpoint"
+    score = f"NPS {response.nps}" if response.nps is not None else "no NPS"
+    return customer, where, score
+
+
+def _notify_alert_batch(person: Any, alerts: list[Alert], url: str, preference: Any) -> None:
+    """One summary instead of a flood, when a batch (e.g. an import) holds many alerts."""
+    lines = []
+    for alert in alerts[:ALERT_BATCH_LISTED]:
+        customer, where, score = _alert_facts(alert)
+        comment = alert.response.comment or "(no comment)"
+        if len(comment) > 160:
+            comment = comment[:157] + "…"
+        lines.append(f"• {customer} at {where} ({score}): “{comment}”")
+    if len(alerts) > ALERT_BATCH_LISTED:
+        lines.append(f"… and {len(alerts) - ALERT_BATCH_LISTED} more on the alerts page.")
+    notifications.notify(
+        recipient=person,
+        kind=NotificationKind.ALERT,
+        title=f"{len(alerts)} unhappy customers need a call back",
+        body="\n".join(lines),
+        url=url,
+        dedupe_key=f"alerts:{min(a.pk for a in alerts)}-{max(a.pk for a in alerts)}",
+        preference=preference,
+    )
 
 
 def alerts_raise_for_detractors(response_ids: Iterable[int]) -> None:

@@ -114,3 +114,17 @@ def test_handling_records_who_when_and_a_note_once(org: Org) -> None:
     assert alert.handled_at is not None
     with pytest.raises(InvalidTransition):
         services.alert_handle(alert=alert, by=org.owner)
+
+
+@pytest.mark.django_db
+def test_a_large_batch_sends_each_manager_one_summary(org: Org) -> None:
+    """Twelve detractors in one batch: twelve alerts, but one notification per manager."""
+    responses = [_recent(org, nps=2, comment=f"Bad {i}") for i in range(12)]
+    created = services.alerts_raise_for_responses(
+        response_sentiments=dict.fromkeys(r.pk for r in responses)
+    )
+    assert created == 12 and Alert.objects.count() == 12
+    notes = list(Notification.objects.filter(kind="alert"))
+    assert sorted(n.recipient.username for n in notes) == ["lena", "liam"]
+    assert notes[0].title == "12 unhappy customers need a call back"
+    assert "… and 2 more" in notes[0].body
