@@ -20,7 +20,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 
-from cxhub.errors import Forbidden, InvalidInput
+from cxhub.errors import ApplicationError, Forbidden, InvalidInput
 from feedback import selectors, services
 from feedback.authentication import SourceAPIKeyAuthentication, request_source
 from feedback.filters import CustomerFilterSet, ResponseFilterSet
@@ -145,18 +145,40 @@ def _bulk_limit() -> int:
     return int(settings.CXHUB.get("BULK_MAX_ITEMS", 10_000))
 
 
-def _bulk_items(request: Request, *, kind: str) -> list[Any]:
-    """The items of a bulk body: a JSON array, or (for feedback) a CSV with a header row."""
+class PayloadTooLarge(ApplicationError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+
+
+def _check_body_size(request: Request) -> None:
+    """Refuse bodies over DATA_UPLOAD_MAX_MEMORY_SIZE before parsing (DRF does not check it)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if limit is not None and length > limit:
+        raise PayloadTooLarge(
+            f"The request body has {length:,} bytes; at most {limit:,} are accepted. Split the batch."
+        )
+
+
+def _bulk_items(request: Request, *, kind: str) -> tuple[list[Any], list[int] | None]:
+    """The items of a bulk body (a JSON array, or for feedback a CSV with a header row),
+    and for CSV the line each item starts on."""
+    _check_body_size(request)
     data = request.data
     limit = _bulk_limit()
+    lines: list[int] | None = None
     if isinstance(data, bytes):
         if kind != "feedback":
             raise InvalidInput("CSV is accepted for feedback only; post a JSON array.")
         try:
             _, rows = iter_csv_items(decode_csv_bytes(data))
             items = []
-            for _, item in rows:
-                items.append(item)
+            lines = []
+            for row in rows:
+                items.append(row.item)
+                lines.append(row.line)
                 if len(items) > limit:
                     break
         except CSVFormatError as exc:
@@ -171,7 +193,7 @@ def _bulk_items(request: Request, *, kind: str) -> list[Any]:
         raise InvalidInput(f"At most {limit:,} items per bulk request; split the batch.")
     if not items:
         raise InvalidInput("The bulk request holds no items.")
-    return items
+    return items, lines
 
 
 class FeedbackListCreateApi(generics.GenericAPIView[Response]):
@@ -222,6 +244,7 @@ class FeedbackListCreateApi(generics.GenericAPIView[Response]):
         ],
     )
     def post(self, request: Request) -> ApiResponse:
+        _check_body_size(request)
         data = request.data
         if not isinstance(data, dict):
             raise InvalidInput("Expected one JSON object; post arrays to /api/v1/feedback/bulk/.")
@@ -313,8 +336,11 @@ class FeedbackBulkApi(generics.GenericAPIView[Response]):
     )
     def post(self, request: Request) -> ApiResponse:
         source = _posting_source(request, request.query_params.get("source"))
-        items = _bulk_items(request, kind="feedback")
+        items, lines = _bulk_items(request, kind="feedback")
         result = services.responses_ingest_bulk(source=source, items=items)
+        if lines is not None:
+            for error in result.errors:
+                error["line"] = lines[error["index"]]
         return ApiResponse(
             result.as_dict(),
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
@@ -387,6 +413,6 @@ class CustomerBulkApi(generics.GenericAPIView[Customer]):
         examples=[OpenApiExample("Customers", value=[CUSTOMER_EXAMPLE], request_only=True)],
     )
     def post(self, request: Request) -> ApiResponse:
-        items = _bulk_items(request, kind="customer")
+        items, _ = _bulk_items(request, kind="customer")
         result, _ = services.customers_upsert_bulk(items=items)
         return ApiResponse(result.as_dict(), status=status.HTTP_200_OK)

@@ -100,6 +100,9 @@ class BulkErrorSerializer(serializers.Serializer[None]):
         help_text="Position of the item in the posted array or CSV rows."
     )
     external_id = serializers.CharField(allow_null=True)
+    line = serializers.IntegerField(
+        required=False, help_text="CSV only: the line the row starts on."
+    )
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))  # type: ignore[assignment]
 
 

@@ -33,7 +33,9 @@ from cxhub.errors import Conflict, InvalidInput, NotFound
 from feedback.models import Customer, Response, Source, SourceAPIKey
 from feedback.processing import response_processors
 from feedback.validation import (
+    CSV_IGNORED_COLUMNS,
     CSVFormatError,
+    CSVRow,
     ErrorDict,
     NormalisedResponse,
     ValidationContext,
@@ -735,10 +737,8 @@ def _reasons(errors: ErrorDict) -> str:
     return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
 
 
-def _chunks(
-    iterable: Iterable[tuple[list[str], dict[str, Any]]], size: int
-) -> Iterator[list[tuple[list[str], dict[str, Any]]]]:
-    chunk: list[tuple[list[str], dict[str, Any]]] = []
+def _chunks(iterable: Iterable[CSVRow], size: int) -> Iterator[list[CSVRow]]:
+    chunk: list[CSVRow] = []
     for entry in iterable:
         chunk.append(entry)
         if len(chunk) >= size:
@@ -775,9 +775,14 @@ def feedback_import_csv(
             raise InvalidInput(str(exc), field_errors={"file": [str(exc)]}) from None
         rejected_file = None
         writer = None
+        # Rejected rows keep the input's columns (minus an earlier run's line/reasons) and
+        # gain the line they came from and the reasons, so they can be fixed and re-imported.
+        kept = [
+            position for position, column in enumerate(columns) if column not in CSV_IGNORED_COLUMNS
+        ]
         try:
             for chunk in _chunks(rows, chunk_size):
-                result = responses_ingest_bulk(source=source, items=[item for _, item in chunk])
+                result = responses_ingest_bulk(source=source, items=[row.item for row in chunk])
                 summary.rows += len(chunk)
                 summary.created += result.created
                 summary.duplicates += result.duplicates
@@ -789,11 +794,21 @@ def feedback_import_csv(
                             "w", encoding="utf-8", errors="surrogateescape", newline=""
                         )
                         writer = csv.writer(rejected_file)
-                        writer.writerow([*columns, "reasons"])
+                        writer.writerow(
+                            [*(columns[position] for position in kept), "line", "reasons"]
+                        )
                     for error in result.errors:
-                        raw_row = chunk[error["index"]][0]
-                        padded = (raw_row + [""] * len(columns))[: max(len(columns), len(raw_row))]
-                        writer.writerow([*padded, _reasons(error["errors"])])
+                        row = chunk[error["index"]]
+                        cells = row.cells + [""] * (len(columns) - len(row.cells))
+                        extra = row.cells[len(columns) :]
+                        writer.writerow(
+                            [
+                                *(cells[position] for position in kept),
+                                *extra,
+                                row.line,
+                                _reasons(error["errors"]),
+                            ]
+                        )
                 if on_progress is not None:
                     on_progress(len(chunk))
         except CSVFormatError as exc:

@@ -19,11 +19,11 @@ import io
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 
@@ -489,6 +489,17 @@ def validate_response(
 RATING_PREFIX = "rating_"
 ATTRIBUTE_PREFIX = "attr_"
 CSV_PLAIN_COLUMNS = (RESPONSE_FIELDS - {"ratings", "attributes"}) | {"source"}
+# Written by import_feedback into its rejected-rows file and ignored on the way back in, so
+# a corrected rejected file can be imported as it is.
+CSV_IGNORED_COLUMNS = frozenset({"line", "reasons"})
+
+
+class CSVRow(NamedTuple):
+    """One data row: the line it starts on, its raw cells and the feedback item it holds."""
+
+    line: int
+    cells: list[str]
+    item: dict[str, Any]
 
 
 class CSVFormatError(ValueError):
@@ -514,6 +525,7 @@ def check_csv_header(header: Iterable[str]) -> list[str]:
         column
         for column in columns
         if column not in CSV_PLAIN_COLUMNS
+        and column not in CSV_IGNORED_COLUMNS
         and not (column.startswith(RATING_PREFIX) and len(column) > len(RATING_PREFIX))
         and not (column.startswith(ATTRIBUTE_PREFIX) and len(column) > len(ATTRIBUTE_PREFIX))
     ]
@@ -540,7 +552,7 @@ def csv_row_to_item(columns: list[str], row: list[str]) -> dict[str, Any]:
         if extra:
             item[EXTRA_CELLS] = len(extra)
     for column, cell in zip(columns, row, strict=False):
-        if cell == "":
+        if cell == "" or column in CSV_IGNORED_COLUMNS:
             continue
         if column.startswith(RATING_PREFIX) and column not in CSV_PLAIN_COLUMNS:
             ratings[column[len(RATING_PREFIX) :]] = cell
@@ -555,10 +567,8 @@ def csv_row_to_item(columns: list[str], row: list[str]) -> dict[str, Any]:
     return item
 
 
-def iter_csv_items(
-    lines: str | Iterable[str],
-) -> tuple[list[str], Iterable[tuple[list[str], dict[str, Any]]]]:
-    """The header and a lazy stream of (raw row, item) pairs of a CSV text or open file."""
+def iter_csv_items(lines: str | Iterable[str]) -> tuple[list[str], Iterator[CSVRow]]:
+    """The header and a lazy stream of the data rows of a CSV text or open file."""
     reader = csv.reader(io.StringIO(lines, newline="") if isinstance(lines, str) else lines)
     try:
         header = next(reader)
@@ -568,8 +578,9 @@ def iter_csv_items(
         raise CSVFormatError(f"The CSV cannot be read: {exc}.") from None
     columns = check_csv_header(header)
 
-    def rows() -> Iterable[tuple[list[str], dict[str, Any]]]:
+    def rows() -> Iterator[CSVRow]:
         while True:
+            start = reader.line_num + 1
             try:
                 row = next(reader)
             except StopIteration:
@@ -580,7 +591,7 @@ def iter_csv_items(
                 ) from None
             if not row or all(cell == "" for cell in row):
                 continue
-            yield row, csv_row_to_item(columns, row)
+            yield CSVRow(start, row, csv_row_to_item(columns, row))
 
     return columns, rows()
 

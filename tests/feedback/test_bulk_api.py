@@ -124,9 +124,11 @@ def test_csv_body_is_ingested_with_rating_and_attribute_columns(key_client: APIC
     assert answer.status_code == 201, answer.content
     result = answer.json()
     assert (result["created"], result["rejected"]) == (2, 2)
-    assert [(e["index"], e["external_id"], sorted(e["errors"])) for e in result["errors"]] == [
-        (2, "c3", ["submitted_at"]),
-        (3, "c4", ["nps"]),
+    assert [
+        (e["index"], e["line"], e["external_id"], sorted(e["errors"])) for e in result["errors"]
+    ] == [
+        (2, 5, "c3", ["submitted_at"]),
+        (3, 6, "c4", ["nps"]),
     ]
     first = Response.objects.get(external_id="c1")
     assert first.ratings == {"wait_time": 3}
@@ -229,3 +231,13 @@ def test_non_array_bodies_are_400(key_client: APIClient, body: object) -> None:
     answer = key_client.post(URL, body, format="json")
     assert answer.status_code == 400
     assert answer.json()["errors"]
+
+
+def test_body_over_the_upload_limit_is_413(key_client: APIClient, settings: object) -> None:
+    """A body larger than DATA_UPLOAD_MAX_MEMORY_SIZE is refused before parsing."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000  # type: ignore[attr-defined]
+    items = [feedback_item(external_id=f"r{i}") for i in range(20)]
+    answer = key_client.post(URL, items, format="json")
+    assert answer.status_code == 413
+    assert "Split the batch" in answer.json()["errors"]["non_field_errors"][0]
+    assert Response.objects.count() == 0

@@ -84,6 +84,7 @@ def test_import_stores_valid_rows_and_writes_rejected_rows_with_reasons(feedback
     with rejected_path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["external_id"] for row in rows] == ["i2", "i3", "i5"]
+    assert [row["line"] for row in rows] == ["3", "4", "7"]
     assert rows[0]["nps"] == "11"
     assert "nps:" in rows[0]["reasons"] and "0 to 10" in rows[0]["reasons"]
     assert "touchpoint:" in rows[1]["reasons"]
@@ -170,3 +171,18 @@ def test_import_shows_a_progress_bar(feedback_csv: Path, capsys: Any) -> None:
         "import_feedback", str(feedback_csv), "--source", "legacy", stdout=io.StringIO(), stderr=err
     )
     assert "rows" in err.getvalue()
+
+
+def test_a_corrected_rejected_file_imports_as_it_is(feedback_csv: Path) -> None:
+    """The rejected file's line and reasons columns are ignored when it is imported again."""
+    _run("import_feedback", str(feedback_csv), "--source", "legacy", "--no-progress")
+    rejected = feedback_csv.with_suffix(".rejected.csv")
+    fixed = rejected.read_text(encoding="utf-8").replace(",11,", ",10,").replace(",nowhere,", ",,")
+    fixed = fixed.replace("2026-03-01T14:15:00,", "2026-03-01T14:15:00Z,")
+    corrected = feedback_csv.with_name("corrected.csv")
+    corrected.write_text(fixed, encoding="utf-8")
+
+    output = _run("import_feedback", str(corrected), "--source", "legacy", "--no-progress")
+
+    assert "3 created, 0 duplicates, 0 rejected" in output
+    assert Response.objects.count() == 5
