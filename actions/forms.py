@@ -68,11 +68,12 @@ def parse_target_kpis(text: str) -> list[dict[str, Any]]:
     return rows
 
 
-class ActionForm(forms.Form):
+class ActionEditForm(forms.Form):
+    """The fields a CX manager may change after creation."""
+
     title = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
     department = forms.ModelChoiceField(queryset=Department.objects.all(), to_field_name="slug")
-    owner = UserChoiceField(queryset=User.objects.none(), help_text="A line manager.")
     due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     cost_estimate = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
     currency = forms.RegexField(regex=r"^[A-Za-z]{3}$", initial="EUR", max_length=3)
@@ -102,6 +103,43 @@ class ActionForm(forms.Form):
     cross_department = forms.BooleanField(
         required=False, label="Shared with every department (organisation-wide action)"
     )
+
+    def clean_target_kpis(self) -> list[dict[str, Any]]:
+        return parse_target_kpis(self.cleaned_data.get("target_kpis", ""))
+
+    def clean_scope_attributes(self) -> dict[str, list[str]]:
+        return parse_attribute_filter(self.cleaned_data.get("scope_attributes", ""))
+
+    def clean_control_attributes(self) -> dict[str, list[str]]:
+        return parse_attribute_filter(self.cleaned_data.get("control_attributes", ""))
+
+    @classmethod
+    def initial_for(cls, action: Any) -> dict[str, Any]:
+        return {
+            "title": action.title,
+            "description": action.description,
+            "department": action.department.slug,
+            "due_date": action.due_date,
+            "cost_estimate": action.cost_estimate,
+            "currency": action.currency,
+            "target_kpis": "\n".join(
+                f"{k['kpi']}, {k['expected_change']:g}, {k.get('unit', '')}".rstrip(", ")
+                for k in action.target_kpis
+            ),
+            "scope_touchpoints": [t.slug for t in action.scope_touchpoints.all()],
+            "scope_departments": [d.slug for d in action.scope_departments.all()],
+            "scope_attributes": format_attribute_filter(action.scope_attributes),
+            "control_touchpoints": [t.slug for t in action.control_touchpoints.all()],
+            "control_departments": [d.slug for d in action.control_departments.all()],
+            "control_attributes": format_attribute_filter(action.control_attributes),
+            "cross_department": action.cross_department,
+        }
+
+
+class ActionForm(ActionEditForm):
+    """Creation: the editable fields plus the owner and the insight it comes from."""
+
+    owner = UserChoiceField(queryset=User.objects.none(), help_text="A line manager.")
     insight_kind = forms.ChoiceField(
         choices=InsightKind.choices, initial=InsightKind.SCRATCH, widget=forms.HiddenInput
     )
@@ -113,15 +151,6 @@ class ActionForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = line_managers()  # type: ignore[attr-defined]
-
-    def clean_target_kpis(self) -> list[dict[str, Any]]:
-        return parse_target_kpis(self.cleaned_data.get("target_kpis", ""))
-
-    def clean_scope_attributes(self) -> dict[str, list[str]]:
-        return parse_attribute_filter(self.cleaned_data.get("scope_attributes", ""))
-
-    def clean_control_attributes(self) -> dict[str, list[str]]:
-        return parse_attribute_filter(self.cleaned_data.get("control_attributes", ""))
 
     def clean_evidence_figures(self) -> dict[str, Any]:
         raw = self.cleaned_data.get("evidence_figures") or ""

@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("actions/new/", views.create, name="create"),
     path("actions/<int:action_id>/", views.detail, name="detail"),
     path("actions/<int:action_id>/updates/", views.update_post, name="update"),
+    path("actions/<int:action_id>/edit/", views.edit, name="edit"),
     path("actions/<int:action_id>/<slug:name>/", views.transition, name="transition"),
     path("alerts/", views.alerts, name="alerts"),
     path("alerts/<int:alert_id>/handle/", views.alert_handle, name="alert-handle"),

@@ -26,6 +26,7 @@ from actions import selectors, services
 from actions.filters import ActionFilter
 from actions.forms import (
     EVIDENCE_FIGURE_KEYS,
+    ActionEditForm,
     ActionForm,
     AlertHandleForm,
     CancelForm,
@@ -38,6 +39,7 @@ from actions.forms import (
 from actions.models import Action, ActionStatus, AlertStatus, InsightKind
 from actions.permissions import (
     can_create_action,
+    can_edit_fields,
     can_post_update,
     can_transition,
     is_open,
@@ -194,6 +196,9 @@ def detail(request: HttpRequest, action_id: int) -> HttpResponse:
             "alerts": list(action.alerts.select_related("touchpoint")),
             "today": timezone.localdate(),
             "is_open": is_open(action),
+            "can_edit": can_edit_fields(request.user, action, {"title"})
+            and action.status
+            not in {ActionStatus.CANCELLED, ActionStatus.DECLINED, ActionStatus.MEASURED},
         },
     )
 
@@ -349,6 +354,35 @@ def create(request: HttpRequest) -> HttpResponse:
         form = ActionForm(initial=initial)
     return render(
         request, "actions/create.html", {"form": form, "evidence": evidence}, status=status_code
+    )
+
+
+@role_required
+def edit(request: HttpRequest, action_id: int) -> HttpResponse:
+    """CX managers change what was agreed: title, dates, cost, KPIs and scope."""
+    action = selectors.action_get(user=request.user, action_id=action_id)
+    if not can_edit_fields(request.user, action, {"title"}):
+        raise PermissionDenied("Only a CX manager can edit an action's plan.")
+    status_code = 200
+    if request.method == "POST":
+        form = ActionEditForm(request.POST)
+        if form.is_valid():
+            try:
+                services.action_edit(action=action, by=request.user, changes=form.cleaned_data)
+            except Forbidden:
+                raise
+            except ApplicationError as error:
+                for field, errors in error.field_errors.items():
+                    for message in errors:
+                        form.add_error(field if field in form.fields else None, message)
+            else:
+                messages.success(request, "Action saved.")
+                return redirect("actions:detail", action_id=action.pk)
+        status_code = 400
+    else:
+        form = ActionEditForm(initial=ActionEditForm.initial_for(action))
+    return render(
+        request, "actions/edit.html", {"form": form, "action": action}, status=status_code
     )
 
 

@@ -350,6 +350,43 @@ def test_admin_lists_and_shows_actions_with_history(org: Org, admin_client: Clie
     """The admin change list, change page and history page of an action answer 200."""
     assert admin_client.get("/admin/actions/action/").status_code == 200
     assert admin_client.get(f"/admin/actions/action/{org.own_action.pk}/change/").status_code == 200
-    assert admin_client.get(f"/admin/actions/action/{org.own_action.pk}/history/").status_code == 200
+    assert (
+        admin_client.get(f"/admin/actions/action/{org.own_action.pk}/history/").status_code == 200
+    )
     assert admin_client.get("/admin/actions/alert/").status_code == 200
     assert admin_client.get("/admin/actions/notification/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_cx_manager_edits_the_plan_and_history_shows_it(org: Org) -> None:
+    """The edit page is prefilled, saves changes, and the owner may not open it."""
+    org.own_action.target_kpis = [{"kpi": "churn-rate", "expected_change": -0.5, "unit": "pp"}]
+    org.own_action.scope_attributes = {"region": ["north"]}
+    org.own_action.save()
+    client = _client(org.cx)
+    url = reverse("actions:edit", args=[org.own_action.pk])
+    form = client.get(url).content.decode()
+    assert "churn-rate, -0.5, pp" in form and 'value="region=north"' in form
+    response = client.post(
+        url,
+        {
+            "title": "Shorter queues at lunch",
+            "department": "support",
+            "currency": "EUR",
+            "due_date": "2030-05-01",
+            "target_kpis": "churn-rate, -0.8, pp",
+            "scope_attributes": "region=north,east",
+        },
+    )
+    assert response.status_code == 302
+    org.own_action.refresh_from_db()
+    assert org.own_action.title == "Shorter queues at lunch"
+    assert org.own_action.scope_attributes == {"region": ["north", "east"]}
+    detail = client.get(reverse("actions:detail", args=[org.own_action.pk])).content.decode()
+    assert "title: Shorter queues → Shorter queues at lunch" in detail
+    assert (
+        client.post(url, {"title": "", "department": "support", "currency": "EUR"}).status_code
+        == 400
+    )
+    assert _client(org.owner).get(url).status_code == 403
+    assert _client(org.outsider).get(url).status_code == 404
