@@ -74,6 +74,7 @@ _FOREIGN_WORDS = frozenset(
 # fmt: on
 FOREIGN_FUNCTION_WORDS = _FOREIGN_WORDS - ENGLISH_FUNCTION_WORDS
 
+_ASCII_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _LETTER_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
@@ -93,15 +94,25 @@ class LanguageIdentifier:
         }
 
     def identify(self, text: str) -> LanguageGuess:
-        words = [w.lower() for w in _LETTER_WORD.findall(text)]
+        if text.isascii():
+            words = _ASCII_WORD.findall(text.lower())
+            ascii_words = len(words)
+        else:
+            words = _LETTER_WORD.findall(text.lower())
+            ascii_words = sum(1 for w in words if w.isascii())
         if not words:
             # Only numbers, emoticons or punctuation: nothing language-specific to misread.
             return LanguageGuess(UNDETERMINED, True, "words")
-        ascii_only = all(w.isascii() for w in words)
-        known = sum(1 for w in words if w in self.english)
+        english = self.english
+        known = foreign = 0
+        for word in words:
+            if word in english:
+                known += 1
+            elif word in FOREIGN_FUNCTION_WORDS:
+                foreign += 1
+        ascii_only = ascii_words == len(words)
         share = known / len(words)
-        foreign = sum(1 for w in words if w in FOREIGN_FUNCTION_WORDS)
-        mostly_ascii = sum(1 for w in words if w.isascii()) >= 0.8 * len(words)
+        mostly_ascii = ascii_words >= 0.8 * len(words)
         if (
             foreign == 0
             and mostly_ascii

@@ -433,25 +433,33 @@ class SentimentScorer:
         sentitext = SentiText(text)
         words = sentitext.words_and_emoticons
         analyzer = self.analyzer
+        lexicon = analyzer.lexicon
         valences: list[float] = []
+        lowered_words: list[str] = []
         boosters = _BOOSTERS
+        last = len(words) - 1
         for i, item in enumerate(words):
             lowered = item.lower()
-            if lowered in boosters or (
-                lowered == "kind" and i < len(words) - 1 and words[i + 1].lower() == "of"
+            lowered_words.append(lowered.strip(_STRIP))
+            # VADER gives words outside its lexicon and booster words no valence of their own
+            # (they only modify neighbours), so the call is skipped for them.
+            if (
+                lowered not in lexicon
+                or lowered in boosters
+                or (lowered == "kind" and i < last and words[i + 1].lower() == "of")
             ):
                 valences.append(0.0)
                 continue
             analyzer.sentiment_valence(0, sentitext, item, i, valences)
+        raw_words = text.split()
         starts = [m.start() for m in _TOKEN_RE.finditer(text)]
-        lowered_words = [w.lower().strip(_STRIP) for w in words]
         if self.phrases:
-            self._apply_phrases(text, starts, lowered_words, valences)
+            self._apply_phrases(text, starts, lowered_words, valences, raw_words)
         clause_of_token: list[int] = []
         segment_of_token: list[int] = []
         clause = segment = 0
         contrast_at: int | None = None
-        for i, raw in enumerate(text.split()):
+        for i, raw in enumerate(raw_words):
             word = lowered_words[i]
             if word in CONTRAST_WORDS and i > 0:
                 clause += 1
@@ -475,12 +483,15 @@ class SentimentScorer:
 
     @staticmethod
     def _apply_phrases(
-        text: str, starts: list[int], lowered_words: list[str], valences: list[float]
+        text: str,
+        starts: list[int],
+        lowered_words: list[str],
+        valences: list[float],
+        raw_words: list[str],
     ) -> None:
         if not valences:
             return
         present = set(lowered_words)
-        raw_words = text.split()
         lowered = ""
         candidates: set[int] = set()
         for word in present:
