@@ -27,11 +27,13 @@ def _render(
 ) -> HttpResponse:
     """The whole page, or only the swapped part for an htmx filter change."""
     htmx = getattr(request, "htmx", None)
-    name = (
-        partial
-        if htmx and not htmx.boosted and htmx.target == context.get("swap_target")
-        else template
+    swap = bool(
+        htmx
+        and not htmx.boosted
+        and not htmx.history_restore_request
+        and htmx.target == context.get("swap_target")
     )
+    name = partial if swap else template
     response = render(request, name, context, status=status)
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
     return response

@@ -263,3 +263,22 @@ def test_under_steady_ingest_figures_are_reused_for_the_stale_window(
     assert client.get("/").context["total"].responses == 20
     settings.CXHUB = {**settings.CXHUB, "DASHBOARD_STALE_SECONDS": 0}
     assert client.get("/").context["total"].responses == 21
+
+
+def test_history_restore_gets_the_whole_page(world: dict[str, Any]) -> None:
+    """Going back to a pushed URL that htmx no longer caches returns the full page."""
+    response = _client(cx_manager()).get(
+        "/?channel=web",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="dashboard-body",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    )
+    assert "<html" in response.content.decode()
+
+
+def test_trend_marks_the_week_an_action_was_implemented(world: dict[str, Any]) -> None:
+    """An action implemented in the window draws a dotted line on that day in the NPS trend."""
+    action = plant_action(department=world["billing"], status="implemented", title="Call back")
+    charts = {c.dom_id: c for c in _client(cx_manager()).get("/").context["charts"]}
+    shapes = charts["chart-trend-nps"].figure["layout"]["shapes"]
+    assert [s["x0"] for s in shapes] == [action.implemented_at.isoformat()]
