@@ -34,15 +34,18 @@ def _as_list(value: Any) -> list[str]:
 
 def _parse_moment(value: Any, *, end: bool) -> dt.datetime | None:
     text = str(value).strip()
-    moment = parse_datetime(text)
-    if moment is not None:
-        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
-    day = parse_date(text)
-    if day is None:
+    try:
+        moment = parse_datetime(text)
+        if moment is not None:
+            return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+        day = parse_date(text)
+        if day is None:
+            return None
+        if end:
+            day += dt.timedelta(days=1)
+        return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    except (ValueError, OverflowError):  # well-formed but impossible, e.g. 2026-13-45
         return None
-    if end:
-        day += dt.timedelta(days=1)
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def _check_known(
@@ -70,7 +73,9 @@ def response_filters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
             cleaned[key] = str(raw).strip()
     for key in LIST_FILTERS:
         values = _as_list(data.get(key))
-        if values:
+        if any("\x00" in v or len(v) > 200 for v in values):
+            errors[key] = ["Values must be at most 200 characters without NUL characters."]
+        elif values:
             cleaned[key] = sorted(set(values))
     if "touchpoint" in cleaned:
         known = set(Touchpoint.objects.values_list("slug", flat=True))

@@ -274,3 +274,74 @@ def test_a_real_worker_runs_a_fanned_out_driver_chord(celery_worker: object) -> 
     assert run.status == "succeeded", run.error
     assert run.counts["workers"] == 3
     assert run.result["n"] == 300
+
+
+def test_generated_bad_input_never_gives_a_server_error(db: None) -> None:
+    """Random junk in run parameters and score queries gives 400s (or 202), never a 5xx."""
+    AttributeFactory(slug="staff")
+    rng = np.random.default_rng(99)
+    junk: list[object] = [
+        None,
+        "",
+        " ",
+        "x" * 500,
+        "2026-13-45",
+        "9999-99-99T99:99",
+        -1,
+        0,
+        1e308,
+        True,
+        [],
+        [1, "a"],
+        {"a": {"b": []}},
+        "nps,csat",
+        "📈",
+        "'; drop table x; --",
+        "attribute:",
+        "a\x00b",
+        {"region": "north\x00"},
+    ]
+    keys = [
+        "outcome",
+        "drivers",
+        "missing",
+        "method",
+        "replicates",
+        "seed",
+        "workers",
+        "filters",
+        "period",
+        "by",
+        "date_from",
+        "date_to",
+        "touchpoint",
+        "channel",
+        "compare_from",
+    ]
+    client = _client(cx_manager())
+    for _ in range(60):
+        parameters = {
+            str(rng.choice(keys)): junk[int(rng.integers(len(junk)))]
+            for _ in range(int(rng.integers(1, 4)))
+        }
+        kind = str(rng.choice(["drivers", "scores", "value", "topic_impact", "nope"]))
+        answer = client.post(
+            "/api/v1/analytics/runs/", {"kind": kind, "parameters": parameters}, format="json"
+        )
+        assert answer.status_code in (202, 400), (kind, parameters, answer.content)
+        query = {k: str(v) for k, v in parameters.items()}
+        assert client.get("/api/v1/analytics/scores/", query).status_code in (200, 400), query
+        assert client.get("/api/v1/analytics/drivers/", query).status_code in (200, 400, 404)
+
+
+def test_nul_characters_in_filters_are_refused(db: None) -> None:
+    """PostgreSQL cannot store or compare NUL characters: they are a 400, not a 500."""
+    client = _client(cx_manager())
+    assert client.get("/api/v1/analytics/scores/", {"region": "a\x00b"}).status_code == 400
+    answer = client.post(
+        "/api/v1/analytics/runs/",
+        {"kind": "value", "parameters": {"filters": {"segment": "smb\x00"}}},
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert "filters.segment" in answer.json()["errors"]
