@@ -184,3 +184,38 @@ def binary_agreement(
         score = compound(text)
         right += int((score is not None and label_for(score) == "positive") == bool(label))
     return right / len(rows)
+
+
+def main() -> None:  # pragma: no cover - a reporting entry point
+    """Print the held-out figures: ``python -m analytics.text.evaluation``."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    root = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
+    rules = default_rules()
+    tagger = Tagger(rules)
+    plain = SentimentIntensityAnalyzer()
+    records = load_labelled(root / "labelled_comments.jsonl")
+    for part in ("test", "dev"):
+        chosen = [r for r in records if r["split"] == part]
+        report = evaluate_labelled(chosen, tagger, rules)
+        english = [r for r in chosen if r["language"] == "en"]
+        baseline = agreement(
+            [r["sentiment"] for r in english],
+            [label_for(plain.polarity_scores(r["text"])["compound"]) for r in english],
+        )
+        print(
+            f"labelled {part}: topics P={report['topic_precision']:.3f} R={report['topic_recall']:.3f} "
+            f"F1={report['topic_f1']:.3f}; sentiment {report['sentiment_agreement']:.3f} "
+            f"(plain VADER {baseline:.3f}); aspect sentiment {report['aspect_sentiment_agreement']:.3f}; "
+            f"language {report['language_accuracy']:.3f}"
+        )
+    yelp = load_yelp(root / "yelp_labelled.txt")
+    for part in ("test", "dev"):
+        rows = yelp_split(yelp, part)
+        ours = binary_agreement(rows, lambda text: tagger.tag(text).sentiment)
+        theirs = binary_agreement(rows, lambda text: plain.polarity_scores(text)["compound"])
+        print(f"yelp {part} half: CXHub {ours:.3f}, plain VADER {theirs:.3f}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
