@@ -177,3 +177,40 @@ def test_cx_manager_creates_an_action_from_a_touchpoint_and_assigns_it(
     action.refresh_from_db()
     assert action.owner == team["lm"] and action.status == ActionStatus.PROPOSED
     tab.close()
+
+
+def test_line_manager_handles_an_alert_and_reads_notifications(
+    live_server: Any, browser: Any, team: dict[str, Any]
+) -> None:
+    """A detractor at the team's touchpoint shows on Alerts and in Notifications; handling it records the note."""
+    from actions.services import alerts_raise_for_responses
+    from tests.feedback.factories import CustomerFactory
+
+    desk = team["support"].touchpoints.get()
+    angry = ResponseFactory(
+        touchpoint=desk,
+        nps=1,
+        customer=CustomerFactory(external_id="C-1001"),
+        comment="<i>Nobody</i> called me back, third time.",
+        submitted_at=timezone.now(),
+    )
+    assert alerts_raise_for_responses(response_sentiments={angry.pk: -0.7}) == 1
+    tab = Tab(browser, live_server.url, "liam")
+    page = tab.page
+    tab.goto("/notifications/")
+    assert "Unhappy customer at Help desk call: C-1001 (NPS 1)" in page.inner_text(
+        ".notification-list"
+    )
+    tab.shot("notifications")
+    tab.goto("/alerts/")
+    card = page.locator(".alert-item").first
+    assert "<i>Nobody</i> called me back" in card.inner_text()
+    tab.shot("alerts")
+    card.locator("summary:has-text('Mark handled')").click()
+    card.locator("textarea[name=note]").fill("Called, apologised, booked a technician.")
+    card.locator("button:has-text('Mark handled')").click()
+    page.wait_for_load_state("networkidle")
+    assert "Alert marked handled." in page.locator(".messages").inner_text()
+    tab.goto("/alerts/?status=handled")
+    assert "booked a technician" in page.locator(".alert-item").first.inner_text()
+    tab.close()
