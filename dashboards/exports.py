@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
-from dashboards import pages, permissions, selectors
+from dashboards import impact, pages, permissions, selectors
 from dashboards.filters import VerbatimForm, filters_parse
 from dashboards.scoring import Estimate, ScoreSummary
 
@@ -266,6 +266,46 @@ def _verbatims_table(
     )
 
 
+def _impact_table(
+    request: HttpRequest, table: str, department: selectors.DepartmentInfo | None
+) -> HttpResponse:
+    """Every current estimate of the implemented actions the user may read."""
+    context = impact.impact_list_context(request)
+    header = [
+        "action_id", "action", "department", "owner", "implemented_on", "metric", "method",
+        "causal", "status", "effect", "effect_low", "effect_high", "p_value",
+        "value_per_year", "value_low", "value_high", "currency", "roi",
+    ]  # fmt: skip
+    rows = []
+    for action, estimates in context["rows"]:
+        if department is not None and action.department_id != department.id:
+            continue
+        for e in estimates:
+            rows.append(
+                [
+                    action.pk,
+                    action.title,
+                    action.department.name,
+                    action.owner.get_full_name() or action.owner.get_username(),
+                    action.implemented_at,
+                    e["metric"],
+                    e["method"],
+                    e["is_primary"],
+                    "ok" if e["ok"] else e["message"] or "insufficient data",
+                    e["effect"],
+                    e["low"],
+                    e["high"],
+                    e["p_value"],
+                    e["value"],
+                    e["value_low"],
+                    e["value_high"],
+                    e["currency"],
+                    e["roi"],
+                ]
+            )
+    return csv_response("impact.csv", header, rows)
+
+
 Exporter = Callable[[HttpRequest, str, "selectors.DepartmentInfo | None"], HttpResponse]
 
 TABLES: dict[str, Exporter] = {
@@ -278,6 +318,7 @@ TABLES: dict[str, Exporter] = {
     "comments": _comments_table,
     "drivers": _drivers_table,
     "verbatims": _verbatims_table,
+    "impact": _impact_table,
 }
 
 

@@ -185,6 +185,8 @@ def test_impact_view_shows_kpi_before_after_with_control_and_the_estimate() -> N
     assert "-1.40 to -0.60" in html
     listing = client.get("/impact/").content.decode()
     assert "Call back" in listing
+    exported = client.get("/export/impact.csv").content.decode().splitlines()
+    assert len(exported) == 2 and ",-1.0,-1.4,-0.6," in exported[1]
     overview = client.get("/").content.decode()
     assert "Churn test fell by 1.0 percentage points: very likely an improvement" in overview
     assert "Worth about EUR 12,000 a year." in overview
