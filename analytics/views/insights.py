@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -24,6 +25,8 @@ from analytics.services.runs import run_request
 from cxhub.errors import ApplicationError
 from feedback.roles import user_is_cx_manager
 
+SCORES_CACHE_KEY = "analytics:insights:scores:week-touchpoint"
+SCORES_CACHE_SECONDS = 60
 OUTCOMES = {"nps": "NPS (0–10)", "csat": "CSAT (1–5)", "ces": "CES (1–7)"}
 RUN_SETS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "all": [
@@ -43,8 +46,12 @@ def insights_page(request: HttpRequest) -> HttpResponse:
     outcome = request.GET.get("outcome", "nps")
     if outcome not in OUTCOMES:
         outcome = "nps"
-    scores = scores_summary(scores_parameters_clean({"period": "week", "by": "touchpoint"}))
-    scores["periods"] = scores.get("periods", [])[-8:]
+    # One aggregate over all responses (about a second at 1M rows): shared for a minute.
+    scores = cache.get(SCORES_CACHE_KEY)
+    if scores is None:
+        scores = scores_summary(scores_parameters_clean({"period": "week", "by": "touchpoint"}))
+        cache.set(SCORES_CACHE_KEY, scores, SCORES_CACHE_SECONDS)
+    scores = {**scores, "periods": scores.get("periods", [])[-8:]}
     drivers_run = driver_run_latest(outcome=outcome, filters={})
     value_run = driver_run_latest(outcome="nps", filters={}, kind=AnalysisRun.Kind.VALUE)
     topics_run = driver_run_latest(outcome="nps", filters={}, kind=AnalysisRun.Kind.TOPIC_IMPACT)
