@@ -454,8 +454,13 @@ def _as_float(value: Any) -> float | None:
 
 
 @transaction.atomic
-def _store(rows: list[ImpactEstimate]) -> list[ImpactEstimate]:
-    """Save new current rows; the rows they replace stay, linked through ``superseded_by``."""
+def _store(action: Action, rows: list[ImpactEstimate]) -> list[ImpactEstimate]:
+    """Save new current rows; the rows they replace stay, linked through ``superseded_by``.
+
+    The action's row is locked first, so two estimations of one action (the daily job and
+    an on-demand run) take turns instead of both claiming to be current.
+    """
+    Action.objects.select_for_update().filter(pk=action.pk).values_list("pk", flat=True).first()
     stored = []
     for row in rows:
         previous = list(
@@ -498,15 +503,18 @@ def action_impact_estimate(
     for draft in drafts:
         _money(draft, action=action, nps_value=nps_value, customers=customers)
     scopes = {"treated": treated.as_dict(), "control": control.as_dict() if control else None}
-    rows = _store([_row_for(d, action=action, run=run, scopes=scopes) for d in drafts])
+    rows = _store(action, [_row_for(d, action=action, run=run, scopes=scopes) for d in drafts])
     measured_now = False
-    if (
-        action.status == ActionStatus.IMPLEMENTED
-        and windows.complete
-        and any(r.is_primary and r.status == ImpactEstimate.Status.OK for r in rows)
+    if windows.complete and any(
+        r.is_primary and r.status == ImpactEstimate.Status.OK for r in rows
     ):
-        action_mark_measured(action=action)
-        measured_now = True
+        with transaction.atomic():
+            # Re-read under a lock: another estimation may have measured it meanwhile.
+            locked = Action.objects.select_for_update().get(pk=action.pk)
+            if locked.status == ActionStatus.IMPLEMENTED:
+                action_mark_measured(action=locked)
+                measured_now = True
+            action.status, action.measured_at = locked.status, locked.measured_at
     logger.info(
         "Impact of action %s estimated: %d rows, measured now: %s",
         action.pk,

@@ -324,3 +324,37 @@ def test_a_monthly_kpi_without_control_uses_its_on_months() -> None:
     assert estimate.ci_low <= -1.5 <= estimate.ci_high
     assert estimate.improvement is not None and estimate.improvement > 0
     assert estimate.annual_value is None  # a percentage has no money value of its own
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_estimations_of_one_action_leave_one_current_row_per_metric() -> None:
+    """The daily job and an on-demand run racing on one action both succeed, in turn."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    _plant_responses(per_week=20, weeks_after=12)
+    action = _action(target_kpis=[])
+
+    def estimate(_: int) -> int:
+        try:
+            return len(
+                action_impact_estimate(
+                    action=Action.objects.get(pk=action.pk), today=dt.date(2026, 6, 15)
+                )
+            )
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        assert list(pool.map(estimate, range(3))) == [6, 6, 6]
+
+    assert ImpactEstimate.objects.filter(action=action).count() == 18
+    assert ImpactEstimate.objects.filter(action=action, is_current=True).count() == 6
+    assert (
+        ImpactEstimate.objects.filter(
+            action=action, is_current=False, superseded_by__isnull=True
+        ).count()
+        == 0
+    )
