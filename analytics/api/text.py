@@ -96,6 +96,45 @@ class TopicUpdateSerializer(serializers.Serializer[Any]):
     is_active = serializers.BooleanField(required=False)
 
 
+class TopicOutSerializer(serializers.Serializer[Any]):
+    """The shape of a topic in answers (documentation of the schema)."""
+
+    id = serializers.IntegerField()
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    parent = serializers.CharField(allow_null=True)  # type: ignore[assignment]
+    description = serializers.CharField()
+    keywords = serializers.ListField(child=serializers.CharField())
+    origin = serializers.ChoiceField(choices=Topic.Origin.choices)
+    is_active = serializers.BooleanField()
+
+
+class ThemeOutSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    label = serializers.CharField()  # type: ignore[assignment]  # Field.label in the stubs only
+    top_terms = serializers.ListField(child=serializers.CharField())
+    size = serializers.IntegerField()
+    share = serializers.FloatField()
+    status = serializers.ChoiceField(choices=ThemeProposal.Status.choices)
+    run = serializers.IntegerField(allow_null=True)
+    accepted_topic = serializers.CharField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    examples = serializers.ListField(child=serializers.DictField())
+
+
+RESPONSE_TAGS = inline_serializer(
+    "ResponseTags",
+    {
+        "response_id": serializers.IntegerField(),
+        "comment": serializers.CharField(),
+        "analysis": serializers.DictField(allow_null=True),
+        "topics": serializers.ListField(child=serializers.DictField()),
+        "corrections": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
 def _topic_row(topic: Topic) -> dict[str, Any]:
     return {
         "id": topic.pk,
@@ -152,9 +191,7 @@ class TopicListApi(APIView):
         )
         return Response({"count": len(topics), "results": topics})
 
-    @extend_schema(
-        request=TopicInputSerializer, responses={201: OpenApiResponse(description="The new topic")}
-    )
+    @extend_schema(request=TopicInputSerializer, responses={201: TopicOutSerializer})
     def post(self, request: Request) -> Response:
         serializer = TopicInputSerializer(data=request.data)
         if not serializer.is_valid():
@@ -176,10 +213,11 @@ class TopicDetailApi(APIView):
 
     permission_classes = [CxManagerWrites]
 
+    @extend_schema(operation_id="analytics_topic_retrieve", responses=TopicOutSerializer)
     def get(self, request: Request, slug: str) -> Response:
         return Response(_topic_row(text_selectors.topic_get(slug=slug)))
 
-    @extend_schema(request=TopicUpdateSerializer)
+    @extend_schema(request=TopicUpdateSerializer, responses=TopicOutSerializer)
     def patch(self, request: Request, slug: str) -> Response:
         topic = text_selectors.topic_get(slug=slug)
         serializer = TopicUpdateSerializer(data=request.data, partial=True)
@@ -195,6 +233,7 @@ class TopicDetailApi(APIView):
         topic = text_services.topic_update(topic=topic, **data)
         return Response(_topic_row(topic))
 
+    @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, slug: str) -> Response:
         text_services.topic_deactivate(topic=text_selectors.topic_get(slug=slug))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -218,10 +257,11 @@ class ResponseTagsApi(APIView):
             raise NotFound(f"Response {pk} does not exist.")
         return response
 
+    @extend_schema(responses=RESPONSE_TAGS)
     def get(self, request: Request, pk: int) -> Response:
         return Response(text_selectors.response_tags(response=self._response(pk)))
 
-    @extend_schema(request=TagCorrectionSerializer)
+    @extend_schema(request=TagCorrectionSerializer, responses={201: RESPONSE_TAGS})
     def post(self, request: Request, pk: int) -> Response:
         response = self._response(pk)
         serializer = TagCorrectionSerializer(data=request.data)
@@ -273,7 +313,11 @@ class ThemeListApi(APIView):
             OpenApiParameter(
                 "status", str, description="proposed (default), accepted, dismissed or all"
             )
-        ]
+        ],
+        responses=inline_serializer(
+            "ThemeList",
+            {"count": serializers.IntegerField(), "results": ThemeOutSerializer(many=True)},
+        ),
     )
     def get(self, request: Request) -> Response:
         status_filter = request.query_params.get("status", ThemeProposal.Status.PROPOSED)
@@ -300,7 +344,13 @@ class ThemeDiscoverApi(APIView):
                 "limit": serializers.IntegerField(required=False),
                 "n_themes": serializers.IntegerField(required=False),
             },
-        )
+        ),
+        responses={
+            202: inline_serializer(
+                "ThemeDiscoveryStarted",
+                {"run_id": serializers.IntegerField(), "status": serializers.CharField()},
+            )
+        },
     )
     def post(self, request: Request) -> Response:
         from analytics.services.runs import run_request
@@ -339,7 +389,7 @@ class ThemeAcceptApi(APIView):
 
     permission_classes = [CxManagerWrites]
 
-    @extend_schema(request=ThemeAcceptSerializer)
+    @extend_schema(request=ThemeAcceptSerializer, responses={201: TopicOutSerializer})
     def post(self, request: Request, pk: int) -> Response:
         theme = _theme(pk)
         serializer = ThemeAcceptSerializer(data=request.data)
@@ -360,6 +410,7 @@ class ThemeAcceptApi(APIView):
 class ThemeDismissApi(APIView):
     permission_classes = [CxManagerWrites]
 
+    @extend_schema(request=None, responses=ThemeOutSerializer)
     def post(self, request: Request, pk: int) -> Response:
         theme = text_services.theme_dismiss(
             proposal=_theme(pk),
