@@ -99,6 +99,14 @@ def _batch_statistics(
     )
 
 
+def _bootstrap_batch(p: int, method: str) -> int:
+    """Resamples per batch, keeping the subset recursion's working set near 80 MB."""
+    if method != "shapley":
+        return BOOTSTRAP_BATCH
+    floats_per_resample = sum(2**m * (p + 1 - m) ** 2 for m in range(p))
+    return max(1, min(BOOTSTRAP_BATCH, 10_000_000 // floats_per_resample))
+
+
 def _ranks(values: FloatArray) -> FloatArray:
     """Rank 1 = largest, along the last axis."""
     order = np.argsort(-values, axis=-1, kind="stable")
@@ -171,8 +179,9 @@ def drivers_analyse(
     if intervals_ok:
         collected: dict[str, list[FloatArray]] = {"imp": [], "coef": [], "gain": [], "perf": []}
         remaining = replicates
+        batch = _bootstrap_batch(p, method)
         while remaining > 0:
-            size = min(BOOTSTRAP_BATCH, remaining)
+            size = min(batch, remaining)
             remaining -= size
             weights = chunk_resample_weights(n_chunks, size, rng)
             imp_b, coef_b, gain_b, means_b = _batch_statistics(
