@@ -112,3 +112,15 @@ def test_keys_cannot_read_customers(key_client: APIClient) -> None:
 def test_cx_manager_may_post_customers(cx_client: APIClient) -> None:
     """CX managers maintain customers too."""
     assert cx_client.post(URL, {"external_id": "C-9"}, format="json").status_code == 201
+
+
+def test_customer_list_query_count_is_fixed(
+    viewer_client: APIClient, django_assert_max_num_queries: object
+) -> None:
+    """A page of customers costs a fixed few queries."""
+    for _ in range(60):
+        CustomerFactory()
+    viewer_client.get(URL)
+    with django_assert_max_num_queries(3):  # type: ignore[operator]
+        answer = viewer_client.get(URL)
+    assert len(answer.json()["results"]) == 50
