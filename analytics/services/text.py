@@ -418,6 +418,16 @@ def responses_tag_benchmark(*, count: int, batch_size: int = RETAG_BATCH_SIZE) -
     return total
 
 
+def responses_retag_all_on_commit() -> None:
+    """Queue a full re-tag once the current transaction commits (after a taxonomy change)."""
+    _retag_on_commit()
+
+
+def keywords_clean(keywords: Any) -> list[str]:
+    """Validated, de-duplicated keywords (raises ``InvalidInput`` with readable messages)."""
+    return _clean_keywords(keywords)
+
+
 def _retag_on_commit() -> None:
     from analytics.tasks.text import responses_retag_all_task
 

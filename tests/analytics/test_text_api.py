@@ -290,3 +290,29 @@ def test_topic_page_form_adds_a_topic_or_explains_the_error() -> None:
     bad = client.post("/topics/", {"name": "Broken", "keywords": "re:(oops"}, follow=True)
     assert "Invalid regular expression" in bad.content.decode()
     assert _login(viewer()).post("/topics/", {"name": "X", "keywords": "x"}).status_code == 403
+
+
+def test_admin_edits_the_taxonomy_with_validation(django_capture_on_commit_callbacks: Any) -> None:
+    """Administrators edit topics in the admin; bad keywords are refused, saves re-tag."""
+    from django.contrib.auth import get_user_model
+
+    admin_user = get_user_model().objects.create_superuser(
+        "root", "root@example.com", "pw-12345-long"
+    )
+    client = _login(admin_user)
+    assert client.get("/admin/analytics/topic/").status_code == 200
+    response = ResponseFactory(comment="My loyalty points expired.")
+    form = {
+        "slug": "loyalty",
+        "name": "Loyalty",
+        "keywords": '["re:(oops"]',
+        "description": "",
+        "is_active": "on",
+        "origin": "manual",
+    }
+    bad = client.post("/admin/analytics/topic/add/", form)
+    assert bad.status_code == 200 and "Invalid regular expression" in bad.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        ok = client.post("/admin/analytics/topic/add/", {**form, "keywords": '["loyalty points"]'})
+    assert ok.status_code == 302
+    assert TopicMention.objects.filter(response=response, topic__slug="loyalty").exists()
