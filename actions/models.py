@@ -87,7 +87,11 @@ class Action(TimeStampedModel):
     source_response = models.ForeignKey(
         Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions"
     )
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # Scope (many-to-many) changes are recorded as JSON in the change reason of the history row.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"],
+        history_change_reason_field=models.TextField(null=True),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

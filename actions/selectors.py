@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -78,6 +79,7 @@ def action_history(*, action: Action) -> list[dict[str, Any]]:
                 {"field": change.field, "old": change.old, "new": change.new}
                 for change in delta.changes
             ]
+        changes.extend(_m2m_changes(record.history_change_reason))
         entries.append(
             {
                 "at": record.history_date,
@@ -89,6 +91,20 @@ def action_history(*, action: Action) -> list[dict[str, Any]]:
         previous = record
     entries.reverse()
     return entries
+
+
+def _m2m_changes(reason: str | None) -> list[dict[str, Any]]:
+    """Scope changes kept as JSON in a history row's change reason (see Action.history)."""
+    if not reason or not reason.startswith("{"):
+        return []
+    try:
+        m2m = json.loads(reason).get("m2m", {})
+    except (ValueError, AttributeError):
+        return []
+    return [
+        {"field": name, "old": ", ".join(old) or None, "new": ", ".join(new) or None}
+        for name, (old, new) in sorted(m2m.items())
+    ]
 
 
 def line_managers() -> QuerySet[Any]:

@@ -8,6 +8,7 @@ the caller's permission, locks the row, and records who did it in the change his
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -415,9 +416,18 @@ def action_edit(*, action: Action, by: Any, changes: Mapping[str, Any]) -> Actio
             continue
         setattr(locked, name, cleaners[name](value))
         fields.append(name)
-    if fields:
+    m2m_changes: dict[str, list[list[str]]] = {}
+    for name in sorted(_M2M_FIELDS & set(changes)):
+        before = sorted(getattr(locked, name).values_list("slug", flat=True))
+        after = sorted(item.slug for item in changes[name])
+        if before != after:
+            m2m_changes[name] = [before, after]
+    if m2m_changes:
+        # Many-to-many changes are not in the history row's fields; the reason keeps them.
+        locked._change_reason = json.dumps({"m2m": m2m_changes})  # type: ignore[attr-defined]
+    if fields or m2m_changes:
         _save(locked, by, fields)
-    for name in _M2M_FIELDS & set(changes):
+    for name in m2m_changes:
         getattr(locked, name).set(list(changes[name]))
     _refresh_into(action, locked)
     return action

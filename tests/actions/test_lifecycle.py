@@ -195,3 +195,22 @@ def test_history_records_who_changed_what() -> None:
     assert entries[0]["user"] == action.owner.username
     assert {"field": "status", "old": "proposed", "new": "accepted"} in entries[0]["changes"]
     assert entries[-1]["type"] == "created"
+
+
+@pytest.mark.django_db
+def test_history_records_scope_changes_too() -> None:
+    """Changing the scope touchpoints leaves a history entry with the old and new slugs."""
+    from actions.selectors import action_history
+    from tests.feedback.factories import TouchpointFactory
+
+    cx = cx_manager()
+    action = ActionFactory(created_by=cx)
+    desk = TouchpointFactory(slug="help-desk")
+    services.action_edit(action=action, by=cx, changes={"scope_touchpoints": [desk]})
+    services.action_edit(action=action, by=cx, changes={"scope_touchpoints": [desk]})  # no change
+    entries = action_history(action=action)
+    assert len(entries) == 2
+    assert entries[0]["user"] == cx.username
+    assert entries[0]["changes"] == [
+        {"field": "scope_touchpoints", "old": None, "new": "help-desk"}
+    ]
