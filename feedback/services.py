@@ -51,6 +51,8 @@ PROCESSING_CHUNK = 1_000
 SWEEP_STALE_AFTER = timedelta(minutes=10)
 SWEEP_LIMIT = 20_000
 _SQLITE_INSERT_BATCH = 1_000
+# Below this many rows a plain INSERT ... ON CONFLICT is cheaper than reserving ids and COPY.
+_COPY_MIN_ROWS = 20
 
 _INGEST_TABLE = "cxhub_ingest_rows"
 _INGEST_COLUMNS = (
@@ -216,7 +218,7 @@ def responses_ingest_bulk(
     # Rows are stored as queued; if publishing then fails, the mark is taken off again.
     queued_at = timezone.now() if queue_processing else None
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and len(rows) > _COPY_MIN_ROWS:
             inserted = _insert_rows_postgresql(source.pk, rows, queued_at)
         else:
             inserted = _insert_rows_generic(source.pk, rows, queued_at)
@@ -464,7 +466,7 @@ def _customer_ids(external_ids: set[str]) -> dict[str, int]:
 def _insert_rows_generic(
     source_id: int, rows: list[tuple[int, NormalisedResponse]], queued_at: datetime | None
 ) -> dict[str, int]:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING in batches (SQLite and other databases)."""
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING in batches (SQLite, and small batches)."""
     customers = _customer_ids({r.customer_external_id for _, r in rows if r.customer_external_id})
     table = Response._meta.db_table
     now = timezone.now()

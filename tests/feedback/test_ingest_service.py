@@ -28,8 +28,11 @@ def test_bulk_service_reports_ids_of_what_it_created(organisation: dict[str, Any
     assert Response.objects.filter(processing_queued_at__isnull=False).count() == 0
 
 
-def test_stored_rows_read_back_equal_to_what_was_posted(organisation: dict[str, Any]) -> None:
-    """Every field survives the fast write path unchanged (tabs, newlines, backslashes, Unicode)."""
+@pytest.mark.parametrize("batch_size", [1, 25])
+def test_stored_rows_read_back_equal_to_what_was_posted(
+    organisation: dict[str, Any], batch_size: int
+) -> None:
+    """Every field survives both write paths (INSERT for small batches, COPY for large) unchanged."""
     source = SourceFactory()
     item = feedback_item(
         external_id="tab\there",
@@ -38,9 +41,11 @@ def test_stored_rows_read_back_equal_to_what_was_posted(organisation: dict[str, 
         customer_id="C\\1",
     )
 
-    responses_ingest_bulk(source=source, items=[item], queue_processing=False)
+    others = [feedback_item(external_id=f"other-{i}") for i in range(batch_size - 1)]
 
-    stored = Response.objects.select_related("customer", "touchpoint").get()
+    responses_ingest_bulk(source=source, items=[*others, item], queue_processing=False)
+
+    stored = Response.objects.select_related("customer", "touchpoint").get(external_id="tab\there")
     assert stored.external_id == "tab\there"
     assert stored.comment == item["comment"]
     assert stored.attributes == item["attributes"]
