@@ -19,11 +19,12 @@ Methods
 * **Difference-in-differences** (a control scope exists): OLS on the period panel,
   ``y ~ treated + post + treated:post``; the interaction is the effect. Standard errors are
   Driscoll–Kraay (``hac-groupsum``): robust to shocks common to both groups in a period and
-  to autocorrelation over periods. Inference uses a t distribution with (periods − 1)
+  to autocorrelation over periods. Inference uses a t distribution with (periods − 2)
   degrees of freedom, because the number of independent pieces of information is the number
   of periods, not the number of panel rows. Driscoll–Kraay too is optimistic with few
   periods, so the reported standard error is the larger of it and an AR(1) sandwich on the
-  treated − control gap series (same point estimate on the common periods). The pre-period parallel-trend check regresses
+  treated − control gap series (same point estimate on the common periods; ρ erred
+  upwards as for the time series below). The pre-period parallel-trend check regresses
   ``y ~ treated + t + treated:t`` on the pre window and reports the ``treated:t`` slope
   and its p-value (a small p-value means the groups were already drifting apart).
 * **Interrupted time series** (no control): segmented regression
@@ -80,9 +81,9 @@ METHOD_ITS = "its"
 METHOD_BEFORE_AFTER = "before_after"
 
 CONFIDENCE = 0.95
-# How many standard errors of ρ the ITS variance errs upwards (see ``_ar1_covariance``);
+# How many standard errors of ρ the AR(1) variances err upwards (see ``_ar1_covariance``);
 # chosen by simulation so zero effects are called significant about 5% of the time.
-ITS_RHO_MARGIN = 0.5
+RHO_MARGIN = 0.5
 
 
 class NotEnoughData(ValueError):
@@ -291,7 +292,7 @@ def difference_in_differences(
     gap_post = (wide.index.to_numpy() >= 0).astype(float)
     gap_exog = np.column_stack([np.ones(len(gap)), gap_post])
     gap_beta = np.linalg.lstsq(gap_exog, gap, rcond=None)[0]
-    gap_cov, rho = _ar1_covariance(gap_exog, gap - gap_exog @ gap_beta)
+    gap_cov, rho = _ar1_covariance(gap_exog, gap - gap_exog @ gap_beta, rho_margin=RHO_MARGIN)
     ar1_se = math.sqrt(max(0.0, float(gap_cov[1, 1])))
     se = max(dk_se, ar1_se)
     df = pre_periods + post_periods - 2
@@ -366,7 +367,7 @@ def interrupted_time_series(
     fit = sm.OLS(data["y"].to_numpy(), exog).fit(
         cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}
     )
-    ar1_cov, rho = _ar1_covariance(exog, np.asarray(fit.resid), rho_margin=ITS_RHO_MARGIN)
+    ar1_cov, rho = _ar1_covariance(exog, np.asarray(fit.resid), rho_margin=RHO_MARGIN)
     # Newey–West understates the variance in short autocorrelated series (Kiefer &
     # Vogelsang 2005); each variance is the larger of Newey–West and the AR(1) one.
     covariance = np.maximum(np.asarray(fit.cov_params()), ar1_cov)

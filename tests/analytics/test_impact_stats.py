@@ -39,9 +39,10 @@ def _did_panel(
 ) -> pd.DataFrame:
     """Weekly NPS-like means for a treated and a control scope.
 
-    Both scopes share week shocks (seasonality, campaigns) that follow an AR(1); each
-    week's mean carries its own sampling noise from ~60–120 individual answers on a
-    −100/0/100-like spread (sd 45).
+    Both scopes share week shocks (seasonality, campaigns) that follow an AR(1); each scope
+    also drifts on its own (an AR(1) with ρ drawn in 0.1–0.5), and each week's mean carries
+    its own sampling noise from ~60–120 individual answers on a −100/0/100-like spread
+    (sd 45).
     """
     weeks = np.arange(-pre, post)
     shocks = np.zeros(len(weeks))
@@ -50,10 +51,16 @@ def _did_panel(
         shocks[i] = (0.5 * shocks[i - 1] if i else 0.0) + innovations[i]
     rows = []
     for treated, level in ((1, 22.0), (0, 14.0)):
+        rho = rng.uniform(0.1, 0.5)
+        own = np.zeros(len(weeks))
+        own_innovations = rng.normal(0, 2.0, len(weeks))
+        own[0] = own_innovations[0] / math.sqrt(1 - rho**2)
+        for i in range(1, len(weeks)):
+            own[i] = rho * own[i - 1] + own_innovations[i]
         sizes = rng.integers(60, 121, len(weeks))
         for i, week in enumerate(weeks):
             answers = rng.normal(0, 45.0, sizes[i])
-            mean = level + shocks[i] + 0.15 * week + treated * pre_drift * week
+            mean = level + shocks[i] + own[i] + 0.15 * week + treated * pre_drift * week
             mean += effect if (treated and week >= 0) else 0.0
             values = mean + answers
             rows.append((week, treated, sizes[i], values.sum(), (values**2).sum()))
@@ -123,11 +130,16 @@ def test_did_point_estimate_equals_the_textbook_regression() -> None:
 def test_parallel_trend_check_flags_groups_already_drifting_apart() -> None:
     """A treated scope that was already pulling away before gets a small pre-trend p-value."""
     rng = np.random.default_rng(11)
-    drifting = difference_in_differences(_did_panel(rng, effect=0.0, pre=20, pre_drift=1.5))
+    drifting_panel = _did_panel(rng, effect=0.0, pre=20, pre_drift=1.5)
+    drifting = difference_in_differences(drifting_panel)
     steady = difference_in_differences(_did_panel(rng, effect=0.0, pre=20))
     assert drifting.extra["parallel_trend_p_value"] < 0.01
-    assert drifting.extra["parallel_trend_slope"] == pytest.approx(1.5, abs=0.5)
     assert steady.extra["parallel_trend_p_value"] > 0.01
+    # The slope is that of the treated − control gap over the pre weeks (ordinary OLS).
+    pre = drifting_panel.loc[drifting_panel["t"] < 0].assign(y=lambda f: f["total"] / f["n"])
+    wide = pre.pivot(index="t", columns="treated", values="y")
+    gap_slope = np.polyfit(wide.index.to_numpy(dtype=float), (wide[1] - wide[0]).to_numpy(), 1)[0]
+    assert drifting.extra["parallel_trend_slope"] == pytest.approx(gap_slope, abs=1e-9)
 
 
 def test_its_separates_level_and_trend_change_without_noise() -> None:
