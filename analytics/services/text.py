@@ -571,6 +571,35 @@ def topic_deactivate(*, topic: Topic) -> Topic:
     return topic_update(topic=topic, is_active=False)
 
 
+@transaction.atomic
+def topics_load_defaults() -> int:
+    """Create the default CX taxonomy topics that are missing; returns how many were created.
+
+    The data migration loads them once; this restores them on a database that was emptied
+    (for example by a test flush) and is safe to run at any time: existing slugs are kept.
+    """
+    from analytics.text.default_taxonomy import DEFAULT_TOPICS
+
+    existing = dict(Topic.objects.values_list("slug", "id"))
+    created = 0
+    for spec in DEFAULT_TOPICS:
+        if spec["slug"] in existing:
+            continue
+        topic = Topic.objects.create(
+            slug=spec["slug"],
+            name=spec["name"],
+            description=spec["description"],
+            keywords=list(spec["keywords"]),
+            parent_id=existing.get(spec["parent"]) if spec["parent"] else None,
+            origin=Topic.Origin.DEFAULT,
+        )
+        existing[topic.slug] = topic.pk
+        created += 1
+    if created:
+        _retag_on_commit()
+    return created
+
+
 # --- corrections ----------------------------------------------------------------------------
 
 

@@ -141,7 +141,8 @@ def tag_correct_page(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, _error_text(exc))
     else:
-        messages.success(request, f"Response {pk}: '{topic.name}' {request.POST.get('action')}ed.")
+        done = "removed" if request.POST.get("action") == "remove" else "added"
+        messages.success(request, f"Response {pk}: '{topic.name}' {done}.")
     return _back(request, reverse("analytics-topic-verbatims-page", args=[topic.slug]))
 
 

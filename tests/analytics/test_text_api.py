@@ -21,6 +21,12 @@ from tests.feedback.factories import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _default_taxonomy() -> None:
+    """A transactional test elsewhere may have flushed the migration's topics."""
+    text_services.topics_load_defaults()
+
+
 def _client(user: Any) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)

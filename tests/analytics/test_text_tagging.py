@@ -17,6 +17,12 @@ from tests.feedback.factories import ResponseFactory, SourceFactory, cx_manager
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _default_taxonomy() -> None:
+    """A transactional test elsewhere may have flushed the migration's topics."""
+    text_services.topics_load_defaults()
+
+
 def _topics(response: Response) -> dict[str, tuple[str | None, str]]:
     return {
         m.topic.slug: (m.sentiment_label, m.origin)
@@ -24,12 +30,14 @@ def _topics(response: Response) -> dict[str, tuple[str | None, str]]:
     }
 
 
-def test_default_taxonomy_is_loaded_with_parents() -> None:
-    """The data migration loads about twenty CX topics grouped under parents."""
+def test_default_taxonomy_has_about_twenty_topics_under_parents() -> None:
+    """The default CX taxonomy: 20 leaf topics under 6 parents; loading it twice adds nothing."""
     leaves = Topic.objects.filter(parent__isnull=False, origin=Topic.Origin.DEFAULT)
-    assert leaves.count() >= 20
+    assert leaves.count() == 20
+    assert Topic.objects.filter(parent__isnull=True, origin=Topic.Origin.DEFAULT).count() == 6
     assert Topic.objects.get(slug="wait-time").parent.slug == "service"  # type: ignore[union-attr]
     assert Topic.objects.get(slug="food-quality").keywords
+    assert text_services.topics_load_defaults() == 0
 
 
 def test_ingested_response_is_tagged_by_the_registered_processor(
@@ -79,7 +87,9 @@ def test_tagging_twice_gives_the_same_rows_in_few_queries() -> None:
         stats = text_services.responses_tag(response_ids=ids)
     assert len(large.captured_queries) == len(small.captured_queries) <= 16
     assert stats.responses == 30 and stats.analysed == 30 and stats.mentions == 60
-    assert sorted(TopicMention.objects.values_list("response_id", "topic__slug", "sentiment")) == first
+    assert (
+        sorted(TopicMention.objects.values_list("response_id", "topic__slug", "sentiment")) == first
+    )
     assert _topics(responses[0]) == {
         "staff-attitude": ("positive", "rule"),
         "wait-time": ("negative", "rule"),
