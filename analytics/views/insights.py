@@ -41,6 +41,22 @@ RUN_SETS: dict[str, list[tuple[str, dict[str, Any]]]] = {
 }
 
 
+QUADRANT_NAMES = {
+    "fix_first": "Fix first",
+    "strength": "Keep strong",
+    "maintain": "Maintain",
+    "monitor": "Monitor",
+}
+
+
+def _quadrant_members(result: dict[str, Any] | None) -> dict[str, str]:
+    """Driver labels per quadrant, joined for display (``"–"`` when empty)."""
+    members: dict[str, list[str]] = {key: [] for key in QUADRANT_NAMES}
+    for driver in (result or {}).get("drivers", []):
+        members.setdefault(driver["quadrant"], []).append(driver["label"])
+    return {key: ", ".join(labels) or "–" for key, labels in members.items()}
+
+
 @login_required
 def insights_page(request: HttpRequest) -> HttpResponse:
     outcome = request.GET.get("outcome", "nps")
@@ -74,11 +90,13 @@ def insights_page(request: HttpRequest) -> HttpResponse:
         "scores": scores,
         "drivers_run": drivers_run,
         "drivers": drivers_run.result if drivers_run else None,
+        "quadrant_members": _quadrant_members(drivers_run.result if drivers_run else None),
         "value_run": value_run,
         "value": value_run.result if value_run else None,
         "topics_run": topics_run,
         "topics": (topics_run.result.get("topics", [])[:15] if topics_run else []),
         "recent_runs": recent_runs,
+        "quadrant_names": QUADRANT_NAMES,
         "can_run": user_is_cx_manager(request.user),
     }
     return render(request, "analytics/insights.html", context)
