@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from actions import selectors, services
 from actions.filters import ActionFilter
-from actions.models import AlertStatus
+from actions.models import ActionUpdate, Alert, AlertStatus, Notification
 from actions.permissions import HasCXHubRole
 from actions.serializers import (
     ActionCreateSerializer,
@@ -157,17 +157,21 @@ class ActionTransitionApi(APIView):
 
 
 def _transition_view(name: str, serializer: type[serializers.Serializer] | None, doc: str) -> Any:
-    view: Any = type(
-        f"Action{name.title()}Api",
-        (ActionTransitionApi,),
-        {"transition": name, "input_serializer": serializer},
-    )
-    view.post = extend_schema(
+    # Each transition needs its own ``post`` function: the schema annotations live on it.
+    def post(self: ActionTransitionApi, request: Request, action_id: int) -> Response:
+        return ActionTransitionApi.post(self, request, action_id)
+
+    documented = extend_schema(
         summary=doc,
         request=serializer,
         responses={200: ActionDetailSerializer, **ERROR_RESPONSES},
         operation_id=f"actions_{name}",
-    )(view.post)
+    )(post)
+    view: Any = type(
+        f"Action{name.title()}Api",
+        (ActionTransitionApi,),
+        {"transition": name, "input_serializer": serializer, "post": documented},
+    )
     return view.as_view()
 
 
@@ -189,6 +193,7 @@ transition_views = {
 
 class ActionUpdatesApi(GenericAPIView):
     permission_classes = [HasCXHubRole]
+    queryset = ActionUpdate.objects.none()
     pagination_class = NewestFirstPagination
     serializer_class = ActionUpdateSerializer
 
@@ -230,6 +235,7 @@ class ActionHistoryApi(APIView):
 
 class AlertListApi(GenericAPIView):
     permission_classes = [HasCXHubRole]
+    queryset = Alert.objects.none()
     pagination_class = NewestFirstPagination
     serializer_class = AlertSerializer
 
@@ -274,6 +280,7 @@ class AlertHandleApi(APIView):
 
 class NotificationListApi(GenericAPIView):
     permission_classes = [HasCXHubRole]
+    queryset = Notification.objects.none()
     pagination_class = NewestFirstPagination
     serializer_class = NotificationSerializer
 
