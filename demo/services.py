@@ -66,6 +66,7 @@ class SeedSummary:
     """What a seed wrote and which analyses ran (and which were skipped, and why)."""
 
     seed: int
+    implemented_on: dt.date | None = None
     customers: int = 0
     responses: int = 0
     comments: int = 0
@@ -124,7 +125,7 @@ def demo_seed(
         f"Generated {len(data.customers):,} customers and {len(data.responses):,} responses "
         f"({data.start:%Y-%m-%d} to {data.end:%Y-%m-%d}), seed {seed}."
     )
-    summary = SeedSummary(seed=seed)
+    summary = SeedSummary(seed=seed, implemented_on=data.implemented_on)
     with override_settings(EMAIL_BACKEND=QUIET_EMAIL), transaction.atomic():
         org = _organisation_upsert()
         users = _users_upsert(org["departments"])

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from argparse import ArgumentTypeError
+from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cxhub.errors import ApplicationError
-from demo.generator import DEFAULT_SEED
+from demo.generator import DEFAULT_SEED, DRIVERS, PLANTED_TRUTHS
 from demo.selectors import demo_logins
 from demo.services import demo_has_data, demo_seed
 
@@ -92,11 +93,34 @@ class Command(BaseCommand):
                 f"{summary.kpi_observations:,} KPI observations, {summary.actions} actions."
             )
         )
+        self.stdout.write(planted_truths_text(summary.implemented_on))
         self.stdout.write("Analyses run: " + (", ".join(summary.ran) or "none"))
         for skipped in summary.skipped:
             self.stdout.write(f"Not run: {skipped}")
         self.stdout.write("")
         self.stdout.write(demo_logins_table())
+
+
+def planted_truths_text(implemented_on: date | None) -> str:
+    """What the analyses should find in the demo data (see demo/generator.py)."""
+    truths = PLANTED_TRUTHS
+    action = truths["action"]
+    churn = truths["churn"]
+    labels = {driver["slug"]: driver["label"].lower() for driver in DRIVERS}
+    drivers = " > ".join(labels[slug] for slug in truths["driver_rank"][:5])
+    when = f" from {implemented_on:%d %b %Y}" if implemented_on else ""
+    return "\n".join(
+        [
+            "Planted truths:",
+            f"  drivers of NPS: {drivers} > … (knowledge ≈ 0)",
+            f"  churn: {churn['annual_rate_at_or_below']:.0%} a year at NPS ≤ "
+            f"{churn['threshold_nps']}, {churn['annual_rate_above']:.0%} above",
+            f"  action “{action['title']}”: north vs south{when}, contact-centre NPS "
+            f"+{action['nps_effect_points']:.0f} points, callers' churn "
+            f"{action['churn_rate_effect_pp_per_week']} pp a week",
+            f"  emerging theme: {truths['emerging_theme']['theme']} (growing over time)",
+        ]
+    )
 
 
 def demo_logins_table() -> str:
