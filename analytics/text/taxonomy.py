@@ -146,25 +146,22 @@ class CompiledTaxonomy:
             tokens = tokenize(text)
         hits: list[Hit] = []
         phrases = self._phrases
-        n = len(tokens)
-        i = 0
-        while i < n:
-            bucket = phrases.get(tokens[i][0])
-            consumed = 1
-            if bucket is not None:
-                longest = 0
-                for phrase, topic_id in bucket:
-                    size = len(phrase)
-                    if size < longest:
-                        break
-                    if i + size <= n and (
-                        size == 1 or all(tokens[i + k][0] == phrase[k] for k in range(1, size))
-                    ):
-                        longest = size
-                        hits.append(Hit(topic_id, tokens[i][1], tokens[i + size - 1][2]))
-                if longest:
-                    consumed = longest
-            i += consumed
+        stems = [token[0] for token in tokens]
+        n = len(stems)
+        free_from = 0  # words before this index were consumed by a longer phrase
+        for i in [i for i, word in enumerate(stems) if word in phrases]:
+            if i < free_from:
+                continue
+            longest = 0
+            for phrase, topic_id in phrases[stems[i]]:
+                size = len(phrase)
+                if size < longest:
+                    break
+                if i + size <= n and (size == 1 or tuple(stems[i : i + size]) == phrase):
+                    longest = size
+                    hits.append(Hit(topic_id, tokens[i][1], tokens[i + size - 1][2]))
+            if longest:
+                free_from = i + longest
         if self._regex is not None:
             lowered = text.lower()
             for match in self._regex.finditer(lowered):
