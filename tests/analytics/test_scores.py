@@ -91,7 +91,7 @@ def _planted_rows() -> list[dict]:
     rng = np.random.default_rng(42)
     tp_a = TouchpointFactory(slug="billing-call", name="Billing call")
     tp_b = TouchpointFactory(slug="delivery", name="Delivery")
-    north = CustomerFactory(region="north")
+    north = CustomerFactory(region="north", attributes={"tier": "gold"})
     rows = []
     for i in range(600):
         week = i // 200  # three weeks of 200 answers
@@ -157,6 +157,8 @@ def test_scores_by_customer_or_response_attribute(db: None) -> None:
     by_region = scores_summary(scores_parameters_clean({"by": "region"}))
     regions = {g["key"]: g["responses"] for g in by_region["groups"]}
     assert regions == {"north": 60, None: 540}
+    by_tier = scores_summary(scores_parameters_clean({"by": "customer_attribute:tier"}))
+    assert {g["key"]: g["responses"] for g in by_tier["groups"]} == {"gold": 60, None: 540}
     by_plan = scores_summary(scores_parameters_clean({"by": "attribute:plan"}))
     assert {g["key"]: g["responses"] for g in by_plan["groups"]} == {"basic": 450, "premium": 150}
     # a customer's own plan wins over the response attribute: the 30 "premium" answers of
