@@ -18,7 +18,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from analytics.models import Kpi, KpiObservation
 from cxhub.errors import Conflict, InvalidInput
@@ -302,18 +301,30 @@ def _conflict_message(clean: CleanObservation, stored: Decimal) -> str:
 def _existing_for(
     cleans: Sequence[CleanObservation],
 ) -> dict[tuple[int, str, dt.date, str], KpiObservation]:
-    if not cleans:
-        return {}
-    query = Q()
-    for clean in cleans:
-        query |= Q(
-            kpi_id=clean.kpi.pk,
-            granularity=clean.granularity,
-            period_start=clean.period_start,
-            scope_key=clean.scope_key,
+    """Stored rows with the same identity as any of ``cleans``.
+
+    One query per KPI and granularity selects the periods × scopes rectangle (a superset,
+    cheap to build even for thousands of items); the exact identities are matched here.
+    """
+    wanted = {clean.identity for clean in cleans}
+    groups: dict[tuple[int, str], tuple[set[dt.date], set[str]]] = {}
+    for kpi_id, granularity, period, scope_key in wanted:
+        periods, scopes = groups.setdefault((kpi_id, granularity), (set(), set()))
+        periods.add(period)
+        scopes.add(scope_key)
+    found: dict[tuple[int, str, dt.date, str], KpiObservation] = {}
+    for (kpi_id, granularity), (periods, scopes) in groups.items():
+        rows = KpiObservation.objects.filter(
+            kpi_id=kpi_id,
+            granularity=granularity,
+            period_start__in=sorted(periods),
+            scope_key__in=sorted(scopes),
         )
-    rows = KpiObservation.objects.filter(query)
-    return {(row.kpi_id, row.granularity, row.period_start, row.scope_key): row for row in rows}
+        for row in rows:
+            identity = (row.kpi_id, row.granularity, row.period_start, row.scope_key)
+            if identity in wanted:
+                found[identity] = row
+    return found
 
 
 def _new_row(clean: CleanObservation, source: Source | None) -> KpiObservation:
