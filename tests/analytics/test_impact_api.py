@@ -85,7 +85,9 @@ def test_only_managers_and_owners_re_estimate_and_only_implemented_actions() -> 
     assert owner_answer.status_code == 202
 
 
-def test_rollup_sums_measured_value_and_splits_delivered_from_not() -> None:
+def test_rollup_sums_measured_value_and_splits_delivered_from_not(
+    django_assert_max_num_queries: Callable[..., Any],
+) -> None:
     """The total is the sum of the actions' values; its variance the sum of their variances."""
     _plant_responses()
     _plant_revenue()
@@ -107,9 +109,9 @@ def test_rollup_sums_measured_value_and_splits_delivered_from_not() -> None:
     for action in (winner, flat, early):
         action_impact_estimate(action=action, today=TODAY)
 
-    answer = _client(cx_manager()).get(
-        f"/api/v1/analytics/impact/rollup/?department={winner.department.slug}"
-    )
+    client = _client(cx_manager())
+    with django_assert_max_num_queries(8):  # does not grow with the number of actions
+        answer = client.get(f"/api/v1/analytics/impact/rollup/?department={winner.department.slug}")
 
     assert answer.status_code == 200
     body = answer.json()
