@@ -133,6 +133,48 @@ def churn_threshold(
     }
 
 
+def churn_segmented_linear(
+    by_score: Mapping[int, Mapping[str, Any]], *, min_side: int = 30
+) -> dict[str, Any]:
+    """Continuous two-slope (hinge) fit of churn rate on score, breakpoint by least squares.
+
+    ``churn(s) = a + b·s + c·max(0, s − t)`` fitted by least squares weighted by the number
+    of customers at each score, for every ``t`` with ``min_side`` customers on each side;
+    the ``t`` with the smallest weighted residual sum of squares is reported with the slopes
+    below (``b``) and above (``b + c``) it, in percentage points per score point. It finds
+    where a gradual decline levels off, which the step model cannot describe.
+    """
+    n = np.array([float(by_score.get(s, {}).get("n", 0) or 0) for s in range(11)])
+    churned = np.array([float(by_score.get(s, {}).get("churned", 0) or 0) for s in range(11)])
+    scores = np.arange(11, dtype=float)
+    observed = n > 0
+    rate = np.divide(churned, n, out=np.zeros_like(n), where=observed)
+    best: tuple[float, int, np.ndarray] | None = None
+    for t in range(1, 10):
+        if n[:t].sum() < min_side or n[t:].sum() < min_side:
+            continue
+        design = np.column_stack([np.ones(11), scores, np.maximum(0.0, scores - t)])[observed]
+        weights = np.sqrt(n[observed])
+        coef, *_ = np.linalg.lstsq(design * weights[:, None], rate[observed] * weights, rcond=None)
+        sse = float((((design @ coef) - rate[observed]) ** 2 * n[observed]).sum())
+        if best is None or sse < best[0] - 1e-15:
+            best = (sse, t, coef)
+    if best is None:
+        return {
+            "status": "insufficient",
+            "message": f"Need at least {min_side} customers on each side of a breakpoint.",
+        }
+    _, t, coef = best
+    return {
+        "status": "ok",
+        "breakpoint": t,
+        "slope_below_pct": 100.0 * float(coef[1]),
+        "slope_above_pct": 100.0 * float(coef[1] + coef[2]),
+        "method": "continuous two-slope fit of churn rate on score, breakpoint by weighted "
+        "least squares",
+    }
+
+
 def move_value(
     from_row: Mapping[str, Any],
     to_row: Mapping[str, Any],
@@ -189,6 +231,9 @@ def value_of_experience(
             {"category": name, **level_summary(row, min_n=min_n, level=level)}
             for name, row in categories.items()
         ],
+        "segmented_linear": churn_segmented_linear(
+            by_score, min_side=min_side if min_side is not None else min_n
+        ),
         "threshold": churn_threshold(
             by_score,
             min_side=min_side if min_side is not None else min_n,

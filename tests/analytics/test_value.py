@@ -12,7 +12,12 @@ from statsmodels.stats.proportion import proportion_confint
 
 from analytics.services.value import value_analysis_compute, value_parameters_clean
 from analytics.stats.topic_impact import topic_nps_impact
-from analytics.stats.value import churn_threshold, move_value, value_of_experience
+from analytics.stats.value import (
+    churn_segmented_linear,
+    churn_threshold,
+    move_value,
+    value_of_experience,
+)
 from cxhub.errors import InvalidInput
 from feedback.models import Customer
 from tests.analytics.insights_data import START, store_responses
@@ -197,3 +202,14 @@ def test_topic_impact_run_reads_topic_mentions_from_the_database(db: None) -> No
     without = 100 * (190 - 20) / 290
     assert wait["impact"] == pytest.approx(everyone - without)
     assert wait["interval"][1] < 0
+
+
+def test_segmented_linear_fit_finds_where_a_gradual_decline_levels_off() -> None:
+    """Churn falls 4 points per score point up to 6, then stays at 12%: breakpoint 6 with the
+    planted slopes (exact rates, so the fit is exact)."""
+    churn = {s: (0.36 - 0.04 * s if s < 6 else 0.12) for s in range(11)}
+    by_score = {s: {"n": 1000, "churned": round(1000 * churn[s])} for s in range(11)}
+    result = churn_segmented_linear(by_score)
+    assert result["breakpoint"] == 6
+    assert result["slope_below_pct"] == pytest.approx(-4.0, abs=1e-6)
+    assert result["slope_above_pct"] == pytest.approx(0.0, abs=1e-6)
