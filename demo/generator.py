@@ -46,7 +46,7 @@ are checked against:
 
 4. **Emerging theme.** Comments about eSIM activation (no driver, and none of the default
    taxonomy's keywords) on ``EMERGING_THEME_TOUCHPOINTS``: the chance that an English,
-   non-generic comment there is about it rises linearly from 2% to 12% over the period
+   non-generic comment there is about it rises linearly from 4% to 20% over the period
    (praise from promoters, complaints from the others). Theme discovery on untagged comments should propose it.
 
 ``DemoData.realised`` gives the truths as they came out in one sample (the NPS lift of the
@@ -268,8 +268,8 @@ CONTACT_CENTRE_TOUCHPOINTS = ["support-call", "technical-support-call", "complai
 RESTAURANT_TOUCHPOINT = "store-cafe"
 EMERGING_THEME = "esim"
 EMERGING_THEME_TOUCHPOINTS = [tp["slug"] for tp in TOUCHPOINTS if "esim" in tp["extra_themes"]]
-EMERGING_SHARE_START = 0.02
-EMERGING_SHARE_END = 0.12
+EMERGING_SHARE_START = 0.04
+EMERGING_SHARE_END = 0.20
 
 REGIONS = ["north", "south", "east", "west", "central"]
 REGION_SHARES = [0.21, 0.21, 0.19, 0.17, 0.22]
@@ -849,7 +849,7 @@ def _comments(
             first = _pick(yelp[side], u[2])
             comments[i] = first if u[4] < 0.6 else f"{first} {_pick(yelp[side], u[5])}"
             continue
-        if u[3] < 0.07:
+        if u[3] < 0.03:
             generic = "neutral" if polarity == "mixed" else polarity
             comments[i] = _pick(verbatims.GENERIC[generic], u[2])
             continue
