@@ -345,3 +345,30 @@ def test_nul_characters_in_filters_are_refused(db: None) -> None:
     )
     assert answer.status_code == 400
     assert "filters.segment" in answer.json()["errors"]
+
+
+def test_insights_page_shows_value_of_experience(db: None, client: object) -> None:
+    """A finished value run appears with churn by category, the threshold and money values."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from feedback.models import Customer
+
+    rng = np.random.default_rng(3)
+    customers = Customer.objects.bulk_create(
+        [
+            Customer(
+                external_id=f"P-{i}",
+                annual_revenue=Decimal("1000.00") + i,
+                churned_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC) if rng.random() < 0.2 else None,
+            )
+            for i in range(500)
+        ]
+    )
+    store_responses([{"customer": c, "nps": int(rng.integers(0, 11))} for c in customers])
+    run = run_execute_now(kind="value", parameters={"replicates": 50})
+    assert run.status == "succeeded", run.error
+    client.force_login(viewer())  # type: ignore[attr-defined]
+    html = client.get("/insights/").content.decode()  # type: ignore[attr-defined]
+    assert "Value of experience" in html and "Detractor" in html
+    assert "Threshold:" in html and "Revenue kept per year" in html
