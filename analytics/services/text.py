@@ -479,9 +479,16 @@ def _clean_parent(parent: Topic | None, topic: Topic | None) -> Topic | None:
     return parent
 
 
+def _no_nul(value: str, field: str) -> str:
+    if "\x00" in value:
+        raise InvalidInput(field_errors={field: ["Must not contain NUL characters."]})
+    return value
+
+
 def _clean_name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput(field_errors={"name": ["A name is required."]})
+    _no_nul(name, "name")
     if len(name.strip()) > 120:
         raise InvalidInput(field_errors={"name": ["At most 120 characters."]})
     return name.strip()
@@ -521,7 +528,7 @@ def topic_create(
         name=clean_name,
         parent=_clean_parent(parent, None),
         keywords=_clean_keywords(list(keywords)),
-        description=description or "",
+        description=_no_nul(description or "", "description"),
         origin=origin,
         created_by=created_by if created_by is not None and created_by.is_authenticated else None,  # type: ignore[misc]
     )
@@ -548,7 +555,7 @@ def topic_update(
     if name is not _UNSET:
         topic.name = _clean_name(name)
     if description is not _UNSET:
-        topic.description = description or ""
+        topic.description = _no_nul(description or "", "description")
     if parent is not _UNSET:
         topic.parent = _clean_parent(parent, topic)
     if keywords is not _UNSET:
@@ -634,6 +641,7 @@ def tag_correct(
     clean_sentiment = _clean_sentiment(sentiment)
     if action == TagCorrection.Action.REMOVE and clean_sentiment is not None:
         raise InvalidInput(field_errors={"sentiment": ["A removed topic has no sentiment."]})
+    _no_nul(note or "", "note")
     if len(note or "") > 2000:
         raise InvalidInput(field_errors={"note": ["At most 2,000 characters."]})
     existing = (

@@ -81,11 +81,23 @@ def taxonomy_version(rules: Iterable[TopicRule]) -> str:
     return hashlib.sha1(json.dumps(payload).encode()).hexdigest()[:16]
 
 
+# A quantified group that itself contains a quantifier: the classic catastrophic-backtracking
+# shape. Rejecting it keeps one person's pattern from stalling every tagging worker.
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
+
+
 def validate_keyword(keyword: str) -> str | None:
     """A readable reason why ``keyword`` cannot be used, or None when it is fine."""
     if not keyword.strip():
         return "Keywords must not be blank."
+    if "\x00" in keyword:
+        return "Keywords must not contain NUL characters."
     if keyword.startswith(REGEX_PREFIX):
+        if _NESTED_QUANTIFIER.search(keyword):
+            return (
+                f"Regular expression {keyword!r} repeats a repeated group (like '(a+)+'), "
+                "which can take exponential time; simplify it."
+            )
         try:
             re.compile(keyword[len(REGEX_PREFIX) :])
         except re.error as exc:

@@ -109,6 +109,9 @@ def test_only_cx_managers_edit_the_taxonomy() -> None:
         ({"name": "X", "keywords": ["x"], "parent": "nope"}, "parent"),
         ({"name": "X", "keywords": ["x"], "parent": "wait-time"}, "parent"),
         ({"name": "X", "keywords": ["x"], "slug": "Not A Slug!"}, "slug"),
+        ({"name": "X", "keywords": ["re:(a+)+$"]}, "keywords"),
+        ({"name": "X\x00", "keywords": ["x"]}, "name"),
+        ({"name": "X", "keywords": ["x" * 201]}, "keywords"),
     ],
 )
 def test_bad_topics_are_400_with_field_messages(payload: dict[str, Any], field: str) -> None:
@@ -296,6 +299,10 @@ def test_topic_page_form_adds_a_topic_or_explains_the_error() -> None:
     bad = client.post("/topics/", {"name": "Broken", "keywords": "re:(oops"}, follow=True)
     assert "Invalid regular expression" in bad.content.decode()
     assert _login(viewer()).post("/topics/", {"name": "X", "keywords": "x"}).status_code == 403
+    nul = client.post(
+        "/topics/", {"name": "Bad\x00name", "keywords": "x", "description": "d\x00"}, follow=True
+    )
+    assert nul.status_code == 200 and "NUL" in nul.content.decode()
 
 
 def test_admin_edits_the_taxonomy_with_validation(django_capture_on_commit_callbacks: Any) -> None:

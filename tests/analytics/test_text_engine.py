@@ -73,6 +73,9 @@ def test_regex_keywords_are_matched_and_validated() -> None:
     assert validate_keyword("re:(unclosed") is not None
     assert validate_keyword("re:a*") is not None  # matches empty text
     assert validate_keyword("!!!") is not None
+    assert validate_keyword("re:(a+)+$") is not None  # catastrophic backtracking
+    assert validate_keyword("re:(\\w+\\s?)*!") is not None
+    assert validate_keyword("bill\x00") is not None
     assert validate_keyword("wait time") is None
 
 
