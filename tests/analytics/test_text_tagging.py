@@ -302,3 +302,13 @@ def test_a_real_worker_tags_ingested_feedback(celery_worker: Any) -> None:
         time.sleep(0.3)
     assert "delivery" in _topics(response)
     assert connection.vendor == "postgresql"
+
+
+def test_awkward_characters_survive_the_bulk_write() -> None:
+    """Tabs, backslashes, quotes and emoji in a comment reach the stored sentence unchanged."""
+    comment = 'The staff\twere rude \\N "quoted" 😡 C:\\path\\to; and the bill was wrong.'
+    response = ResponseFactory(comment=comment)
+    text_services.responses_tag(response_ids=[response.pk])
+    mention = TopicMention.objects.get(response=response, topic__slug="staff-attitude")
+    assert mention.sentence == comment
+    assert comment[mention.start : mention.end].lower().startswith("staff")
