@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from sklearn.decomposition import NMF
@@ -19,9 +20,22 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 # Words that appear in any feedback and would otherwise dominate every theme.
 # fmt: off
 FEEDBACK_STOP_WORDS = frozenset(
-    ["good", "great", "bad", "really", "just", "like", "got", "get", "did", "didn", "don", "does", "doesn", "service", "company", "time", "thing", "things", "customer", "customers", "experience", "would", "could", "also", "one", "still", "even", "ok", "okay", "thanks", "thank", "very", "much", "lot"]
+    ["good", "great", "bad", "really", "just", "like", "got", "get", "did", "didn", "don", "does", "doesn", "service", "company", "time", "thing", "things", "customer", "customers", "experience", "would", "could", "also", "one", "still", "even", "ok", "okay", "thanks", "thank", "very", "much", "lot", "honestly", "overall", "definitely", "absolutely", "totally", "pretty"]
 )
 # fmt: on
+
+
+@lru_cache(maxsize=1)
+def sentiment_words() -> frozenset[str]:
+    """Words that carry sentiment (VADER's lexicon, |valence| ≥ 1): opinions, not themes.
+
+    Left in, "terrible" or "happy" become themes of their own; a theme should name what
+    customers talk about, while the sentiment is measured separately.
+    """
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    lexicon = SentimentIntensityAnalyzer().lexicon
+    return frozenset(w for w, v in lexicon.items() if w.isalpha() and abs(v) >= 1.0)
 
 
 @dataclass(frozen=True)
@@ -57,7 +71,7 @@ def discover_themes(
     # dominates), keep them rather than propose nothing.
     for max_df in (0.9, 1.0):
         vectorizer = TfidfVectorizer(
-            stop_words=list(ENGLISH_STOP_WORDS | FEEDBACK_STOP_WORDS),
+            stop_words=sorted(ENGLISH_STOP_WORDS | FEEDBACK_STOP_WORDS | sentiment_words()),
             min_df=2,
             max_df=max_df,
             ngram_range=(1, 2),
