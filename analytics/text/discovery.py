@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from scipy import sparse
 from sklearn.decomposition import NMF
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
@@ -29,8 +30,8 @@ FEEDBACK_STOP_WORDS = frozenset(
 def sentiment_words() -> frozenset[str]:
     """Words that carry sentiment (VADER's lexicon, |valence| ≥ 1): opinions, not themes.
 
-    Left in, "terrible" or "happy" become themes of their own; a theme should name what
-    customers talk about, while the sentiment is measured separately.
+    Left in as single words, "terrible" or "happy" become themes of their own; a theme should
+    name what customers talk about, while the sentiment is measured separately.
     """
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -71,7 +72,7 @@ def discover_themes(
     # dominates), keep them rather than propose nothing.
     for max_df in (0.9, 1.0):
         vectorizer = TfidfVectorizer(
-            stop_words=sorted(ENGLISH_STOP_WORDS | FEEDBACK_STOP_WORDS | sentiment_words()),
+            stop_words=sorted(ENGLISH_STOP_WORDS | FEEDBACK_STOP_WORDS),
             min_df=2,
             max_df=max_df,
             ngram_range=(1, 2),
@@ -86,6 +87,13 @@ def discover_themes(
             continue
     if matrix is None:
         return []
+    # Sentiment words alone are opinions, not themes; phrases containing them ("loyalty
+    # points") stay, as they name a subject.
+    terms = vectorizer.get_feature_names_out()
+    opinion = sentiment_words()
+    keep = np.array([0.0 if term in opinion else 1.0 for term in terms])
+    matrix = matrix @ sparse.diags(keep)
+    matrix.eliminate_zeros()
     n_docs, n_features = matrix.shape
     if n_features < 2:
         return []
@@ -93,7 +101,6 @@ def discover_themes(
     k = max(1, min(k, n_features - 1, n_docs - 1))
     model = NMF(n_components=k, init="nndsvd", random_state=random_state, max_iter=400)
     weights = model.fit_transform(matrix)
-    terms = vectorizer.get_feature_names_out()
     best = weights.argmax(axis=1)
     loaded = weights.max(axis=1) > 0
     themes: list[Theme] = []
@@ -120,11 +127,17 @@ def discover_themes(
 
 
 def _distinct_terms(candidates: list[str], limit: int) -> list[str]:
-    """Top terms without repeating a word already shown inside a longer phrase."""
+    """Top terms without repeats: a phrase replaces the single word it contains."""
     chosen: list[str] = []
     for term in candidates:
         words = set(term.split())
-        if any(words <= set(other.split()) or set(other.split()) <= words for other in chosen):
+        if any(words <= set(other.split()) for other in chosen):
+            continue  # already said by a phrase that was chosen
+        covered = [i for i, other in enumerate(chosen) if set(other.split()) < words]
+        if covered:
+            chosen[covered[0]] = term
+            for i in reversed(covered[1:]):
+                del chosen[i]
             continue
         chosen.append(term)
         if len(chosen) == limit:
