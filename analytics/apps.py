@@ -11,10 +11,7 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         # Post-ingest processors are registered with feedback here (see feedback.processing).
         # Analysis kinds that POST runs/ can start (see analytics.services.runs).
-        from analytics.services import drivers, scores, value  # noqa: F401
-        from analytics.services import impact  # noqa: F401
+        from analytics.services import drivers, impact, scores, value  # noqa: F401
         from analytics.services.text import text_analytics_register
 
         text_analytics_register()
-
-        pass
