@@ -26,16 +26,32 @@ from bench import steps
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--responses", type=int, default=1_000_000)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cxhub_bench"))
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"))
-    parser.add_argument("--keep", action="store_true", help="reuse the loaded database (skip ingest)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cxhub_bench"
+        ),
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="reuse the loaded database (skip ingest)"
+    )
     args = parser.parse_args(argv)
     if args.responses < 10_000:
         parser.error("--responses must be at least 10,000")
     started = time.perf_counter()
-    rows = steps.run_all(responses=args.responses, database_url=args.database_url, redis_url=args.redis_url, keep=args.keep)
+    rows = steps.run_all(
+        responses=args.responses,
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        keep=args.keep,
+    )
     steps.print_table(rows)
-    print(f"\nTotal bench time: {time.perf_counter() - started:.0f} s for {args.responses:,} responses")
+    print(
+        f"\nTotal bench time: {time.perf_counter() - started:.0f} s for {args.responses:,} responses"
+    )
     return 0
 
 

@@ -14,9 +14,18 @@ from typing import Any
 import numpy as np
 
 DRIVERS = [
-    "first_contact_resolution", "wait_time", "staff_friendliness", "billing_clarity",
-    "price_value", "app_usability", "delivery_speed", "product_quality", "communication",
-    "knowledge", "store_cleanliness", "contract_flexibility",
+    "first_contact_resolution",
+    "wait_time",
+    "staff_friendliness",
+    "billing_clarity",
+    "price_value",
+    "app_usability",
+    "delivery_speed",
+    "product_quality",
+    "communication",
+    "knowledge",
+    "store_cleanliness",
+    "contract_flexibility",
 ]
 DRIVER_WEIGHTS = np.array([1.2, 1.0, 0.8, 0.6, 0.5, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15, 0.1])
 CHANNELS = ["web", "email", "phone", "chat", "app", "sms"]
@@ -59,7 +68,9 @@ def feedback_items(
     while made < count:
         size = min(chunk, count - made)
         quality = rng.normal(0, 1, size)
-        ratings = np.clip(np.rint(3 + quality[:, None] * 0.9 + rng.normal(0, 0.9, (size, len(DRIVERS)))), 1, 5)
+        ratings = np.clip(
+            np.rint(3 + quality[:, None] * 0.9 + rng.normal(0, 0.9, (size, len(DRIVERS)))), 1, 5
+        )
         latent = 1.0 + (ratings - 3) @ DRIVER_WEIGHTS * 0.9 + 6.5 + rng.normal(0, 1.2, size)
         nps = np.clip(np.rint(latent), 0, 10).astype(int)
         csat = np.clip(np.rint(1 + nps / 2.5 + rng.normal(0, 0.5, size)), 1, 5).astype(int)
@@ -84,7 +95,9 @@ def feedback_items(
                 "nps": int(nps[i]),
                 "csat": int(csat[i]),
                 "ces": int(ces[i]),
-                "ratings": {DRIVERS[j]: int(ratings[i, j]) for j in range(len(DRIVERS)) if has_rating[i, j]},
+                "ratings": {
+                    DRIVERS[j]: int(ratings[i, j]) for j in range(len(DRIVERS)) if has_rating[i, j]
+                },
                 "attributes": {"region": REGIONS[region[i]]},
             }
             if has_comment[i]:

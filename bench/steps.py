@@ -8,7 +8,6 @@ import os
 import queue
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -71,18 +70,30 @@ def _organisation() -> tuple[Any, list[str]]:
     from bench.data import DRIVERS
     from feedback.models import Attribute, Department, Journey, Source, Touchpoint
 
-    departments = [Department.objects.get_or_create(name=f"Bench department {i}", slug=f"bench-dept-{i}")[0] for i in range(6)]
+    departments = [
+        Department.objects.get_or_create(name=f"Bench department {i}", slug=f"bench-dept-{i}")[0]
+        for i in range(6)
+    ]
     journey, _ = Journey.objects.get_or_create(name="Bench journey", slug="bench-journey")
     slugs = []
     for i in range(25):
         touchpoint, _ = Touchpoint.objects.get_or_create(
             slug=f"bench-tp-{i}",
-            defaults={"journey": journey, "step": f"Step {i // 5}", "name": f"Touchpoint {i}", "department": departments[i % 6]},
+            defaults={
+                "journey": journey,
+                "step": f"Step {i // 5}",
+                "name": f"Touchpoint {i}",
+                "department": departments[i % 6],
+            },
         )
         slugs.append(touchpoint.slug)
     for slug in DRIVERS:
-        Attribute.objects.get_or_create(slug=slug, defaults={"label": slug.replace("_", " ").capitalize()})
-    source, _ = Source.objects.get_or_create(name="bench-survey", defaults={"kind": Source.Kind.SURVEY})
+        Attribute.objects.get_or_create(
+            slug=slug, defaults={"label": slug.replace("_", " ").capitalize()}
+        )
+    source, _ = Source.objects.get_or_create(
+        name="bench-survey", defaults={"kind": Source.Kind.SURVEY}
+    )
     user, created = User.objects.get_or_create(username="bench-cx", defaults={"is_staff": True})
     if created:
         user.set_password("bench-password-123")
@@ -97,10 +108,18 @@ def _organisation() -> tuple[Any, list[str]]:
 def _copy_text(value: Any) -> str:
     if value is None:
         return "\\N"
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return (
+        str(value)
+        .replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
 
 
-def _copy_block(items: list[dict[str, Any]], source_id: int, touchpoint_ids: dict[str, int]) -> bytes:
+def _copy_block(
+    items: list[dict[str, Any]], source_id: int, touchpoint_ids: dict[str, int]
+) -> bytes:
     """The rows in COPY's text format, built before timing so the baseline is COPY alone."""
     from datetime import datetime
 
@@ -108,15 +127,28 @@ def _copy_block(items: list[dict[str, Any]], source_id: int, touchpoint_ids: dic
     lines = []
     for item in items:
         values = (
-            source_id, item["external_id"], item["submitted_at"], item["channel"], touchpoint_ids[item["touchpoint"]],
-            item.get("nps"), item.get("csat"), item.get("ces"), json.dumps(item["ratings"]), item.get("comment", ""),
-            json.dumps(item["attributes"]), "0" * 64, now, now,
+            source_id,
+            item["external_id"],
+            item["submitted_at"],
+            item["channel"],
+            touchpoint_ids[item["touchpoint"]],
+            item.get("nps"),
+            item.get("csat"),
+            item.get("ces"),
+            json.dumps(item["ratings"]),
+            item.get("comment", ""),
+            json.dumps(item["attributes"]),
+            "0" * 64,
+            now,
+            now,
         )
         lines.append("\t".join(_copy_text(value) for value in values))
     return ("\n".join(lines) + "\n").encode()
 
 
-def ingest(*, responses: int, database_url: str, redis_url: str, source: Any, touchpoints: list[str]) -> list[Row]:
+def ingest(
+    *, responses: int, database_url: str, redis_url: str, source: Any, touchpoints: list[str]
+) -> list[Row]:
     from django.db import connection
 
     from bench.data import feedback_items
@@ -129,14 +161,35 @@ def ingest(*, responses: int, database_url: str, redis_url: str, source: Any, to
     bodies = [json.dumps(chunk).encode() for chunk in chunks]
 
     print("Baseline: raw COPY of the same rows into feedback_response …", flush=True)
-    columns = ("source_id", "external_id", "submitted_at", "channel", "touchpoint_id", "nps", "csat", "ces",
-               "ratings", "comment", "attributes", "content_hash", "created_at", "updated_at")
+    columns = (
+        "source_id",
+        "external_id",
+        "submitted_at",
+        "channel",
+        "touchpoint_id",
+        "nps",
+        "csat",
+        "ces",
+        "ratings",
+        "comment",
+        "attributes",
+        "content_hash",
+        "created_at",
+        "updated_at",
+    )
     copy_seconds = 0.0
-    raw = connection.connection if connection.connection else (connection.ensure_connection() or connection.connection)
+    raw = (
+        connection.connection
+        if connection.connection
+        else (connection.ensure_connection() or connection.connection)
+    )
     for chunk in chunks:
         block = _copy_block(chunk, source.pk, touchpoint_ids)
         started = time.perf_counter()
-        with raw.cursor() as cursor, cursor.copy(f"COPY feedback_response ({', '.join(columns)}) FROM STDIN") as copy:
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY feedback_response ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
             copy.write(block)
         raw.commit()
         copy_seconds += time.perf_counter() - started
@@ -147,13 +200,33 @@ def ingest(*, responses: int, database_url: str, redis_url: str, source: Any, to
 
     _, key = source_api_key_create(source=source, name="bench")
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "DEBUG": "false",
-           "SECRET_KEY": "bench-secret-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false",
-           "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-secret-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+    }
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "cxhub.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--timeout", "300", "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "cxhub.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--timeout",
+            "300",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         _wait_for(port)
@@ -172,8 +245,12 @@ def ingest(*, responses: int, database_url: str, redis_url: str, source: Any, to
                     body = work.get_nowait()
                 except queue.Empty:
                     break
-                conn.request("POST", "/api/v1/feedback/bulk/", body=body,
-                             headers={"Content-Type": "application/json", "Authorization": f"Api-Key {key}"})
+                conn.request(
+                    "POST",
+                    "/api/v1/feedback/bulk/",
+                    body=body,
+                    headers={"Content-Type": "application/json", "Authorization": f"Api-Key {key}"},
+                )
                 answer = conn.getresponse()
                 payload = answer.read()
                 with lock:
@@ -201,9 +278,21 @@ def ingest(*, responses: int, database_url: str, redis_url: str, source: Any, to
     if failures:
         note += f"; {len(failures)} failed posts, first: {failures[0]}"
     return [
-        Row("raw COPY into feedback_response (baseline)", f"{copy_rate:,.0f} rows/s", "-", None, None),
-        Row("bulk ingest through HTTP, validation included", f"{http_rate:,.0f} rows/s", "≥ 0.50 × COPY", ratio,
-            ratio >= 0.5 and not failures and stored == responses, note),
+        Row(
+            "raw COPY into feedback_response (baseline)",
+            f"{copy_rate:,.0f} rows/s",
+            "-",
+            None,
+            None,
+        ),
+        Row(
+            "bulk ingest through HTTP, validation included",
+            f"{http_rate:,.0f} rows/s",
+            "≥ 0.50 × COPY",
+            ratio,
+            ratio >= 0.5 and not failures and stored == responses,
+            note,
+        ),
     ]
 
 
@@ -261,8 +350,16 @@ def run_all(*, responses: int, database_url: str, redis_url: str, keep: bool) ->
     from feedback.models import Response
 
     if not keep or Response.objects.count() == 0:
-        rows += _guard("ingest", lambda: ingest(responses=responses, database_url=database_url, redis_url=redis_url,
-                                                source=source, touchpoints=touchpoints))
+        rows += _guard(
+            "ingest",
+            lambda: ingest(
+                responses=responses,
+                database_url=database_url,
+                redis_url=redis_url,
+                source=source,
+                touchpoints=touchpoints,
+            ),
+        )
     for name, step in _later_steps():
         rows += _guard(name, step)
     return rows

@@ -4,6 +4,6 @@ Each module's models are re-exported here so Django (and ``from analytics.models
 finds them.
 """
 
-from analytics.models.runs import *  # noqa: F403
 from analytics.models.kpis import *  # noqa: F403
+from analytics.models.runs import *  # noqa: F403
 from analytics.models.text import *  # noqa: F403
