@@ -259,6 +259,14 @@ def _prefill(request: HttpRequest) -> tuple[dict[str, Any], dict[str, Any] | Non
     initial: dict[str, Any] = {"insight_kind": InsightKind.SCRATCH, "currency": "EUR"}
     if not source:
         return initial, None, ""
+    if source == "suggestion":
+        # A dashboard suggestion arrives as text (actions knows nothing of dashboards).
+        text = request.GET.get("text", "").strip()[:2000]
+        initial["title"] = (
+            request.GET.get("label", "").strip()[:120] or "Act on a dashboard suggestion"
+        )
+        initial["description"] = f"Suggested on a dashboard: “{text}”" if text else ""
+        return initial, None, ""
     if source not in InsightKind.values or source == InsightKind.SCRATCH:
         return initial, None, f"Unknown insight “{source}”; starting from scratch."
     reference = request.GET.get("id" if source == InsightKind.RESPONSE else "slug", "")
