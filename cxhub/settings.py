@@ -202,7 +202,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Several models name their choices Kind or Status; these give each enum its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "SourceKindEnum": "feedback.models.Source.Kind",
+        "ActionStatusEnum": "actions.models.ActionStatus",
+        "AlertStatusEnum": "actions.models.AlertStatus",
+        "AnalysisRunKindEnum": "analytics.models.runs.AnalysisRun.Kind",
+        "AnalysisRunStatusEnum": "analytics.models.runs.AnalysisRun.Status",
+        "ImpactEstimateStatusEnum": "analytics.models.kpis.ImpactEstimate.Status",
+        "ThemeProposalStatusEnum": "analytics.models.text.ThemeProposal.Status",
+        "DashboardCommentKindEnum": "dashboards.models.DashboardComment.Kind",
+        "DashboardCommentStatusEnum": "dashboards.models.DashboardComment.Status",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------
