@@ -15,9 +15,9 @@ from django import forms
 from django.http import QueryDict
 
 from analytics.models import SentimentLabel
+from analytics.selectors.text import DEFAULT_WINDOW_DAYS
 from feedback.models import Channel, NpsCategory
 
-DEFAULT_WINDOW_DAYS = 364
 MAX_WINDOW_DAYS = 3 * 366
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from analytics.models import AnalysisRun, SentimentLabel, ThemeProposal, Topic
 from analytics.selectors import text as text_selectors
 from analytics.services import text as text_services
-from cxhub.errors import ApplicationError
+from cxhub.errors import ApplicationError, InvalidInput
 from feedback.models import Response
 from feedback.roles import user_is_cx_manager
 
@@ -64,8 +64,18 @@ def topics_page(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Topic '{topic.name}' added; comments are being re-tagged.")
         return HttpResponseRedirect(reverse("analytics-topics-page"))
     touchpoint = request.GET.get("touchpoint") or None
-    filters = text_selectors.TopicFilters(touchpoint=touchpoint)
-    topics = text_selectors.topics_with_stats(filters=filters)
+    try:
+        window = text_selectors.topic_window_get(
+            date_from=request.GET.get("date_from", ""), date_to=request.GET.get("date_to", "")
+        )
+    except InvalidInput as exc:
+        return render(
+            request,
+            "analytics/topics.html",
+            {"errors": exc.field_errors, "topics": [], "parents": [], "touchpoint": touchpoint},
+            status=400,
+        )
+    topics = text_selectors.topics_with_stats(filters=window.filters(touchpoint=touchpoint))
     parents = [t for t in topics if t["parent"] is None]
     return render(
         request,
@@ -74,6 +84,7 @@ def topics_page(request: HttpRequest) -> HttpResponse:
             "topics": topics,
             "parents": parents,
             "touchpoint": touchpoint or "",
+            "window": window,
             "can_edit": user_is_cx_manager(request.user),
         },
     )
