@@ -174,3 +174,13 @@ def test_compare_needs_both_ends(db: None) -> None:
     with pytest.raises(InvalidInput) as caught:
         scores_parameters_clean({"compare_from": "2026-01-01"})
     assert "compare_from" in caught.value.field_errors
+
+
+def test_a_date_to_includes_its_whole_day(db: None) -> None:
+    """``date_to=2026-03-09`` counts the 200 answers given on 9 March, as the dashboards do
+    (a plain date used to be read as midnight, dropping its own day)."""
+    store_responses(_planted_rows())
+    one_day = scores_summary(
+        scores_parameters_clean({"date_from": "2026-03-09", "date_to": "2026-03-09"})
+    )
+    assert one_day["overall"]["responses"] == 200
