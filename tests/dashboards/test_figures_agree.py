@@ -292,3 +292,62 @@ def test_below_the_minimum_every_surface_says_insufficient(
         assert row["nps"] == row["nps_low"] == row["ces_mean"] == ""
         assert int(row["nps_n"]) > 0
     assert "not enough responses" in client.get("/departments/billing/report/").content.decode()
+
+
+def _topic_counts(html: str) -> dict[str, int]:
+    return {
+        slug: int(count)
+        for slug, count in re.findall(r'data-topic="([\w-]+)" data-mentions="(\d+)"', html)
+    }
+
+
+def test_the_overview_and_the_topics_page_count_a_topic_alike() -> None:
+    """A topic's count is the responses mentioning it or a sub-topic, once each, in the
+    window both pages state: 5 mention the parent only, 10 the child only and 5 both, so
+    the parent has 20 and the child 15; 8 older mentions of the child fall outside the
+    last 12 months and count on neither page."""
+    from analytics.models import Topic
+    from tests.dashboards.factories import tag
+
+    waiting = Topic.objects.create(slug="waiting", name="Waiting")
+    queue = Topic.objects.create(slug="queue-length", name="Queue length", parent=waiting)
+    touchpoint = TouchpointFactory(slug="front-desk", name="Front desk")
+    source = SourceFactory(name="topics")
+    now = timezone.now()
+
+    def answered(days_ago: int) -> Any:
+        return ResponseFactory(
+            source=source,
+            touchpoint=touchpoint,
+            nps=3,
+            comment="slow",
+            submitted_at=now - dt.timedelta(days=days_ago),
+        )
+
+    for i in range(20):
+        response = answered(days_ago=2 + i)
+        if i < 10 or i >= 15:
+            tag(response, queue, -0.6)
+        if i >= 10:
+            tag(response, waiting, -0.4)
+    for i in range(8):
+        tag(answered(days_ago=400 + i), queue, -0.5)
+    client = Client()
+    client.force_login(cx_manager())
+
+    for query in ({}, _window()):
+        overview = client.get(f"/?{urlencode(query)}").content.decode()
+        topics_page = client.get(f"/topics/?{urlencode(query)}").content.decode()
+        on_overview, on_topics_page = _topic_counts(overview), _topic_counts(topics_page)
+        assert {"waiting", "queue-length"} <= set(on_overview)
+        assert on_overview == {slug: on_topics_page[slug] for slug in on_overview}
+        if not query:
+            assert _topic_counts(overview)["waiting"] == 20
+            assert _topic_counts(overview)["queue-length"] == 15
+            assert "in the last 12 months (" in overview
+            assert "in the last 12 months (" in topics_page
+        else:
+            start = dt.date.fromisoformat(query["date_from"])
+            label = f"{start.day} {start:%b}"
+            assert label in overview.split('id="topic-window"')[1][:200]
+            assert label in topics_page.split('id="topic-window"')[1][:200]
