@@ -96,6 +96,25 @@ class Score:
             return False  # a collapsed interval says nothing about certainty
         return self.low > reference or self.high < reference
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Score:
+        """The inverse of ``as_dict`` (stored runs and cached API answers hold dicts)."""
+        if data.get("status") != "ok":
+            return cls(
+                status="insufficient", n=int(data.get("n") or 0), message=data.get("message", "")
+            )
+        low, high = data["interval"]
+        known = {"status", "value", "se", "interval", "n"}
+        return cls(
+            status="ok",
+            n=int(data["n"]),
+            value=data["value"],
+            low=low,
+            high=high,
+            se=data.get("se"),
+            details={k: v for k, v in data.items() if k not in known},
+        )
+
     def as_dict(self) -> dict[str, Any]:
         if not self.ok:
             return {"status": self.status, "n": self.n, "message": self.message}

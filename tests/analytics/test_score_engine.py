@@ -168,3 +168,12 @@ def test_score_text_uses_the_same_digits_for_value_and_interval() -> None:
     ces = Score(status="ok", n=300, value=3.456, low=3.256, high=3.656)
     assert score_text(ces)["value"] == "3.5"
     assert score_text(ces)["low"] == "3.3"
+
+
+def test_the_dict_form_reads_back_as_the_same_score() -> None:
+    """``Score.from_dict(score.as_dict())`` is the score again, ok or insufficient, so pages
+    that hold the API's dicts format them like pages that hold scores."""
+    for score in (nps_estimate(200, 90, 40, min_n=30), nps_estimate(3, 1, 1, min_n=30)):
+        again = Score.from_dict(score.as_dict())
+        assert again == score
+        assert score_text(again) == score_text(score)

@@ -1,5 +1,6 @@
-"""One figure, one place: the overview, a department page, the scores API, the CSV exports
-and the printable report show the same n, value and interval for the same filter.
+"""One figure, one place: the overview, a department page, the insights page, the scores
+API, the CSV exports and the printable report show the same n, value and interval for the
+same filter.
 
 Each surface is read as a user or a program sees it: the pages' ``data-*`` attributes (the
 numbers as shown, with the digits the interval allows), the API's JSON and the CSV's
@@ -205,6 +206,11 @@ def test_every_surface_shows_the_same_scores(world: dict[str, Any], scope: dict[
     surfaces: dict[str, Shown] = {
         "api": _like(overview, _api_block(_api(scoped)["overall"])),
     }
+    if not scope:  # the insights page shows the same overall scores (all data is recent)
+        insights = client.get("/insights/").content.decode()
+        surfaces["insights"] = _page_figures(
+            insights, start='id="scores-heading"', end="<h3>NPS by week</h3>"
+        )
     if department:
         surfaces["department page"] = _headline(
             client, f"/departments/{department}/?{urlencode(query)}"
