@@ -378,8 +378,8 @@ class ResponseFigures:
 def response_figures_get(
     filters: DashboardFilters, catalogue: Catalogue, version: DataVersion
 ) -> ResponseFigures:
-    """Up to five queries on a miss (scores by touchpoint and channel, by week, topics,
-    topic names, quotes), none on a hit.
+    """Up to six queries on a miss (scores by touchpoint and channel, by week, topics by
+    topic and by parent topic, topic names, quotes), none on a hit.
 
     Cached per filter set together with the data version it was computed at. Figures of an
     older version are still served for ``DASHBOARD_STALE_SECONDS`` after they were computed,
@@ -529,12 +529,17 @@ def action_summary_get(
 
 
 def _topic_aggregates() -> dict[str, Any]:
-    """Per topic, each response once: how many mention it, and their NPS counts."""
+    """Per topic, each response once: how many mention it (negatively, positively), and
+    their NPS counts, so that a parent's shares stay within 100%."""
     scores = score_aggregates(prefix="response__", count="response_id")
+
+    def responses_with(label: str) -> Count:
+        return Count("response_id", distinct=True, filter=Q(sentiment_label=label))
+
     return {
         **{key: scores[key] for key in ("responses", "nps_n", "promoters", "detractors")},
-        "negative": Count("id", filter=Q(sentiment_label=SentimentLabel.NEGATIVE)),
-        "positive": Count("id", filter=Q(sentiment_label=SentimentLabel.POSITIVE)),
+        "negative": responses_with(SentimentLabel.NEGATIVE),
+        "positive": responses_with(SentimentLabel.POSITIVE),
     }
 
 
