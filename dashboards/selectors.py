@@ -31,9 +31,11 @@ from analytics.stats.scores import (
     ScoreBlock,
     counts_add,
     difference,
+    insufficient,
     nps_estimate,
     score_block,
 )
+from analytics.stats.topic_impact import topic_nps_impact
 from dashboards.filters import DashboardFilters, FilterOptions
 from feedback.models import Channel, Customer, Department, Response, Touchpoint
 
@@ -546,36 +548,29 @@ def _topic_aggregates() -> dict[str, Any]:
 def topic_nps_points(
     *, topic: dict[str, Any], total_promoters: int, total_detractors: int, total_n: int
 ) -> Score:
-    """NPS points a topic costs (negative) or earns: NPS of all − NPS without the topic.
-
-    With s the share of answers mentioning the topic, NPS_all = s·NPS_with + (1 − s)·NPS_without,
-    so the points are s·(NPS_with − NPS_without); the interval is that of the difference
-    of the two independent groups, scaled by s. Either group under the minimum gives
-    "insufficient".
-    """
-    minimum = min_responses()
-    n_with = int(topic["nps_n"])
-    with_topic = nps_estimate(
-        n_with, int(topic["promoters"]), int(topic["detractors"]), min_n=minimum
+    """NPS points a topic costs (negative) or earns: NPS of all − NPS without the topic,
+    by the analysis engine's ``topic_nps_impact`` (delta-method interval), so the
+    dashboards and the topic impact analysis give the same figure. Either group under the
+    minimum gives "insufficient"."""
+    impact = topic_nps_impact(
+        total_n=total_n,
+        total_promoters=total_promoters,
+        total_detractors=total_detractors,
+        topic_n=int(topic["nps_n"]),
+        topic_promoters=int(topic["promoters"]),
+        topic_detractors=int(topic["detractors"]),
+        min_n=min_responses(),
     )
-    without = nps_estimate(
-        total_n - n_with,
-        total_promoters - int(topic["promoters"]),
-        total_detractors - int(topic["detractors"]),
-        min_n=minimum,
-    )
-    gap = difference(with_topic, without)
-    if not gap.ok:
-        return gap
-    assert gap.value is not None and gap.low is not None and gap.high is not None
-    share = n_with / total_n
+    if impact["status"] != "ok":
+        return insufficient(impact["n"], min_responses(), message=impact["message"])
+    low, high = impact["interval"]
     return Score(
         status="ok",
-        n=n_with,
-        value=share * gap.value,
-        low=share * gap.low,
-        high=share * gap.high,
-        se=share * (gap.se or 0.0),
+        n=int(topic["nps_n"]),
+        value=impact["impact"],
+        low=low,
+        high=high,
+        se=impact["se"],
     )
 
 

@@ -357,3 +357,34 @@ def test_the_overview_and_the_topics_page_count_a_topic_alike() -> None:
             label = f"{start.day} {start:%b}"
             assert label in overview.split('id="topic-window"')[1][:200]
             assert label in topics_page.split('id="topic-window"')[1][:200]
+
+
+def test_a_topics_nps_cost_on_the_overview_is_the_planted_one() -> None:
+    """40 detractors mention a topic, 40 others (20 promoters, 20 passives) do not: NPS of
+    all is −25, without the topic +50, so the topic costs 75 points, with an interval."""
+    from analytics.models import Topic
+    from tests.dashboards.factories import tag
+
+    topic = Topic.objects.create(slug="late-refunds", name="Late refunds")
+    touchpoint = TouchpointFactory(slug="refund-desk", name="Refund desk")
+    source = SourceFactory(name="refunds")
+    now = timezone.now()
+    for i, score in enumerate([3] * 40 + [10] * 20 + [8] * 20):
+        response = ResponseFactory(
+            source=source,
+            touchpoint=touchpoint,
+            nps=score,
+            comment="refund",
+            submitted_at=now - dt.timedelta(days=1, minutes=i),
+        )
+        if i < 40:
+            tag(response, topic, -0.7)
+    client = Client()
+    client.force_login(cx_manager())
+
+    topics = {t["slug"]: t for t in client.get("/").context["extra"]["topics"]}
+
+    cost = topics["late-refunds"]["impact"]
+    assert cost.value == pytest.approx(-75.0)
+    assert cost.low < -75.0 < cost.high
+    assert topics["late-refunds"]["mentions"] == 40
