@@ -178,6 +178,7 @@ def test_topic_impact_needs_answers_on_both_sides() -> None:
         min_n=5,
     )
     assert result["status"] == "insufficient"
+    assert result["mentions"] == 50  # the same key as an estimate, so a table row reads it
 
 
 def test_topic_impact_run_reads_topic_mentions_from_the_database(db: None) -> None:
