@@ -1,9 +1,11 @@
-"""Analytics models, one module per area: runs, text (topics, tags), drivers, KPIs and impact.
+"""Every model of the analytics app, re-exported from the feature package that owns it.
 
-Each module's models are re-exported here so Django (and ``from analytics.models import X``)
-finds them.
+Django imports ``analytics.models`` to find the app's models; the models themselves live in
+``analytics.runs.models``, ``analytics.text.models`` and ``analytics.impact.models`` (app label
+``analytics`` and their tables are unchanged). Code outside analytics may import from here;
+code inside a feature imports from the owning package, so features stay independent.
 """
 
-from analytics.models.kpis import *  # noqa: F403
-from analytics.models.runs import *  # noqa: F403
-from analytics.models.text import *  # noqa: F403
+from analytics.impact.models import *  # noqa: F403
+from analytics.runs.models import *  # noqa: F403
+from analytics.text.models import *  # noqa: F403

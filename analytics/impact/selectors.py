@@ -1,4 +1,5 @@
-"""Reads for action impact: period series of scores and KPIs per scope, and the estimates.
+"""Reads for action impact: period series of scores and KPIs per scope, the estimates, and
+the KPI catalogue with its observation series.
 
 Score series are aggregated in SQL to one row per week with the sufficient statistics
 (count, sum, sum of squares) that the pure estimators in ``analytics.stats.impact`` need,
@@ -21,7 +22,10 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 
 from actions.models import Action
-from analytics.models import ImpactEstimate, Kpi, KpiObservation
+from analytics.impact.models import ImpactEstimate, Kpi, KpiObservation
+from analytics.runs.models import AnalysisRun
+from analytics.stats.impact import RollupItem, rollup
+from cxhub.errors import InvalidInput
 from feedback.models import Response
 
 SCORE_METRICS: dict[str, dict[str, Any]] = {
@@ -247,8 +251,6 @@ def latest_value_per_nps_point() -> dict[str, Any] | None:
     """Annual revenue kept per customer moved from detractor to passive, from the latest
     successful value-of-experience run (None when there is none or it had too little data).
     """
-    from analytics.models import AnalysisRun
-
     run = (
         AnalysisRun.objects.filter(kind=AnalysisRun.Kind.VALUE, status=AnalysisRun.Status.SUCCEEDED)
         .order_by("-finished_at", "-id")
@@ -404,8 +406,6 @@ def impact_rollup(
 ) -> dict[str, Any]:
     """Organisation (or department) roll-up: total measured value with its interval, and
     which actions delivered a significant improvement and which did not (two queries)."""
-    from analytics.stats.impact import RollupItem, rollup
-
     action_rows = list(actions)
     primaries: dict[int, list[ImpactEstimate]] = {a.pk: [] for a in action_rows}
     for row in (
@@ -489,3 +489,43 @@ def impact_rollup(
         "not_delivered": not_delivered,
         "not_yet_measurable": pending,
     }
+
+
+def kpi_list() -> QuerySet[Kpi]:
+    return Kpi.objects.filter(is_active=True).order_by("name")
+
+
+def _date(value: str | None, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            field_errors={name: [f"'{value}' is not a date in the form YYYY-MM-DD."]}
+        ) from None
+
+
+def kpi_observations(
+    *,
+    kpi: Kpi,
+    granularity: str | None = None,
+    scope_key: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+) -> QuerySet[KpiObservation]:
+    """A KPI's observations, optionally one granularity, one scope and a date range."""
+    rows = KpiObservation.objects.filter(kpi=kpi).select_related("kpi", "department", "touchpoint")
+    if granularity is not None:
+        if granularity not in KpiObservation.Granularity.values:
+            valid = ", ".join(KpiObservation.Granularity.values)
+            raise InvalidInput(field_errors={"granularity": [f"Use one of: {valid}."]})
+        rows = rows.filter(granularity=granularity)
+    if scope_key is not None:
+        rows = rows.filter(scope_key=scope_key)
+    start, end = _date(date_from, "from"), _date(date_to, "to")
+    if start is not None:
+        rows = rows.filter(period_start__gte=start)
+    if end is not None:
+        rows = rows.filter(period_start__lte=end)
+    return rows

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from analytics.services.impact import impact_estimate_due
+from analytics.impact.services import impact_estimate_due
 
 
 @shared_task(name="analytics.tasks.impact.impact_estimate_due_task")

@@ -16,12 +16,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from actions.permissions import actions_visible_to
 from actions.selectors import action_get
-from analytics.selectors.impact import (
+from analytics.impact.selectors import (
     action_impact_summary,
     actions_with_estimates,
     impact_rollup,
 )
-from analytics.services.impact import MEASURABLE_STATUSES, impact_request
+from analytics.impact.services import MEASURABLE_STATUSES, impact_request
 from cxhub.errors import NotFound
 from feedback.models import Department
 from feedback.roles import user_is_cx_manager

@@ -1,6 +1,6 @@
-"""Driver-analysis inputs read from the database, and the latest stored results.
+"""Insights reads: driver-analysis inputs, scores, and value-of-experience inputs.
 
-``driver_moments_fetch`` computes per-chunk sufficient statistics (see
+Drivers. ``driver_moments_fetch`` computes per-chunk sufficient statistics (see
 ``analytics.stats.drivers.sufficient``) in SQL: responses are split into ``K`` chunks by
 ``id % K`` and one ``GROUP BY chunk, missingness pattern`` returns the count, the sums and
 the cross-products of the outcome and the JSON-extracted ratings. Rows never leave the
@@ -10,26 +10,58 @@ every aggregate, as integers (integer sums are the cheapest aggregates); if a st
 is not a whole number the query is repeated in a guarded form where non-numeric values
 count as missing. On PostgreSQL outside a transaction the chunk ranges are scanned by one
 connection per CPU at once.
+
+Scores (NPS, CSAT, CES) with intervals, aggregated in the database: one
+``GROUP BY (period, group)`` query with conditional counts and sums returns everything;
+groups' totals, periods' totals and the overall figure are sums of those rows (counts and
+sums add), so no response row is ever loaded.
+
+Value of experience: each customer counts once, at the NPS score of their latest response
+within the filters (a correlated subquery on the ``(customer, submitted_at)`` index); one
+``GROUP BY score`` returns customers, churned customers (``churned_at`` set) and revenue
+sums per score.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import re
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 from django.db import DataError, connection, connections, transaction
-from django.db.models import Count, F, FloatField, IntegerField, Q
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, NullIf, TruncDay, TruncMonth, TruncWeek
 
-from analytics.models import AnalysisRun
-from analytics.selectors.response_filters import responses_filtered
+from analytics.responses.filters import (
+    CUSTOMER_FIELDS,
+    response_filters_clean,
+    responses_filtered,
+)
+from analytics.responses.sample import min_responses
+from analytics.runs.models import AnalysisRun
+from analytics.runs.selectors import run_latest_matching
 from analytics.stats.drivers.sufficient import ChunkMoments
-from feedback.models import Attribute, Response
+from analytics.stats.scores import score_block, score_block_change
+from cxhub.errors import InvalidInput
+from feedback.models import Attribute, Customer, Response
 
 DEFAULT_CHUNKS = 256
 
@@ -245,51 +277,232 @@ def driver_moments_fetch(
     return driver_moments_from_rows(rows, len(driver_slugs))
 
 
-def driver_run_latest(
-    *, outcome: str, filters: Mapping[str, Any], kind: str = AnalysisRun.Kind.DRIVERS
-) -> AnalysisRun | None:
-    """The newest succeeded run of ``kind`` with this outcome and exactly these filters.
-
-    Parameters are compared in Python (JSON equality differs between databases) over the
-    latest 200 runs' parameters only; the matching run is then loaded with its result.
-    """
-    candidates = (
-        AnalysisRun.objects.filter(kind=kind, status=AnalysisRun.Status.SUCCEEDED)
-        .order_by("-finished_at", "-id")
-        .values_list("id", "parameters")[:200]
-    )
-    wanted = dict(filters)
-    for run_id, params in candidates:
-        params = params or {}
-        if params.get("outcome", outcome) == outcome and (params.get("filters") or {}) == wanted:
-            return AnalysisRun.objects.select_related("requested_by").get(pk=run_id)
-    return None
+def driver_run_latest(*, outcome: str, filters: Mapping[str, Any]) -> AnalysisRun | None:
+    """The newest succeeded driver run with this outcome and exactly these filters."""
+    return run_latest_matching(kind=AnalysisRun.Kind.DRIVERS, outcome=outcome, filters=filters)
 
 
-def topic_nps_counts(
-    filters: Mapping[str, Any],
-) -> tuple[dict[str, int], list[dict[str, Any]]]:
-    """NPS counts of all filtered answers and, per topic, of the answers mentioning it.
+PERIODS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
+BY_FIXED = ("touchpoint", "department", "journey", "channel", "segment", "region", "plan")
+_KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+SUM_KEYS = (
+    "responses",
+    "nps_n",
+    "promoters",
+    "detractors",
+    "csat_n",
+    "csat_satisfied",
+    "csat_sum",
+    "csat_sumsq",
+    "ces_n",
+    "ces_sum",
+    "ces_sumsq",
+)
 
-    Two aggregate queries; a response counts once per topic (mentions are unique per
-    response and topic).
-    """
-    from analytics.models import TopicMention
 
-    answers = responses_filtered(filters).filter(nps__isnull=False).order_by()
-    totals = answers.aggregate(
-        n=Count("pk"),
-        promoters=Count("pk", filter=Q(nps__gte=9)),
-        detractors=Count("pk", filter=Q(nps__lte=6)),
-    )
-    per_topic = list(
-        TopicMention.objects.filter(response__in=answers.values("pk"))
-        .values("topic__slug", "topic__name")
-        .annotate(
-            n=Count("response", distinct=True),
-            promoters=Count("response", distinct=True, filter=Q(response__nps__gte=9)),
-            detractors=Count("response", distinct=True, filter=Q(response__nps__lte=6)),
+def scores_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate ``period``, ``by``, ``compare_from``/``compare_to`` and the filters."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    period = data.get("period") or None
+    if period is not None and period not in PERIODS:
+        errors["period"] = [f"Must be one of: {', '.join(PERIODS)}."]
+    cleaned["period"] = period
+    by = data.get("by") or None
+    if by is not None:
+        by = str(by)
+        prefix, _, key = by.partition(":")
+        if by in BY_FIXED or (prefix in ("attribute", "customer_attribute") and _KEY.match(key)):
+            pass
+        else:
+            errors["by"] = [
+                f"Must be one of: {', '.join(BY_FIXED)}, attribute:<key> "
+                "(a response attribute) or customer_attribute:<key>."
+            ]
+    cleaned["by"] = by
+    filter_errors: dict[str, list[str]] = {}
+    try:
+        cleaned["filters"] = response_filters_clean(data)
+    except InvalidInput as exc:
+        filter_errors = exc.field_errors
+    compare = {"date_from": data.get("compare_from"), "date_to": data.get("compare_to")}
+    if compare["date_from"] or compare["date_to"]:
+        if not (compare["date_from"] and compare["date_to"]):
+            errors["compare_from"] = ["Give both compare_from and compare_to."]
+        else:
+            try:
+                window = response_filters_clean(compare)
+                cleaned["compare"] = {
+                    "date_from": window["date_from"],
+                    "date_to": window["date_to"],
+                }
+            except InvalidInput as exc:
+                for name, messages in exc.field_errors.items():
+                    errors[name.replace("date_", "compare_")] = messages
+    errors.update(filter_errors)
+    if errors:
+        raise InvalidInput(field_errors=errors)
+    return cleaned
+
+
+def _group_expressions(by: str) -> dict[str, Any]:
+    if by == "touchpoint":
+        return {"group": F("touchpoint__slug"), "group_label": F("touchpoint__name")}
+    if by == "department":
+        return {
+            "group": F("touchpoint__department__slug"),
+            "group_label": F("touchpoint__department__name"),
+        }
+    if by == "journey":
+        return {
+            "group": F("touchpoint__journey__slug"),
+            "group_label": F("touchpoint__journey__name"),
+        }
+    if by == "channel":
+        return {"group": F("channel"), "group_label": F("channel")}
+    if by in CUSTOMER_FIELDS:
+        expression = Coalesce(
+            NullIf(F(f"customer__{by}"), Value("")),
+            KeyTextTransform(by, "attributes"),
+            output_field=CharField(),
         )
-        .order_by("topic__slug")
+        return {"group": expression, "group_label": expression}
+    prefix, _, key = by.partition(":")
+    source = "attributes" if prefix == "attribute" else "customer__attributes"
+    text_expression = KeyTextTransform(key, source)
+    return {"group": text_expression, "group_label": text_expression}
+
+
+def _aggregates() -> dict[str, Any]:
+    return {
+        "responses": Count("pk"),
+        "nps_n": Count("nps"),
+        "promoters": Count("pk", filter=Q(nps__gte=9)),
+        "detractors": Count("pk", filter=Q(nps__lte=6)),
+        "csat_n": Count("csat"),
+        "csat_satisfied": Count("pk", filter=Q(csat__gte=4)),
+        "csat_sum": Sum("csat"),
+        "csat_sumsq": Sum(F("csat") * F("csat")),
+        "ces_n": Count("ces"),
+        "ces_sum": Sum("ces"),
+        "ces_sumsq": Sum(F("ces") * F("ces")),
+    }
+
+
+def _add(total: dict[str, float], row: Mapping[str, Any]) -> None:
+    for key in SUM_KEYS:
+        total[key] += float(row.get(key) or 0)
+
+
+def _block(row: Mapping[str, Any], min_n: int) -> dict[str, Any]:
+    return {"responses": int(row["responses"]), **score_block(row, min_n=min_n)}
+
+
+def _period_series(rows: Mapping[Any, Mapping[str, float]], min_n: int) -> list[dict[str, Any]]:
+    series: list[dict[str, Any]] = []
+    previous: dict[str, Any] | None = None
+    for start in sorted(rows):
+        block = _block(rows[start], min_n)
+        item = {"period_start": start.isoformat() if start is not None else None, **block}
+        item["change_from_previous"] = (
+            score_block_change(block, previous) if previous is not None else None
+        )
+        series.append(item)
+        previous = block
+    return series
+
+
+def scores_summary(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Scores for cleaned parameters (``scores_parameters_clean``), with intervals."""
+    min_n = min_responses()
+    period = parameters.get("period")
+    by = parameters.get("by")
+    filters = parameters.get("filters") or {}
+    qs = responses_filtered(filters).order_by()
+    keys: dict[str, Any] = {}
+    if period:
+        keys["period_start"] = PERIODS[period]("submitted_at")
+    if by:
+        keys.update(_group_expressions(by))
+    if keys:
+        rows = list(qs.values(**keys).annotate(**_aggregates()).order_by())
+    else:
+        rows = [qs.aggregate(**_aggregates())]
+
+    overall: dict[str, float] = defaultdict(float)
+    by_period: dict[Any, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    by_group: dict[Any, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    group_labels: dict[Any, Any] = {}
+    group_periods: dict[Any, dict[Any, dict[str, float]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(float))
     )
-    return {k: int(v or 0) for k, v in totals.items()}, per_topic
+    for row in rows:
+        _add(overall, row)
+        if period:
+            _add(by_period[row["period_start"]], row)
+        if by:
+            group = row["group"]
+            group_labels[group] = row.get("group_label")
+            _add(by_group[group], row)
+            if period:
+                _add(group_periods[group][row["period_start"]], row)
+    for key in SUM_KEYS:
+        overall.setdefault(key, 0.0)
+
+    result: dict[str, Any] = {
+        "parameters": dict(parameters),
+        "min_responses": min_n,
+        "overall": _block(overall, min_n),
+    }
+    if period:
+        result["periods"] = _period_series(by_period, min_n)
+    if by:
+        groups = []
+        for group in sorted(by_group, key=lambda g: (g is None, str(g))):
+            item: dict[str, Any] = {
+                "key": group,
+                "label": group_labels.get(group) if group is not None else "(none)",
+                **_block(by_group[group], min_n),
+            }
+            if period:
+                item["periods"] = _period_series(group_periods[group], min_n)
+            groups.append(item)
+        result["groups"] = groups
+    compare = parameters.get("compare")
+    if compare:
+        window = {**filters, **compare}
+        other = responses_filtered(window).order_by().aggregate(**_aggregates())
+        comparison = _block({k: float(other.get(k) or 0) for k in SUM_KEYS}, min_n)
+        result["comparison"] = {"window": compare, **comparison}
+        result["change"] = score_block_change(result["overall"], comparison)
+    return result
+
+
+def customers_by_latest_score(filters: Mapping[str, Any]) -> dict[int, dict[str, float]]:
+    """``{score: {n, churned, revenue_n, revenue_sum, revenue_sumsq}}`` for scores 0–10."""
+    latest = (
+        responses_filtered(filters)
+        .filter(customer=OuterRef("pk"), nps__isnull=False)
+        .order_by("-submitted_at", "-id")
+        .values("nps")[:1]
+    )
+    rows = (
+        Customer.objects.annotate(score=Subquery(latest))
+        .filter(score__isnull=False)
+        .values("score")
+        .annotate(
+            n=Count("pk"),
+            churned=Count("pk", filter=Q(churned_at__isnull=False)),
+            revenue_n=Count("annual_revenue"),
+            revenue_sum=Sum("annual_revenue"),
+            revenue_sumsq=Sum(F("annual_revenue") * F("annual_revenue")),
+        )
+        .order_by()
+    )
+    return {
+        int(row["score"]): {
+            key: float(row[key] or 0)
+            for key in ("n", "churned", "revenue_n", "revenue_sum", "revenue_sumsq")
+        }
+        for row in rows
+    }

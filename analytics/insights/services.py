@@ -1,8 +1,11 @@
-"""Driver analysis runs: validate parameters, read sufficient statistics, compute, store.
+"""Insights writes: score snapshots, driver analysis and value-of-experience runs.
 
-The run result is the JSON of ``analytics.stats.drivers.analysis.drivers_analyse`` plus
-the parameters and the drivers' declared scales. ``driver_analysis_from_database`` is
-the entry point the benchmark times ("driver analysis from the database").
+Driver runs validate parameters, read sufficient statistics, compute and store: the run
+result is the JSON of ``analytics.stats.drivers.analysis.drivers_analyse`` plus the
+parameters and the drivers' declared scales. ``driver_analysis_from_database`` is the entry
+point the benchmark times ("driver analysis from the database"). Score runs store a snapshot
+of ``scores_summary``; value runs relate churn and revenue to the score, find the threshold
+and put money values on it. The kinds are declared in ``analytics.insights.kinds``.
 """
 
 from __future__ import annotations
@@ -10,29 +13,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from analytics.models import AnalysisRun
-from analytics.selectors.drivers import (
+from analytics.insights.selectors import (
     DEFAULT_CHUNKS,
     chunk_ranges,
+    customers_by_latest_score,
     driver_attributes,
     driver_chunk_rows_fetch,
     driver_moments_fetch,
     driver_moments_from_rows,
-    topic_nps_counts,
+    scores_summary,
 )
-from analytics.selectors.response_filters import response_filters_clean
-from analytics.selectors.scores import min_responses
-from analytics.services.runs import (
-    RunOutcome,
-    parameter_int,
-    register_run_kind,
-    run_fail,
-    run_succeed,
-)
+from analytics.responses.filters import response_filters_clean
+from analytics.responses.sample import min_responses
+from analytics.runs.kinds import RunOutcome
+from analytics.runs.models import AnalysisRun
+from analytics.runs.services import parameter_int, run_fail, run_succeed
 from analytics.stats.drivers.analysis import DriverSpec, NotEnoughData, drivers_analyse
 from analytics.stats.drivers.shapley import MAX_EXACT_DRIVERS
-from analytics.stats.scores import nps_estimate
-from analytics.stats.topic_impact import topic_nps_impact
+from analytics.stats.value import value_of_experience
 from cxhub.errors import InvalidInput
 
 OUTCOMES = ("nps", "csat", "ces")
@@ -160,11 +158,6 @@ def drivers_run_execute(run: AnalysisRun) -> RunOutcome:
     )
 
 
-register_run_kind(
-    AnalysisRun.Kind.DRIVERS, validate=drivers_parameters_clean, execute=drivers_run_execute
-)
-
-
 def drivers_fan_out_ranges(*, run: AnalysisRun) -> list[tuple[int, int]] | None:
     """Chunk ranges for a driver run that asked for ``workers > 1``, else None.
 
@@ -218,8 +211,15 @@ def drivers_run_merge(*, run_id: int, parts: list[list[list[Any]]]) -> AnalysisR
     return run_succeed(run_id=run_id, result=result, counts=counts)
 
 
-def topic_impact_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
+def scores_run_execute(run: AnalysisRun) -> RunOutcome:
+    result = scores_summary(run.parameters)
+    return RunOutcome(result=result, counts={"responses": result["overall"]["responses"]})
+
+
+def value_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
+    replicates = parameter_int(errors, data, "replicates", 500, 0, 5000)
+    seed = parameter_int(errors, data, "seed", 0, 0, 2**31 - 1)
     filters: dict[str, Any] = {}
     raw_filters = data.get("filters", {})
     if not isinstance(raw_filters, Mapping):
@@ -231,47 +231,29 @@ def topic_impact_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
             errors.update({f"filters.{k}": v for k, v in exc.field_errors.items()})
     if errors:
         raise InvalidInput(field_errors=errors)
-    return {"outcome": "nps", "filters": filters}
+    return {"replicates": replicates, "seed": seed, "filters": filters}
 
 
-def topic_impact_compute(*, parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """NPS points each topic costs or earns, with delta-method intervals, largest first."""
-    totals, per_topic = topic_nps_counts(parameters["filters"])
-    if totals["n"] == 0:
-        raise InvalidInput("No NPS answers in this selection.")
-    min_n = min_responses()
-    topics = []
-    for row in per_topic:
-        impact = topic_nps_impact(
-            total_n=totals["n"],
-            total_promoters=totals["promoters"],
-            total_detractors=totals["detractors"],
-            topic_n=int(row["n"]),
-            topic_promoters=int(row["promoters"]),
-            topic_detractors=int(row["detractors"]),
-            min_n=min_n,
+def value_analysis_compute(*, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    by_score = customers_by_latest_score(parameters["filters"])
+    if not by_score:
+        raise InvalidInput(
+            "No customers with an NPS answer in this selection; link responses to customers."
         )
-        topics.append({"slug": row["topic__slug"], "name": row["topic__name"], **impact})
-    topics.sort(key=lambda t: (t["status"] != "ok", -abs(t.get("impact", 0.0))))
-    return {
-        "outcome": "nps",
-        "filters": dict(parameters["filters"]),
-        "nps": nps_estimate(totals["n"], totals["promoters"], totals["detractors"], min_n=min_n),
-        "topics": topics,
-        "method": "NPS of all answers minus NPS of the answers not mentioning the topic; "
-        "95% interval by the delta method",
-    }
-
-
-def topic_impact_run_execute(run: AnalysisRun) -> RunOutcome:
-    result = topic_impact_compute(parameters=run.parameters)
-    return RunOutcome(
-        result=result, counts={"responses": result["nps"]["n"], "topics": len(result["topics"])}
+    result = value_of_experience(
+        by_score,
+        min_n=min_responses(),
+        replicates=parameters["replicates"],
+        seed=parameters["seed"],
     )
+    result["filters"] = dict(parameters["filters"])
+    result["definition"] = (
+        "Each customer counts once, at the NPS score of their latest response in the "
+        "selection; churned means the customer has a churn date; revenue is annual revenue."
+    )
+    return result
 
 
-register_run_kind(
-    AnalysisRun.Kind.TOPIC_IMPACT,
-    validate=topic_impact_parameters_clean,
-    execute=topic_impact_run_execute,
-)
+def value_run_execute(run: AnalysisRun) -> RunOutcome:
+    result = value_analysis_compute(parameters=run.parameters)
+    return RunOutcome(result=result, counts={"customers": result["customers"]})

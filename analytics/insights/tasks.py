@@ -1,11 +1,9 @@
-"""Celery tasks for analysis runs (scores, drivers, value of experience, topic impact).
+"""Celery tasks of insights: the driver chord's chunk and merge tasks, the nightly runs.
 
-Tasks take ids and call services. ``analysis_run_execute_task`` is idempotent: a run that
-already finished is left alone, so a redelivered message (``acks_late``) is harmless.
-
-A driver run with ``workers > 1`` fans out as a chord: one ``drivers_chunk_rows_task``
-per range of chunks (each computes its chunks' sufficient statistics in SQL), then
-``drivers_run_merge_task`` adds them up and computes shares and bootstrap intervals.
+A driver run with ``workers > 1`` fans out as a chord (``drivers_run_dispatch``): one
+``drivers_chunk_rows_task`` per range of chunks (each computes its chunks' sufficient
+statistics in SQL), then ``drivers_run_merge_task`` adds them up and computes shares and
+bootstrap intervals. Registered names are unchanged since analytics was split by feature.
 """
 
 from __future__ import annotations
@@ -14,29 +12,33 @@ from typing import Any
 
 from celery import chord, shared_task
 
-from analytics.models import AnalysisRun
-from analytics.services.drivers import (
+from analytics.insights.services import (
     drivers_chunk_rows,
     drivers_fan_out_ranges,
     drivers_run_merge,
 )
-from analytics.services.runs import run_execute, run_execute_now, run_fail, run_start
+from analytics.runs.models import AnalysisRun
+from analytics.runs.services import run_execute_now, run_fail, run_start
+from analytics.runs.tasks import analysis_run_fail_task
 
 
-@shared_task(name="analytics.tasks.insights.analysis_run_execute_task")
-def analysis_run_execute_task(run_id: int) -> str:
-    run = AnalysisRun.objects.filter(pk=run_id).first()
-    ranges = drivers_fan_out_ranges(run=run) if run is not None else None
+def drivers_run_dispatch(run: AnalysisRun) -> str | None:
+    """The ``dispatch`` of driver runs: fan out as a chord when ``workers > 1``, else None.
+
+    Called by ``analysis_run_execute_task`` through the drivers kind in
+    ``analytics.insights.kinds``; None lets the engine execute the run in one process.
+    """
+    ranges = drivers_fan_out_ranges(run=run)
     if not ranges:
-        return str(run_execute(run_id=run_id).status)
-    if run_start(run_id=run_id) is None:
+        return None
+    if run_start(run_id=run.pk) is None:
         return "already finished"
-    header = [drivers_chunk_rows_task.s(run_id, lo, hi) for lo, hi in ranges]
-    body = drivers_run_merge_task.s(run_id).on_error(analysis_run_fail_task.si(run_id))
+    header = [drivers_chunk_rows_task.s(run.pk, lo, hi) for lo, hi in ranges]
+    body = drivers_run_merge_task.s(run.pk).on_error(analysis_run_fail_task.si(run.pk))
     try:
         chord(header)(body)
     except Exception as exc:  # eager mode raises here; with a broker the errback runs
-        run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+        run_fail(run_id=run.pk, error=f"{type(exc).__name__}: {exc}")
     return "fanned out"
 
 
@@ -48,16 +50,6 @@ def drivers_chunk_rows_task(run_id: int, lo: int, hi: int) -> list[list[Any]]:
 @shared_task(name="analytics.tasks.insights.drivers_run_merge_task")
 def drivers_run_merge_task(parts: list[list[list[Any]]], run_id: int) -> str:
     return str(drivers_run_merge(run_id=run_id, parts=parts).status)
-
-
-@shared_task(name="analytics.tasks.insights.analysis_run_fail_task")
-def analysis_run_fail_task(run_id: int) -> None:
-    run = AnalysisRun.objects.filter(pk=run_id).only("status").first()
-    if run is not None and run.status == AnalysisRun.Status.RUNNING:
-        run_fail(
-            run_id=run_id,
-            error="A worker task of this run failed; see the worker log for the reason.",
-        )
 
 
 @shared_task(name="analytics.tasks.insights.nightly_insights_task")

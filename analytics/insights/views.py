@@ -18,10 +18,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from analytics.models import AnalysisRun
-from analytics.selectors.drivers import driver_run_latest
-from analytics.selectors.scores import scores_parameters_clean, scores_summary
-from analytics.services.runs import run_request
+from analytics.insights.selectors import driver_run_latest, scores_parameters_clean, scores_summary
+from analytics.runs.models import AnalysisRun
+from analytics.runs.selectors import run_latest_matching
+from analytics.runs.services import run_request
 from cxhub.errors import ApplicationError
 from feedback.roles import user_is_cx_manager
 
@@ -69,8 +69,8 @@ def insights_page(request: HttpRequest) -> HttpResponse:
         cache.set(SCORES_CACHE_KEY, scores, SCORES_CACHE_SECONDS)
     scores = {**scores, "periods": scores.get("periods", [])[-8:]}
     drivers_run = driver_run_latest(outcome=outcome, filters={})
-    value_run = driver_run_latest(outcome="nps", filters={}, kind=AnalysisRun.Kind.VALUE)
-    topics_run = driver_run_latest(outcome="nps", filters={}, kind=AnalysisRun.Kind.TOPIC_IMPACT)
+    value_run = run_latest_matching(kind=AnalysisRun.Kind.VALUE, outcome="nps", filters={})
+    topics_run = run_latest_matching(kind=AnalysisRun.Kind.TOPIC_IMPACT, outcome="nps", filters={})
     recent_runs = list(
         AnalysisRun.objects.filter(
             kind__in=[

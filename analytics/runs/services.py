@@ -1,9 +1,9 @@
 """Analysis runs: create, queue, execute and record every computation done in a worker.
 
-A run moves ``queued → running → succeeded | failed``. Each analysis kind registers a
-handler (``register_run_kind``) with a ``validate`` function that cleans the requested
-parameters (raising ``InvalidInput`` with field messages) and an ``execute`` function that
-does the work and returns the result and the counts. ``run_execute`` wraps the handler:
+A run moves ``queued → running → succeeded | failed``. The engine knows no run kind: it
+looks the run's kind up in the table of ``analytics.runs.kinds`` (filled by the features),
+whose ``validate`` cleans the requested parameters (raising ``InvalidInput`` with field
+messages) and whose ``execute`` does the work and returns the result and the counts. ``run_execute`` wraps the handler:
 it stamps start and finish times, stores a readable error when the handler raises, and
 never leaves a run in ``running``. Executing an already finished run is a no-op, so the
 task is safe to retry after a worker died.
@@ -13,47 +13,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
-from analytics.models import AnalysisRun
+from analytics.runs.kinds import RunKind, run_kind_get, run_kinds_available
+from analytics.runs.models import AnalysisRun
 from cxhub.errors import InvalidInput, NotFound
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """What an analysis found (``result``) and how much data went into it (``counts``)."""
-
-    result: dict[str, Any]
-    counts: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RunKindHandler:
-    validate: Callable[[Mapping[str, Any]], dict[str, Any]]
-    execute: Callable[[AnalysisRun], RunOutcome]
-
-
-_handlers: dict[str, RunKindHandler] = {}
-
-
-def register_run_kind(
-    kind: str,
-    *,
-    validate: Callable[[Mapping[str, Any]], dict[str, Any]],
-    execute: Callable[[AnalysisRun], RunOutcome],
-) -> None:
-    """Make ``kind`` startable: ``validate`` cleans parameters, ``execute`` computes."""
-    if kind not in AnalysisRun.Kind.values:
-        raise ValueError(f"Unknown analysis kind {kind!r}; add it to AnalysisRun.Kind first.")
-    _handlers[kind] = RunKindHandler(validate=validate, execute=execute)
 
 
 def parameter_int(
@@ -77,12 +48,8 @@ def parameter_int(
     return value
 
 
-def run_kinds_available() -> list[str]:
-    return sorted(_handlers)
-
-
-def _handler_for(kind: str) -> RunKindHandler:
-    handler = _handlers.get(kind)
+def _handler_for(kind: str) -> RunKind:
+    handler = run_kind_get(kind)
     if handler is None:
         available = ", ".join(run_kinds_available()) or "none"
         raise InvalidInput(
@@ -117,7 +84,7 @@ def run_create(
 
 def run_enqueue(*, run: AnalysisRun) -> None:
     """Queue the run's task once the surrounding transaction has committed."""
-    from analytics.tasks.insights import analysis_run_execute_task
+    from analytics.runs.tasks import analysis_run_execute_task
 
     run_id = run.pk
     transaction.on_commit(lambda: analysis_run_execute_task.delay(run_id))
@@ -224,3 +191,19 @@ def run_execute_now(
     """Create and execute a run in this process (nightly jobs, commands, tests)."""
     run = run_create(kind=kind, parameters=parameters, requested_by=requested_by)
     return run_execute(run_id=run.pk)
+
+
+def run_dispatch(*, run_id: int) -> str:
+    """What the worker does with a queued run: the kind's ``dispatch`` or ``run_execute``.
+
+    A kind with a ``dispatch`` (driver runs that fan out over workers) may take the run
+    over and answer a status text; otherwise the run is executed here and its status is
+    the answer.
+    """
+    run = AnalysisRun.objects.filter(pk=run_id).first()
+    handler = run_kind_get(run.kind) if run is not None else None
+    if run is not None and handler is not None and handler.dispatch is not None:
+        answer = handler.dispatch(run)
+        if answer is not None:
+            return answer
+    return str(run_execute(run_id=run_id).status)

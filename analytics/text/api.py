@@ -1,4 +1,5 @@
-"""Text analytics API: the topic taxonomy, a response's tags and corrections, theme proposals.
+"""Text analytics API: the topic taxonomy, a response's tags and corrections, theme proposals
+and the latest topic impact.
 
 Everyone signed in reads; only CX managers change the taxonomy, correct tags or decide on
 proposed themes. Refusals are 403 with a message; unknown ids and slugs are 404.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import path
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -21,9 +23,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics.models import AnalysisRun, ThemeProposal, Topic
-from analytics.selectors import text as text_selectors
-from analytics.services import text as text_services
+from analytics.runs.api import FILTER_PARAMETERS, AnalysisView, latest_run_response
+from analytics.runs.models import AnalysisRun
+from analytics.runs.services import run_request
+from analytics.text import selectors as text_selectors
+from analytics.text import services as text_services
+from analytics.text.models import ThemeProposal, Topic
 from cxhub.errors import InvalidInput, NotFound
 from feedback.models import Response as FeedbackResponse
 from feedback.models import Touchpoint
@@ -353,8 +358,6 @@ class ThemeDiscoverApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        from analytics.services.runs import run_request
-
         parameters = request.data if isinstance(request.data, dict) else None
         if parameters is None:
             raise InvalidInput("Send a JSON object (it may be empty).")
@@ -419,6 +422,16 @@ class ThemeDismissApi(APIView):
         return Response(_theme_row(theme, {}))
 
 
+class TopicImpactView(AnalysisView):
+    @extend_schema(
+        summary="Latest topic impact (NPS points each topic costs or earns)",
+        parameters=FILTER_PARAMETERS,
+        responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="No run yet.")},
+    )
+    def get(self, request: Request) -> Response:
+        return latest_run_response(request, AnalysisRun.Kind.TOPIC_IMPACT, "topic impact analysis")
+
+
 urlpatterns = [
     path("analytics/topics/", TopicListApi.as_view(), name="analytics-topics"),
     path("analytics/topics/<slug:slug>/", TopicDetailApi.as_view(), name="analytics-topic-detail"),
@@ -439,4 +452,5 @@ urlpatterns = [
         ThemeDismissApi.as_view(),
         name="analytics-theme-dismiss",
     ),
+    path("analytics/topic-impact/", TopicImpactView.as_view(), name="analytics-topic-impact"),
 ]

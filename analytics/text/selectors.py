@@ -1,15 +1,18 @@
-"""Text analytics reads: the taxonomy with counts, a response's tags, verbatims, themes."""
+"""Text analytics reads: the taxonomy with counts, a response's tags, verbatims, themes,
+and the NPS counts per topic behind topic impact."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 
-from analytics.models import (
+from analytics.responses.filters import responses_filtered
+from analytics.text.models import (
     ResponseAnalysis,
     SentimentLabel,
     TagCorrection,
@@ -262,3 +265,30 @@ def theme_examples(*, proposals: list[ThemeProposal]) -> dict[int, str]:
     """The comments of all proposals' example responses (one query)."""
     ids = {pk for proposal in proposals for pk in proposal.example_response_ids}
     return dict(Response.objects.filter(pk__in=ids).values_list("id", "comment"))
+
+
+def topic_nps_counts(
+    filters: Mapping[str, Any],
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """NPS counts of all filtered answers and, per topic, of the answers mentioning it.
+
+    Two aggregate queries; a response counts once per topic (mentions are unique per
+    response and topic).
+    """
+    answers = responses_filtered(filters).filter(nps__isnull=False).order_by()
+    totals = answers.aggregate(
+        n=Count("pk"),
+        promoters=Count("pk", filter=Q(nps__gte=9)),
+        detractors=Count("pk", filter=Q(nps__lte=6)),
+    )
+    per_topic = list(
+        TopicMention.objects.filter(response__in=answers.values("pk"))
+        .values("topic__slug", "topic__name")
+        .annotate(
+            n=Count("response", distinct=True),
+            promoters=Count("response", distinct=True, filter=Q(response__nps__gte=9)),
+            detractors=Count("response", distinct=True, filter=Q(response__nps__lte=6)),
+        )
+        .order_by("topic__slug")
+    )
+    return {k: int(v or 0) for k, v in totals.items()}, per_topic

@@ -1,4 +1,5 @@
-"""Text analytics writes: tagging responses, editing the taxonomy, corrections, themes.
+"""Text analytics writes: tagging responses, editing the taxonomy, corrections, themes,
+topic impact.
 
 Tagging reads the comments of a batch in one query, tags them in memory with a tagger
 compiled once per taxonomy version, and writes analyses and mentions with a few bulk
@@ -21,20 +22,35 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from analytics.models import (
-    AnalysisRun,
+from actions import services as action_services
+from analytics.responses.filters import response_filters_clean
+from analytics.responses.sample import min_responses
+from analytics.runs.kinds import RunOutcome
+from analytics.runs.models import AnalysisRun
+from analytics.runs.services import parameter_int
+from analytics.stats.scores import nps_estimate
+from analytics.stats.topic_impact import topic_nps_impact
+from analytics.text.engine.default_taxonomy import DEFAULT_TOPICS
+from analytics.text.engine.discovery import discover_themes
+from analytics.text.engine.sentiment import SentimentScorer, label_for
+from analytics.text.engine.tagger import Tagger
+from analytics.text.engine.taxonomy import TopicRule, taxonomy_version, validate_keyword
+from analytics.text.models import (
     ResponseAnalysis,
     TagCorrection,
     ThemeProposal,
     Topic,
     TopicMention,
 )
-from analytics.text.discovery import discover_themes
-from analytics.text.sentiment import SentimentScorer, label_for
-from analytics.text.tagger import Tagger
-from analytics.text.taxonomy import TopicRule, taxonomy_version, validate_keyword
+from analytics.text.selectors import (
+    responses_filter_sentiment,
+    responses_filter_topic,
+    topic_nps_counts,
+)
 from cxhub.errors import InvalidInput
+from feedback.filters import register_response_filter
 from feedback.models import Response
+from feedback.processing import register_response_processor
 
 logger = logging.getLogger(__name__)
 
@@ -355,16 +371,9 @@ def _write_postgresql(
 
 
 def _raise_alerts(response_sentiments: Mapping[int, float | None]) -> None:
-    """Hand the new sentiments to the alerting of actions, when that exists."""
+    """Hand the new sentiments to the alerting of actions."""
     try:
-        from actions import services as action_services
-    except ImportError:
-        return
-    raise_alerts = getattr(action_services, "alerts_raise_for_responses", None)
-    if raise_alerts is None:
-        return
-    try:
-        raise_alerts(response_sentiments=dict(response_sentiments))
+        action_services.alerts_raise_for_responses(response_sentiments=dict(response_sentiments))
     except Exception:  # alerting must never undo or block tagging
         logger.exception("Raising alerts for %d tagged responses failed", len(response_sentiments))
 
@@ -429,7 +438,7 @@ def keywords_clean(keywords: Any) -> list[str]:
 
 
 def _retag_on_commit() -> None:
-    from analytics.tasks.text import responses_retag_all_task
+    from analytics.text.tasks import responses_retag_all_task
 
     transaction.on_commit(lambda: responses_retag_all_task.delay())
 
@@ -585,8 +594,6 @@ def topics_load_defaults() -> int:
     The data migration loads them once; this restores them on a database that was emptied
     (for example by a test flush) and is safe to run at any time: existing slugs are kept.
     """
-    from analytics.text.default_taxonomy import DEFAULT_TOPICS
-
     existing = dict(Topic.objects.values_list("slug", "id"))
     created = 0
     for spec in DEFAULT_TOPICS:
@@ -740,10 +747,8 @@ def themes_store(
     )
 
 
-def theme_discovery_execute(run: AnalysisRun) -> Any:
-    """Run handler for ``theme_discovery`` (see analytics.services.runs)."""
-    from analytics.services.runs import RunOutcome
-
+def theme_discovery_execute(run: AnalysisRun) -> RunOutcome:
+    """Run handler for ``theme_discovery`` (declared in ``analytics.text.kinds``)."""
     parameters = theme_discovery_parameters_clean(run.parameters or {})
     documents = untagged_comments(limit=parameters["limit"])
     proposals = themes_store(run=run, documents=documents, n_themes=parameters["n_themes"])
@@ -814,29 +819,90 @@ def theme_dismiss(*, proposal: ThemeProposal, dismissed_by: AbstractBaseUser) ->
     return locked
 
 
+# --- topic impact ---------------------------------------------------------------------------
+
+
+def topic_impact_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    filters: dict[str, Any] = {}
+    raw_filters = data.get("filters", {})
+    if not isinstance(raw_filters, Mapping):
+        errors["filters"] = ["Must be an object of filters."]
+    else:
+        try:
+            filters = response_filters_clean(raw_filters)
+        except InvalidInput as exc:
+            errors.update({f"filters.{k}": v for k, v in exc.field_errors.items()})
+    if errors:
+        raise InvalidInput(field_errors=errors)
+    return {"outcome": "nps", "filters": filters}
+
+
+def topic_impact_compute(*, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """NPS points each topic costs or earns, with delta-method intervals, largest first."""
+    totals, per_topic = topic_nps_counts(parameters["filters"])
+    if totals["n"] == 0:
+        raise InvalidInput("No NPS answers in this selection.")
+    min_n = min_responses()
+    topics = []
+    for row in per_topic:
+        impact = topic_nps_impact(
+            total_n=totals["n"],
+            total_promoters=totals["promoters"],
+            total_detractors=totals["detractors"],
+            topic_n=int(row["n"]),
+            topic_promoters=int(row["promoters"]),
+            topic_detractors=int(row["detractors"]),
+            min_n=min_n,
+        )
+        topics.append({"slug": row["topic__slug"], "name": row["topic__name"], **impact})
+    topics.sort(key=lambda t: (t["status"] != "ok", -abs(t.get("impact", 0.0))))
+    return {
+        "outcome": "nps",
+        "filters": dict(parameters["filters"]),
+        "nps": nps_estimate(totals["n"], totals["promoters"], totals["detractors"], min_n=min_n),
+        "topics": topics,
+        "method": "NPS of all answers minus NPS of the answers not mentioning the topic; "
+        "95% interval by the delta method",
+    }
+
+
+def topic_impact_run_execute(run: AnalysisRun) -> RunOutcome:
+    result = topic_impact_compute(parameters=run.parameters)
+    return RunOutcome(
+        result=result, counts={"responses": result["nps"]["n"], "topics": len(result["topics"])}
+    )
+
+
+# --- tagging runs ---------------------------------------------------------------------------
+
+
+def tagging_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``limit``: at most this many comments (default: all not tagged with the current taxonomy)."""
+    errors: dict[str, list[str]] = {}
+    limit: int | None = None
+    if data.get("limit") not in (None, ""):
+        limit = parameter_int(errors, data, "limit", 0, 1, 10_000_000)
+    if errors:
+        raise InvalidInput(field_errors=errors)
+    return {"limit": limit}
+
+
+def tagging_run_execute(run: AnalysisRun) -> RunOutcome:
+    """Run handler for ``tagging``: re-tag the comments not tagged with the current taxonomy."""
+    parameters = tagging_parameters_clean(run.parameters or {})
+    stats = responses_retag_all(limit=parameters["limit"])
+    return RunOutcome(result=stats.as_dict(), counts={"responses": stats.responses})
+
+
 # --- wiring ----------------------------------------------------------------------------------
 
 
 def text_analytics_register() -> None:
-    """Plug text analytics into feedback and analysis runs (called from AppConfig.ready)."""
-    from analytics.selectors.text import responses_filter_sentiment, responses_filter_topic
-    from feedback.processing import register_response_processor
+    """Plug text analytics into feedback: the post-ingest processor and the response filters.
 
+    Called from ``AnalyticsConfig.ready``; the run kinds are declared in ``analytics.text.kinds``.
+    """
     register_response_processor("analytics.text", responses_process_text)
-    try:
-        from feedback import filters as feedback_filters
-    except ImportError:
-        feedback_filters = None  # type: ignore[assignment]
-    register_filter = getattr(feedback_filters, "register_response_filter", None)
-    if register_filter is not None:
-        register_filter("topic", responses_filter_topic)
-        register_filter("sentiment", responses_filter_sentiment)
-    try:
-        from analytics.services.runs import register_run_kind
-    except ImportError:
-        return
-    register_run_kind(
-        AnalysisRun.Kind.THEME_DISCOVERY,
-        validate=theme_discovery_parameters_clean,
-        execute=theme_discovery_execute,
-    )
+    register_response_filter("topic", responses_filter_topic)
+    register_response_filter("sentiment", responses_filter_sentiment)

@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
-from analytics.services.text import responses_retag_all, responses_tag
+from analytics.text.services import responses_retag_all, responses_tag
 
 
 @shared_task(name="analytics.tasks.text.responses_tag_task", acks_late=True, ignore_result=True)

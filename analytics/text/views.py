@@ -13,9 +13,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from analytics.models import AnalysisRun, SentimentLabel, ThemeProposal, Topic
-from analytics.selectors import text as text_selectors
-from analytics.services import text as text_services
+from analytics.runs.models import AnalysisRun
+from analytics.runs.services import run_request
+from analytics.text import selectors as text_selectors
+from analytics.text import services as text_services
+from analytics.text.models import SentimentLabel, ThemeProposal, Topic
 from cxhub.errors import ApplicationError
 from feedback.models import Response
 from feedback.roles import user_is_cx_manager
@@ -174,8 +176,6 @@ def themes_page(request: HttpRequest) -> HttpResponse:
 def _theme_decide(request: HttpRequest) -> None:
     decision = request.POST.get("decision", "")
     if decision == "discover":
-        from analytics.services.runs import run_request
-
         run = run_request(
             kind=AnalysisRun.Kind.THEME_DISCOVERY,
             parameters={},

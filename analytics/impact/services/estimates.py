@@ -30,13 +30,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
 from actions.models import Action, ActionStatus
 from actions.services import action_mark_measured
-from analytics.models import AnalysisRun, ImpactEstimate, Kpi, KpiObservation
-from analytics.selectors.impact import (
+from analytics.impact.models import ImpactEstimate, Kpi, KpiObservation
+from analytics.impact.selectors import (
     SCORE_METRICS,
     Scope,
     action_scopes,
@@ -46,7 +47,9 @@ from analytics.selectors.impact import (
     scope_customer_count,
     score_weekly_series,
 )
-from analytics.services.runs import RunOutcome, register_run_kind, run_execute_now, run_request
+from analytics.runs.kinds import RunOutcome
+from analytics.runs.models import AnalysisRun
+from analytics.runs.services import run_execute_now, run_request
 from analytics.stats.impact import (
     METHOD_BEFORE_AFTER,
     METHOD_DID,
@@ -587,12 +590,9 @@ def impact_run_execute(run: AnalysisRun) -> RunOutcome:
     return RunOutcome(result=result, counts=counts)
 
 
-register_run_kind(
-    AnalysisRun.Kind.IMPACT, validate=impact_parameters_clean, execute=impact_run_execute
-)
-
-
-def impact_request(*, action: Action, requested_by: Any) -> AnalysisRun:
+def impact_request(
+    *, action: Action, requested_by: AbstractBaseUser | AnonymousUser | None
+) -> AnalysisRun:
     """Queue a re-estimation of one action (the API's POST); returns the queued run."""
     return run_request(
         kind=AnalysisRun.Kind.IMPACT, parameters={"action_id": action.pk}, requested_by=requested_by

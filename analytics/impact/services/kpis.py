@@ -12,14 +12,14 @@ warns about gaps in the series it touched.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TextIO
 
 from django.db import IntegrityError, transaction
 
-from analytics.models import Kpi, KpiObservation
+from analytics.impact.models import Kpi, KpiObservation
 from cxhub.errors import Conflict, InvalidInput
 from feedback.models import Department, Source, Touchpoint
 
@@ -580,11 +580,11 @@ def _row_item(row: Mapping[str, str], default_kpi: str | None) -> dict[str, Any]
 def observations_import_csv(
     *,
     lines: Iterable[str],
-    rejected_file: Any,
+    rejected_file: TextIO,
     default_kpi: str | None = None,
     source: Source | None = None,
     chunk_size: int = 1000,
-    on_progress: Any = None,
+    on_progress: Callable[[int], object] | None = None,
 ) -> ImportSummary:
     """Import KPI observations from CSV text lines (with a header row).
 

@@ -1,1 +1,2 @@
-"""See the modules of this package."""
+"""The pure text engine: sentences, language, sentiment, taxonomy matching, tagging, theme
+discovery and evaluation. Plain Python (and scikit-learn); nothing of Django."""

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analytics.text.default_taxonomy import DEFAULT_TOPICS
-from analytics.text.sentiment import label_for
-from analytics.text.tagger import Tagger
-from analytics.text.taxonomy import TopicRule
+from analytics.text.engine.default_taxonomy import DEFAULT_TOPICS
+from analytics.text.engine.sentiment import label_for
+from analytics.text.engine.tagger import Tagger
+from analytics.text.engine.taxonomy import TopicRule
 
 
 @dataclass
@@ -187,10 +187,10 @@ def binary_agreement(
 
 
 def main() -> None:  # pragma: no cover - a reporting entry point
-    """Print the held-out figures: ``python -m analytics.text.evaluation``."""
+    """Print the held-out figures: ``python -m analytics.text.engine.evaluation``."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    root = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
+    root = Path(__file__).resolve().parents[3] / "tests" / "fixtures"
     rules = default_rules()
     tagger = Tagger(rules)
     plain = SentimentIntensityAnalyzer()

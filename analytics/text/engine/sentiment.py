@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from vaderSentiment.vaderSentiment import BOOSTER_DICT as _BOOSTERS
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer, SentiText
 
-from analytics.text.sentences import split_sentences
+from analytics.text.engine.sentences import split_sentences
 
 POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05

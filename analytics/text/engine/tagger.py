@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from analytics.text.language import LanguageIdentifier
-from analytics.text.sentences import split_sentences
-from analytics.text.sentiment import SentimentScorer, label_for
-from analytics.text.taxonomy import CompiledTaxonomy, TopicRule, tokenize
+from analytics.text.engine.language import LanguageIdentifier
+from analytics.text.engine.sentences import split_sentences
+from analytics.text.engine.sentiment import SentimentScorer, label_for
+from analytics.text.engine.taxonomy import CompiledTaxonomy, TopicRule, tokenize
 
 SENTENCE_MAX_CHARS = 1000
 
