@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from actions.models import ActionStatus
 from analytics.impact.services import action_impact_estimate
 from analytics.models import AnalysisRun, ImpactEstimate
-from tests.analytics.test_impact_service import _action, _plant_responses, _plant_revenue
+from tests.analytics.impact.test_services import _action, _plant_responses, _plant_revenue
 from tests.feedback.factories import DepartmentFactory, cx_manager, viewer
 
 pytestmark = pytest.mark.django_db

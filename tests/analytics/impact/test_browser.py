@@ -12,14 +12,14 @@ import pytest
 from actions.models import ActionStatus
 from analytics.impact.services import action_impact_estimate
 from analytics.models import AnalysisRun, Kpi
-from tests.analytics.test_impact_service import _action, _plant_responses, _plant_revenue
+from tests.analytics.impact.test_services import _action, _plant_responses, _plant_revenue
 from tests.feedback.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 PASSWORD = "correct-horse-battery"
 
 

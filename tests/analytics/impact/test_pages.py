@@ -11,7 +11,7 @@ from django.test import Client
 
 from analytics.impact.services import action_impact_estimate
 from analytics.models import AnalysisRun
-from tests.analytics.test_impact_service import _action, _plant_responses, _plant_revenue
+from tests.analytics.impact.test_services import _action, _plant_responses, _plant_revenue
 from tests.feedback.factories import cx_manager, viewer
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from analytics.stats.drivers.relative_weights import relative_weights
 from analytics.stats.drivers.shapley import r2_all_subsets, shapley_from_data, shapley_values
 from analytics.stats.drivers.sufficient import moments_from_arrays
 from cxhub.errors import InvalidInput
-from tests.analytics.insights_data import store_responses
+from tests.analytics.insights.data import store_responses
 from tests.feedback.factories import AttributeFactory
 
 

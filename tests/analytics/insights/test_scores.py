@@ -21,7 +21,7 @@ from analytics.stats.scores import (
     wilson_interval,
 )
 from cxhub.errors import InvalidInput
-from tests.analytics.insights_data import START, store_responses
+from tests.analytics.insights.data import START, store_responses
 from tests.feedback.factories import (
     CustomerFactory,
     SourceAPIKeyFactory,
@@ -91,7 +91,7 @@ def _planted_rows() -> list[dict]:
     rng = np.random.default_rng(42)
     tp_a = TouchpointFactory(slug="billing-call", name="Billing call")
     tp_b = TouchpointFactory(slug="delivery", name="Delivery")
-    north = CustomerFactory(region="north", attributes={"tier": "gold"})
+    north = CustomerFactory(region="north", plan="basic", attributes={"tier": "gold"})
     rows = []
     for i in range(600):
         week = i // 200  # three weeks of 200 answers

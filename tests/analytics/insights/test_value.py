@@ -20,7 +20,7 @@ from analytics.stats.value import (
 )
 from cxhub.errors import InvalidInput
 from feedback.models import Customer
-from tests.analytics.insights_data import START, store_responses
+from tests.analytics.insights.data import START, store_responses
 
 
 def _by_score(rng: np.random.Generator, n_per_score: int, churn: dict[int, float]) -> dict:

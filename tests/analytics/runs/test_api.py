@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from analytics.insights.tasks import nightly_insights_task
 from analytics.models import AnalysisRun
 from analytics.runs.services import run_execute, run_execute_now
-from tests.analytics.insights_data import store_responses
+from tests.analytics.insights.data import store_responses
 from tests.feedback.factories import (
     AttributeFactory,
     SourceAPIKeyFactory,

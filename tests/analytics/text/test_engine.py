@@ -29,7 +29,7 @@ from analytics.text.engine.sentiment import SentimentScorer, label_for
 from analytics.text.engine.tagger import Tagger
 from analytics.text.engine.taxonomy import CompiledTaxonomy, TopicRule, stem, validate_keyword
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LABELLED = ROOT / "tests" / "fixtures" / "labelled_comments.jsonl"
 # UCI "Sentiment Labelled Sentences" (Kotzias et al., KDD 2015), Yelp part.
 YELP = ROOT / "tests" / "fixtures" / "yelp_labelled.txt"
