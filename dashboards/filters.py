@@ -15,7 +15,7 @@ from django import forms
 from django.http import QueryDict
 
 from analytics.models import SentimentLabel
-from analytics.selectors.text import DEFAULT_WINDOW_DAYS
+from analytics.text.selectors import DEFAULT_WINDOW_DAYS
 from feedback.models import Channel, NpsCategory
 
 MAX_WINDOW_DAYS = 3 * 366

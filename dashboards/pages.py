@@ -10,8 +10,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from analytics.selectors.text import window_label
 from analytics.stats.scores import Score
+from analytics.text.selectors import window_label
 from dashboards import charts, permissions, selectors
 from dashboards.filters import filters_parse
 from dashboards.models import DashboardComment

@@ -21,10 +21,10 @@ from django.utils import timezone
 
 from actions.models import Action, ActionStatus
 from actions.permissions import actions_visible_to
+from analytics.insights.selectors import driver_run_latest as analytics_driver_run_latest
+from analytics.insights.selectors import score_aggregates
 from analytics.models import AnalysisRun, ImpactEstimate, SentimentLabel, Topic, TopicMention
-from analytics.selectors.drivers import driver_run_latest as analytics_driver_run_latest
-from analytics.selectors.scores import min_responses, score_aggregates
-from analytics.selectors.text import topic_mention_stats
+from analytics.responses.sample import min_responses
 from analytics.stats.scores import (
     COUNT_KEYS,
     Score,
@@ -36,6 +36,7 @@ from analytics.stats.scores import (
     score_block,
 )
 from analytics.stats.topic_impact import topic_nps_impact
+from analytics.text.selectors import topic_mention_stats
 from dashboards.filters import DashboardFilters, FilterOptions
 from feedback.models import Channel, Customer, Department, Response, Touchpoint
 
@@ -562,7 +563,7 @@ def topic_nps_points(
         min_n=min_responses(),
     )
     if impact["status"] != "ok":
-        return insufficient(impact["n"], min_responses(), message=impact["message"])
+        return insufficient(int(topic["nps_n"]), min_responses(), message=impact["message"])
     low, high = impact["interval"]
     return Score(
         status="ok",
@@ -582,7 +583,7 @@ def topic_figures_get(
 ) -> list[dict[str, Any]]:
     """The most mentioned topics in the view with sentiment and NPS impact.
 
-    Mentions are counted by ``analytics.selectors.text.topic_mention_stats`` (responses
+    Mentions are counted by ``analytics.text.selectors.topic_mention_stats`` (responses
     mentioning the topic or its sub-topics, in the filters' window): the same count as the
     Topics page. Two grouped queries, plus one for the topics' names.
     """

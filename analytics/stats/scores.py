@@ -2,7 +2,7 @@
 
 Every page, API answer, CSV export, printable report and narrative takes its scores from
 here, so a figure reads the same wherever it is shown. The database aggregates responses
-(see ``analytics.selectors.scores.score_aggregates``); nothing here needs a row or Django.
+(see ``analytics.insights.selectors.score_aggregates``); nothing here needs a row or Django.
 
 - NPS = 100 · (p_P − p_D) of the raw counts. Its interval is the **adjusted-Wald**
   interval (Rocks 2016, "Using adjusted-Wald intervals for NPS"): add 3 to n and 0.75 to
@@ -17,7 +17,7 @@ here, so a figure reads the same wherever it is shown. The database aggregates r
   (independent samples), two-sided p-value from the normal distribution (Welch's t for
   means).
 - **One minimum-n rule**: a figure resting on fewer than ``min_n`` answers (the setting
-  ``CXHUB["MIN_RESPONSES"]``, read by ``analytics.selectors.scores.min_responses``) is
+  ``CXHUB["MIN_RESPONSES"]``, read by ``analytics.responses.sample.min_responses``) is
   "insufficient": a message, never a number (``enough``). A mean needs at least 2.
 
 ``Score`` is the one result type; ``Score.as_dict`` is its JSON form for the API and for

@@ -1,0 +1,374 @@
+"""Text analytics reads: the taxonomy with counts, a response's tags, verbatims, themes,
+and the NPS counts per topic behind topic impact."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Avg, Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from analytics.responses.filters import responses_filtered
+from analytics.text.models import (
+    ResponseAnalysis,
+    SentimentLabel,
+    TagCorrection,
+    ThemeProposal,
+    Topic,
+    TopicMention,
+)
+from cxhub.errors import InvalidInput, NotFound
+from feedback.models import Response
+
+
+def topic_get(*, slug: str) -> Topic:
+    topic = Topic.objects.select_related("parent").filter(slug=slug).first()
+    if topic is None:
+        raise NotFound(f"Topic '{slug}' does not exist.")
+    return topic
+
+
+def topic_subtree_ids(*, slug: str, field: str = "topic") -> list[int]:
+    """The ids of a topic and its children; an unknown slug is a 400 on ``field``."""
+    ids = list(
+        Topic.objects.filter(Q(slug=slug) | Q(parent__slug=slug)).values_list("id", flat=True)
+    )
+    if not ids:
+        raise InvalidInput(field_errors={field: [f"Unknown topic '{slug}'."]})
+    return ids
+
+
+def responses_filter_topic(queryset: QuerySet[Response], value: str) -> QuerySet[Response]:
+    """Responses with a mention of topic ``value`` or one of its children (feedback list)."""
+    ids = topic_subtree_ids(slug=value.strip())
+    return queryset.filter(
+        Exists(TopicMention.objects.filter(response_id=OuterRef("pk"), topic_id__in=ids))
+    )
+
+
+def responses_filter_sentiment(queryset: QuerySet[Response], value: str) -> QuerySet[Response]:
+    """Responses whose comment sentiment is ``value`` (positive, neutral, negative)."""
+    label = value.strip().lower()
+    if label not in SentimentLabel.values:
+        raise InvalidInput(
+            field_errors={"sentiment": ["Must be one of: positive, neutral, negative."]}
+        )
+    return queryset.filter(analysis__sentiment_label=label)
+
+
+@dataclass(frozen=True)
+class TopicFilters:
+    submitted_after: dt.datetime | None = None
+    submitted_before: dt.datetime | None = None
+    touchpoint: str | None = None
+
+    def mention_q(self) -> Q:
+        q = Q()
+        if self.submitted_after:
+            q &= Q(response__submitted_at__gte=self.submitted_after)
+        if self.submitted_before:
+            q &= Q(response__submitted_at__lt=self.submitted_before)
+        if self.touchpoint:
+            q &= Q(response__touchpoint__slug=self.touchpoint)
+        return q
+
+
+def _stats(row: dict[str, Any]) -> dict[str, Any]:
+    mean = row.get("mean_sentiment")
+    return {
+        "responses": row.get("responses", 0),
+        "mean_sentiment": round(mean, 4) if mean is not None else None,
+        "positive": row.get("positive", 0),
+        "neutral": row.get("neutral", 0),
+        "negative": row.get("negative", 0),
+    }
+
+
+_EMPTY = {"responses": 0, "mean_sentiment": None, "positive": 0, "neutral": 0, "negative": 0}
+
+
+def _aggregates() -> dict[str, Any]:
+    return {
+        "responses": Count("response_id", distinct=True),
+        "mean_sentiment": Avg("sentiment"),
+        "positive": Count("id", filter=Q(sentiment_label=SentimentLabel.POSITIVE)),
+        "neutral": Count("id", filter=Q(sentiment_label=SentimentLabel.NEUTRAL)),
+        "negative": Count("id", filter=Q(sentiment_label=SentimentLabel.NEGATIVE)),
+    }
+
+
+DEFAULT_WINDOW_DAYS = 364
+"""A window ends on the day of the newest response and starts this many days before (the
+last 12 months); the dashboards' filters and the Topics page both default to it."""
+
+
+def window_label(date_from: dt.date, date_to: dt.date, *, default: bool) -> str:
+    """The window a count is for, in words: "in the last 12 months (3 Dec 2025 – 2 Dec
+    2026)" for the default window, "1 Nov – 30 Nov 2026" for one a person chose."""
+    if date_from.year == date_to.year:
+        span = f"{date_from.day} {date_from:%b} – {date_to.day} {date_to:%b %Y}"
+    else:
+        span = f"{date_from.day} {date_from:%b %Y} – {date_to.day} {date_to:%b %Y}"
+    return f"in the last 12 months ({span})" if default else span
+
+
+@dataclass(frozen=True)
+class TopicWindow:
+    """Calendar days ``date_from`` … ``date_to`` (inclusive); ``default`` if nobody chose."""
+
+    date_from: dt.date
+    date_to: dt.date
+    default: bool
+
+    @property
+    def label(self) -> str:
+        return window_label(self.date_from, self.date_to, default=self.default)
+
+    def filters(self, *, touchpoint: str | None = None) -> TopicFilters:
+        def start(day: dt.date) -> dt.datetime:
+            return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+        return TopicFilters(
+            submitted_after=start(self.date_from),
+            submitted_before=start(self.date_to + dt.timedelta(days=1)),
+            touchpoint=touchpoint,
+        )
+
+
+def topic_window_get(*, date_from: str = "", date_to: str = "") -> TopicWindow:
+    """The window of ISO dates given, or the default one ending on the newest response's
+    day; a bad date is a 400 on its field."""
+    errors: dict[str, list[str]] = {}
+    days: dict[str, dt.date | None] = {}
+    for name, raw in (("date_from", date_from), ("date_to", date_to)):
+        try:
+            days[name] = dt.date.fromisoformat(raw.strip()) if raw.strip() else None
+        except ValueError:
+            errors[name] = ["Enter a date as YYYY-MM-DD."]
+    if errors:
+        raise InvalidInput(field_errors=errors)
+    last = Response.objects.order_by().aggregate(last=Max("submitted_at"))["last"]
+    end = days["date_to"] or (timezone.localdate(last) if last else timezone.localdate())
+    begin = days["date_from"] or end - dt.timedelta(days=DEFAULT_WINDOW_DAYS)
+    if begin > end:
+        raise InvalidInput(
+            field_errors={"date_from": ["The start date must be on or before the end date."]}
+        )
+    return TopicWindow(begin, end, default=not (days["date_from"] or days["date_to"]))
+
+
+def _topic_rows(
+    mention_q: Q, aggregates: Mapping[str, Any]
+) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    mentions = TopicMention.objects.filter(mention_q).order_by()
+    own = {row["topic_id"]: row for row in mentions.values("topic_id").annotate(**aggregates)}
+    rolled = {
+        row["root"]: row
+        for row in mentions.annotate(root=Coalesce("topic__parent_id", "topic_id"))
+        .values("root")
+        .annotate(**aggregates)
+    }
+    return own, rolled
+
+
+def topic_mention_stats(
+    *, mention_q: Q, aggregates: Mapping[str, Any] | None = None
+) -> dict[int, dict[str, Any]]:
+    """The one count of a topic's mentions, per topic id, for mentions matching ``mention_q``
+    (a window and scope on ``response__``): responses mentioning the topic or, for a parent
+    topic, any of its sub-topics, each response once (key ``responses``), with the other
+    ``aggregates`` over the same mentions. Two grouped queries.
+
+    ``aggregates`` must count responses distinct (``Count("response_id", distinct=True)``)
+    where a response may mention several sub-topics of one parent.
+    """
+    own, rolled = _topic_rows(mention_q, aggregates or _aggregates())
+    return {**own, **rolled}  # a sub-topic is never a root; a root's rolled row includes it
+
+
+def topics_with_stats(
+    *, filters: TopicFilters | None = None, include_inactive: bool = False
+) -> list[dict[str, Any]]:
+    """The taxonomy (parents first, then their children) with counts and mean sentiment.
+
+    ``own`` counts mentions of the topic itself; ``total`` counts responses mentioning the
+    topic or any of its children, each response once (``topic_mention_stats``). Three
+    queries whatever the size.
+    """
+    filters = filters or TopicFilters()
+    topics = Topic.objects.select_related("parent").order_by("name")
+    if not include_inactive:
+        topics = topics.filter(is_active=True)
+    own, rolled = _topic_rows(filters.mention_q(), _aggregates())
+    result: list[dict[str, Any]] = []
+    children: dict[int, list[Topic]] = {}
+    roots: list[Topic] = []
+    topic_list = list(topics)
+    for topic in topic_list:
+        if topic.parent_id is None:
+            roots.append(topic)
+        else:
+            children.setdefault(topic.parent_id, []).append(topic)
+    root_ids = {t.pk for t in roots}
+    orphans = [t for t in topic_list if t.parent_id is not None and t.parent_id not in root_ids]
+
+    def row(topic: Topic) -> dict[str, Any]:
+        own_stats = _stats(own[topic.pk]) if topic.pk in own else dict(_EMPTY)
+        total_stats = (
+            _stats(rolled[topic.pk])
+            if topic.parent_id is None and topic.pk in rolled
+            else own_stats
+        )
+        return {
+            "id": topic.pk,
+            "slug": topic.slug,
+            "name": topic.name,
+            "parent": topic.parent.slug if topic.parent else None,
+            "description": topic.description,
+            "keywords": topic.keywords,
+            "origin": topic.origin,
+            "is_active": topic.is_active,
+            "own": own_stats,
+            "total": total_stats,
+        }
+
+    for topic in roots:
+        result.append(row(topic))
+        result.extend(row(child) for child in children.get(topic.pk, []))
+    result.extend(row(topic) for topic in orphans)
+    return result
+
+
+def response_tags(*, response: Response) -> dict[str, Any]:
+    """A response's comment analysis, its topics and the corrections people made."""
+    analysis = ResponseAnalysis.objects.filter(response=response).first()
+    mentions = (
+        TopicMention.objects.filter(response=response)
+        .select_related("topic")
+        .order_by("topic__name")
+    )
+    corrections = (
+        TagCorrection.objects.filter(response=response)
+        .select_related("topic", "corrected_by")
+        .order_by("-created_at", "-id")
+    )
+    return {
+        "response_id": response.pk,
+        "comment": response.comment,
+        "analysis": None
+        if analysis is None
+        else {
+            "language": analysis.language,
+            "language_supported": analysis.language_supported,
+            "sentiment": analysis.sentiment,
+            "sentiment_label": analysis.sentiment_label,
+            "analysed_at": analysis.analysed_at,
+            "taxonomy_version": analysis.taxonomy_version,
+        },
+        "topics": [
+            {
+                "topic": m.topic.slug,
+                "name": m.topic.name,
+                "sentiment": m.sentiment,
+                "sentiment_label": m.sentiment_label,
+                "origin": m.origin,
+                "sentence": m.sentence,
+                "start": m.start,
+                "end": m.end,
+            }
+            for m in mentions
+        ],
+        "corrections": [
+            {
+                "id": c.pk,
+                "topic": c.topic.slug,
+                "action": c.action,
+                "sentiment": c.sentiment,
+                "note": c.note,
+                "corrected_by": c.corrected_by.get_username(),
+                "created_at": c.created_at,
+            }
+            for c in corrections
+        ],
+    }
+
+
+def topic_verbatims(
+    *, topic: Topic, sentiment: str | None = None, limit: int = 50
+) -> list[TopicMention]:
+    """The latest mentions of a topic (or its children) with their responses, newest first."""
+    ids = [topic.pk, *Topic.objects.filter(parent=topic).values_list("id", flat=True)]
+    mentions = TopicMention.objects.filter(topic_id__in=ids)
+    if sentiment:
+        if sentiment not in SentimentLabel.values:
+            raise InvalidInput(
+                field_errors={"sentiment": ["Must be one of: positive, neutral, negative."]}
+            )
+        mentions = mentions.filter(sentiment_label=sentiment)
+    return list(
+        mentions.select_related("topic", "response", "response__touchpoint").order_by(
+            "-response__submitted_at", "-response_id"
+        )[:limit]
+    )
+
+
+def response_topics_map(*, response_ids: list[int]) -> dict[int, list[TopicMention]]:
+    """All mentions of these responses, grouped by response (one query)."""
+    grouped: dict[int, list[TopicMention]] = {}
+    for mention in (
+        TopicMention.objects.filter(response_id__in=response_ids)
+        .select_related("topic")
+        .order_by("topic__name")
+    ):
+        grouped.setdefault(mention.response_id, []).append(mention)
+    return grouped
+
+
+def themes_list(*, status: str | None = ThemeProposal.Status.PROPOSED) -> QuerySet[ThemeProposal]:
+    themes = ThemeProposal.objects.select_related("accepted_topic", "run").order_by(
+        "-created_at", "-size"
+    )
+    if status:
+        if status not in ThemeProposal.Status.values:
+            raise InvalidInput(
+                field_errors={"status": ["Must be one of: proposed, accepted, dismissed."]}
+            )
+        themes = themes.filter(status=status)
+    return themes
+
+
+def theme_examples(*, proposals: list[ThemeProposal]) -> dict[int, str]:
+    """The comments of all proposals' example responses (one query)."""
+    ids = {pk for proposal in proposals for pk in proposal.example_response_ids}
+    return dict(Response.objects.filter(pk__in=ids).values_list("id", "comment"))
+
+
+def topic_nps_counts(
+    filters: Mapping[str, Any],
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """NPS counts of all filtered answers and, per topic, of the answers mentioning it.
+
+    Two aggregate queries; a response counts once per topic (mentions are unique per
+    response and topic).
+    """
+    answers = responses_filtered(filters).filter(nps__isnull=False).order_by()
+    totals = answers.aggregate(
+        n=Count("pk"),
+        promoters=Count("pk", filter=Q(nps__gte=9)),
+        detractors=Count("pk", filter=Q(nps__lte=6)),
+    )
+    per_topic = list(
+        TopicMention.objects.filter(response__in=answers.values("pk"))
+        .values("topic__slug", "topic__name")
+        .annotate(
+            n=Count("response", distinct=True),
+            promoters=Count("response", distinct=True, filter=Q(response__nps__gte=9)),
+            detractors=Count("response", distinct=True, filter=Q(response__nps__lte=6)),
+        )
+        .order_by("topic__slug")
+    )
+    return {k: int(v or 0) for k, v in totals.items()}, per_topic
