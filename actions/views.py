@@ -45,7 +45,7 @@ from actions.permissions import (
     is_open,
     user_has_role,
 )
-from cxhub.errors import ApplicationError, Forbidden, NotFound
+from cxhub.errors import ApplicationError, Forbidden, NotFound, error_text
 from feedback.models import Response, Touchpoint
 from feedback.roles import user_is_cx_manager
 
@@ -77,15 +77,11 @@ def role_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         try:
             return view(request, *args, **kwargs)
         except NotFound as error:
-            raise Http404(error.message) from error
+            raise Http404(error_text(error)) from error
         except Forbidden as error:
-            raise PermissionDenied(error.message) from error
+            raise PermissionDenied(error_text(error)) from error
 
     return wrapper
-
-
-def _error_text(error: ApplicationError) -> str:
-    return " ".join(message for messages_ in error.field_errors.values() for message in messages_)
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
@@ -226,7 +222,7 @@ def transition(request: HttpRequest, action_id: int, name: str) -> HttpResponse:
     except Forbidden:
         raise
     except ApplicationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
         return _back(request, detail_url)
     messages.success(request, f"“{action.title}” is now {action.get_status_display().lower()}.")
     return _back(request, detail_url)
@@ -247,7 +243,7 @@ def update_post(request: HttpRequest, action_id: int) -> HttpResponse:
     except Forbidden:
         raise
     except ApplicationError as error:
-        messages.error(request, f"Update not posted: {_error_text(error)}")
+        messages.error(request, f"Update not posted: {error_text(error)}")
         return _back(request, detail_url)
     messages.success(request, f"Update posted on “{action.title}” ({action.progress}% done).")
     return _back(request, detail_url)
@@ -277,7 +273,7 @@ def _prefill(request: HttpRequest) -> tuple[dict[str, Any], dict[str, Any] | Non
             kind=source, reference=reference, label=label, figures=figures
         )
     except ApplicationError as error:
-        return initial, None, f"Could not use that insight: {_error_text(error)}"
+        return initial, None, f"Could not use that insight: {error_text(error)}"
     initial.update(
         {
             "insight_kind": source,
@@ -430,7 +426,7 @@ def alert_handle(request: HttpRequest, alert_id: int) -> HttpResponse:
     except Forbidden:
         raise
     except ApplicationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
         return _back(request, back)
     messages.success(request, "Alert marked handled.")
     return _back(request, back)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from analytics.models import AnalysisRun, Topic
 from analytics.runs.services import run_request
 from analytics.text.services import tag_correct
-from cxhub.errors import ApplicationError
+from cxhub.errors import ApplicationError, error_text
 from dashboards import charts, impact, pages, permissions, selectors
 from dashboards.filters import VerbatimForm, filters_parse
 from dashboards.views import _render, _safe_next
@@ -82,8 +82,7 @@ def drivers(request: HttpRequest) -> HttpResponse:
                 request, f"Driver analysis #{started.pk} started; refresh in a moment."
             )
         except ApplicationError as error:
-            details = "; ".join(m for msgs in error.field_errors.values() for m in msgs)
-            messages.error(request, f"The analysis could not start: {details or error.message}")
+            messages.error(request, f"The analysis could not start: {error_text(error)}")
         query = urlencode({"department": department_slug}) if department_slug else ""
         return HttpResponseRedirect(request.path + (f"?{query}" if query else ""))
     filters, form, catalogue = _filters(request)
@@ -213,7 +212,7 @@ def tag_correct_view(request: HttpRequest, pk: int) -> HttpResponse:
         except ValueError:
             error = "Sentiment must be a number between -1 and 1."
         except ApplicationError as exc:
-            error = "; ".join(m for msgs in exc.field_errors.values() for m in msgs) or exc.message
+            error = error_text(exc)
     row = (
         Response.objects.filter(pk=pk)
         .select_related("touchpoint", "analysis")

@@ -16,7 +16,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from cxhub.errors import ApplicationError
+from cxhub.errors import ApplicationError, error_text
 from dashboards import exports, pages, permissions, selectors, services
 from dashboards.models import DashboardComment
 from feedback.models import Department
@@ -131,7 +131,7 @@ def comment_create(request: HttpRequest) -> HttpResponse:
         )
     except ApplicationError as error:
         if error.status_code == 403:
-            raise PermissionDenied(error.message) from error
+            raise PermissionDenied(error_text(error)) from error
         errors = error.field_errors
     htmx = getattr(request, "htmx", None)
     if htmx:
@@ -175,9 +175,9 @@ def comment_status(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except ApplicationError as error:
         if error.status_code == 403:
-            raise PermissionDenied(error.message) from error
+            raise PermissionDenied(error_text(error)) from error
         if error.status_code == 404:
-            raise Http404(error.message) from error
-        context = pages.comment_inbox_context(request, error=error.message)
+            raise Http404(error_text(error)) from error
+        context = pages.comment_inbox_context(request, error=error_text(error))
         return render(request, "dashboards/comments.html", context, status=400)
     return HttpResponseRedirect(_safe_next(request, "/comments/"))

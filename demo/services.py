@@ -37,7 +37,7 @@ from django.db.models import (
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from cxhub.errors import Conflict, InvalidInput
+from cxhub.errors import ApplicationError, Conflict, InvalidInput, error_text
 from demo import generator
 from demo.generator import DemoData
 from feedback.models import (
@@ -670,7 +670,7 @@ def _run(summary: SeedSummary, say: Log, kind: str, parameters: dict[str, Any], 
     try:
         run = run_execute_now(kind=kind, parameters=parameters)
     except Exception as exc:  # an analysis refusing its parameters: report it, go on
-        message = getattr(exc, "field_errors", None) or str(exc)
+        message = error_text(exc) if isinstance(exc, ApplicationError) else str(exc)
         summary.skipped.append(f"{label} ({message})")
         say(f"Analysis {label}: not run ({message}).")
         return

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cxhub.errors import ApplicationError
+from cxhub.errors import ApplicationError, error_text
 from demo.generator import DEFAULT_SEED, DRIVERS, PLANTED_TRUTHS
 from demo.selectors import demo_logins
 from demo.services import demo_has_data, demo_seed
@@ -85,7 +85,7 @@ class Command(BaseCommand):
                 log=self.stdout.write,
             )
         except ApplicationError as exc:
-            raise CommandError(exc.message) from exc
+            raise CommandError(error_text(exc)) from exc
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo organisation ready in {summary.seconds} s: {summary.customers:,} customers, "
