@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -46,6 +46,7 @@ from actions.permissions import (
     user_has_role,
 )
 from cxhub.errors import ApplicationError, Forbidden, NotFound, error_text
+from cxhub.redirects import redirect_back
 from feedback.models import Response, Touchpoint
 from feedback.roles import user_is_cx_manager
 
@@ -82,13 +83,6 @@ def role_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             raise PermissionDenied(error_text(error)) from error
 
     return wrapper
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
-    target = request.POST.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = default
-    return redirect(target)
 
 
 @role_required
@@ -215,7 +209,7 @@ def transition(request: HttpRequest, action_id: int, name: str) -> HttpResponse:
         if not form.is_valid():
             problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
             messages.error(request, f"{TRANSITION_LABELS[name]}: {problems}")
-            return _back(request, detail_url)
+            return redirect_back(request, detail_url)
         data = form.cleaned_data
     try:
         getattr(services, f"action_{name}")(action=action, by=request.user, **data)
@@ -223,9 +217,9 @@ def transition(request: HttpRequest, action_id: int, name: str) -> HttpResponse:
         raise
     except ApplicationError as error:
         messages.error(request, error_text(error))
-        return _back(request, detail_url)
+        return redirect_back(request, detail_url)
     messages.success(request, f"“{action.title}” is now {action.get_status_display().lower()}.")
-    return _back(request, detail_url)
+    return redirect_back(request, detail_url)
 
 
 @require_POST
@@ -237,16 +231,16 @@ def update_post(request: HttpRequest, action_id: int) -> HttpResponse:
     if not form.is_valid():
         problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
         messages.error(request, f"Update not posted: {problems}")
-        return _back(request, detail_url)
+        return redirect_back(request, detail_url)
     try:
         services.action_update_post(action=action, by=request.user, **form.cleaned_data)
     except Forbidden:
         raise
     except ApplicationError as error:
         messages.error(request, f"Update not posted: {error_text(error)}")
-        return _back(request, detail_url)
+        return redirect_back(request, detail_url)
     messages.success(request, f"Update posted on “{action.title}” ({action.progress}% done).")
-    return _back(request, detail_url)
+    return redirect_back(request, detail_url)
 
 
 def _prefill(request: HttpRequest) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
@@ -420,16 +414,16 @@ def alert_handle(request: HttpRequest, alert_id: int) -> HttpResponse:
     back = reverse("actions:alerts")
     if not form.is_valid():
         messages.error(request, "The note is too long.")
-        return _back(request, back)
+        return redirect_back(request, back)
     try:
         services.alert_handle(alert=alert, by=request.user, note=form.cleaned_data["note"])
     except Forbidden:
         raise
     except ApplicationError as error:
         messages.error(request, error_text(error))
-        return _back(request, back)
+        return redirect_back(request, back)
     messages.success(request, "Alert marked handled.")
-    return _back(request, back)
+    return redirect_back(request, back)
 
 
 @role_required

@@ -16,9 +16,10 @@ from analytics.models import AnalysisRun, Topic
 from analytics.runs.services import run_request
 from analytics.text.services import tag_correct
 from cxhub.errors import ApplicationError, error_text
+from cxhub.redirects import redirect_back
 from dashboards import charts, impact, pages, permissions, selectors
 from dashboards.filters import VerbatimForm, filters_parse
-from dashboards.views import _render, _safe_next
+from dashboards.views import _render
 from feedback.models import Response
 from feedback.roles import user_is_cx_manager
 
@@ -234,4 +235,4 @@ def tag_correct_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error)
     else:
         messages.success(request, "Tags corrected.")
-    return HttpResponseRedirect(_safe_next(request, "/verbatims/"))
+    return redirect_back(request, "/verbatims/")
