@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from actions.models import Action, Alert, Notification, NotificationPreference
+from cxhub.links import absolute_url
 
 User = get_user_model()
 
@@ -90,8 +90,7 @@ def notification_email_send(*, notification_id: int) -> bool:
             return False
         link = ""
         if notification.url:
-            base = getattr(settings, "CXHUB_BASE_URL", "http://127.0.0.1:8000")
-            link = f"\n\nOpen in CXHub: {base.rstrip('/')}{notification.url}"
+            link = f"\n\nOpen in CXHub: {absolute_url(notification.url)}"
         send_mail(
             subject=f"[CXHub] {notification.title}",
             message=f"{notification.body}{link}",
