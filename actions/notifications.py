@@ -8,17 +8,14 @@ read once per call: a user who turned a kind off gets neither the row nor the e-
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from actions.models import Action, Alert, Notification, NotificationPreference
 from cxhub.links import absolute_url
-
-User = get_user_model()
 
 
 def preferences_for(user_ids: Iterable[int]) -> dict[int, NotificationPreference]:
@@ -30,7 +27,7 @@ def preferences_for(user_ids: Iterable[int]) -> dict[int, NotificationPreference
 
 def notify(
     *,
-    recipient: Any,
+    recipient: User,
     kind: str,
     title: str,
     body: str = "",

@@ -47,6 +47,7 @@ from actions.permissions import (
 )
 from cxhub.errors import ApplicationError, Forbidden, NotFound, error_text
 from cxhub.redirects import redirect_back
+from cxhub.users import request_user
 from feedback.models import Response, Touchpoint
 from feedback.roles import user_is_cx_manager
 
@@ -212,7 +213,7 @@ def transition(request: HttpRequest, action_id: int, name: str) -> HttpResponse:
             return redirect_back(request, detail_url)
         data = form.cleaned_data
     try:
-        getattr(services, f"action_{name}")(action=action, by=request.user, **data)
+        getattr(services, f"action_{name}")(action=action, by=request_user(request), **data)
     except Forbidden:
         raise
     except ApplicationError as error:
@@ -233,7 +234,7 @@ def update_post(request: HttpRequest, action_id: int) -> HttpResponse:
         messages.error(request, f"Update not posted: {problems}")
         return redirect_back(request, detail_url)
     try:
-        services.action_update_post(action=action, by=request.user, **form.cleaned_data)
+        services.action_update_post(action=action, by=request_user(request), **form.cleaned_data)
     except Forbidden:
         raise
     except ApplicationError as error:
@@ -316,7 +317,7 @@ def create(request: HttpRequest) -> HttpResponse:
                     if alert.status != AlertStatus.OPEN:
                         alert = None
                 action = services.action_create(
-                    created_by=request.user,
+                    created_by=request_user(request),
                     evidence_figures=data.pop("evidence_figures"),
                     alert=alert,
                     **data,
@@ -366,7 +367,9 @@ def edit(request: HttpRequest, action_id: int) -> HttpResponse:
         form = ActionEditForm(request.POST)
         if form.is_valid():
             try:
-                services.action_edit(action=action, by=request.user, changes=form.cleaned_data)
+                services.action_edit(
+                    action=action, by=request_user(request), changes=form.cleaned_data
+                )
             except Forbidden:
                 raise
             except ApplicationError as error:
@@ -416,7 +419,7 @@ def alert_handle(request: HttpRequest, alert_id: int) -> HttpResponse:
         messages.error(request, "The note is too long.")
         return redirect_back(request, back)
     try:
-        services.alert_handle(alert=alert, by=request.user, note=form.cleaned_data["note"])
+        services.alert_handle(alert=alert, by=request_user(request), note=form.cleaned_data["note"])
     except Forbidden:
         raise
     except ApplicationError as error:
@@ -429,10 +432,10 @@ def alert_handle(request: HttpRequest, alert_id: int) -> HttpResponse:
 @role_required
 def notifications(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        services.notifications_mark_read(user=request.user)
+        services.notifications_mark_read(user=request_user(request))
         messages.success(request, "All notifications marked read.")
         return redirect("actions:notifications")
-    page = Paginator(selectors.notification_list(user=request.user), 50).get_page(
+    page = Paginator(selectors.notification_list(user=request_user(request)), 50).get_page(
         request.GET.get("page")
     )
     return render(request, "actions/notifications.html", {"page": page})
@@ -440,12 +443,12 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
 @role_required
 def preferences(request: HttpRequest) -> HttpResponse:
-    preference = selectors.notification_preference_get(user=request.user)
+    preference = selectors.notification_preference_get(user=request_user(request))
     if request.method == "POST":
         form = NotificationPreferenceForm(request.POST, instance=preference)
         if form.is_valid():
             services.notification_preferences_set(
-                user=request.user,
+                user=request_user(request),
                 preferences={name: form.cleaned_data[name] for name in form.fields},
             )
             messages.success(request, "Notification preferences saved.")

@@ -17,6 +17,7 @@ from analytics.runs.services import run_request
 from analytics.text.services import tag_correct
 from cxhub.errors import ApplicationError, error_text
 from cxhub.redirects import redirect_back
+from cxhub.users import request_user
 from dashboards import charts, impact, pages, permissions, selectors
 from dashboards.filters import VerbatimForm, filters_parse
 from dashboards.views import _render
@@ -77,7 +78,7 @@ def drivers(request: HttpRequest) -> HttpResponse:
             started = run_request(
                 kind=AnalysisRun.Kind.DRIVERS,
                 parameters=parameters,
-                requested_by=request.user,  # type: ignore[arg-type]
+                requested_by=request_user(request),
             )
             messages.success(
                 request, f"Driver analysis #{started.pk} started; refresh in a moment."
@@ -207,7 +208,7 @@ def tag_correct_view(request: HttpRequest, pk: int) -> HttpResponse:
                 response=response,
                 topic=topic,
                 action=request.POST.get("action", ""),
-                corrected_by=request.user,  # type: ignore[arg-type]
+                corrected_by=request_user(request),
                 sentiment=sentiment if request.POST.get("action") == "add" else None,
             )
         except ValueError:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cxhub.errors import ApplicationError, error_text
 from cxhub.redirects import redirect_back
+from cxhub.users import request_user
 from dashboards import exports, pages, permissions, selectors, services
 from dashboards.models import DashboardComment
 from feedback.models import Department
@@ -114,7 +115,7 @@ def comment_create(request: HttpRequest) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     try:
         services.dashboard_comment_create(
-            author=request.user,  # type: ignore[arg-type]
+            author=request_user(request),
             body=request.POST.get("body", ""),
             kind=request.POST.get("kind", DashboardComment.Kind.COMMENT),
             department=department,
@@ -161,7 +162,7 @@ def comment_status(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.dashboard_comment_resolve(
             comment_id=pk,
-            user=request.user,  # type: ignore[arg-type]
+            user=request_user(request),
             status=request.POST.get("status", ""),
         )
     except ApplicationError as error:
