@@ -163,10 +163,6 @@ def notification_list(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).select_related("action", "alert")
 
 
-def notification_unread_count(*, user: User) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-
-
 # --- Evidence snapshots -------------------------------------------------------------------
 
 

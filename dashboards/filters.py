@@ -53,10 +53,6 @@ class DashboardFilters:
     def days(self) -> int:
         return (self.date_to - self.date_from).days + 1
 
-    @property
-    def customer_filtered(self) -> bool:
-        return bool(self.region or self.segment or self.plan)
-
 
 @dataclass(frozen=True)
 class FilterOptions:

@@ -116,9 +116,6 @@ class Catalogue:
     def department_by_slug(self, slug: str) -> DepartmentInfo | None:
         return next((d for d in self.departments if d.slug == slug), None)
 
-    def department_by_id(self, department_id: int) -> DepartmentInfo | None:
-        return next((d for d in self.departments if d.id == department_id), None)
-
     def touchpoint_by_slug(self, slug: str) -> TouchpointInfo | None:
         return next((t for t in self.touchpoints if t.slug == slug), None)
 
