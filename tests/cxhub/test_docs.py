@@ -53,7 +53,11 @@ def _current_text(document: Path) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("document", DOCUMENTS, ids=_name)
+# Decision records tell what the code was when they were written; their paths are history.
+CURRENT_DOCUMENTS = [d for d in DOCUMENTS if "adr" not in d.relative_to(ROOT).parts]
+
+
+@pytest.mark.parametrize("document", CURRENT_DOCUMENTS, ids=_name)
 def test_every_path_in_code_spans_exists(document: Path) -> None:
     """`folder/file` mentions under a top-level folder of the repo name something that exists
     (a table's ``old`` column, recording where files used to be, is history, not a mention)."""
