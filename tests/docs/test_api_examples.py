@@ -163,7 +163,7 @@ def test_every_curl_example_answers_as_documented_on_the_demo_data(live_server: 
     ``tests/analytics`` does. ``serialized_rollback`` is not used: its flush skips
     ``post_migrate``, which would leave later transactional tests without permissions.
     """
-    from analytics.services.text import topics_load_defaults
+    from analytics.text.services import topics_load_defaults
     from demo.services import demo_seed
 
     topics_load_defaults()
