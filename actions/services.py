@@ -287,7 +287,7 @@ def action_create(
             "Due date in the past.",
             field_errors={"due_date": ["The due date cannot be in the past."]},
         )
-    if alert is not None and insight_kind != InsightKind.RESPONSE:
+    if alert is not None:  # the alert's verbatim is the evidence, whatever kind was sent
         insight_kind = InsightKind.RESPONSE
         evidence_reference = str(alert.response_id)
     evidence = evidence_build(

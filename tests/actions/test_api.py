@@ -293,6 +293,19 @@ def test_alert_becomes_an_action_with_the_verbatim_as_evidence(org: Org, api: An
 
 
 @pytest.mark.django_db
+def test_alert_action_saying_insight_kind_response_takes_the_alerts_verbatim(
+    org: Org, api: Any
+) -> None:
+    """``"insight_kind": "response"`` with an ``alert`` needs no reference: the alert gives it."""
+    from tests.actions.factories import AlertFactory
+
+    alert = AlertFactory(response=ResponseFactory(touchpoint=org.desk, nps=2, comment="No reply"))
+    response = _create(api, org, alert=alert.pk, insight_kind=InsightKind.RESPONSE)
+    assert response.status_code == 201, response.content
+    assert response.json()["evidence"]["verbatim"] == "No reply"
+
+
+@pytest.mark.django_db
 def test_updates_list_is_paginated_newest_first(org: Org, api: Any) -> None:
     """The timeline returns updates newest first."""
     first = ActionUpdateFactory(action=org.own_action, text="first")
