@@ -22,22 +22,18 @@ from rest_framework.views import APIView
 
 from analytics.models import AnalysisRun
 from analytics.selectors.drivers import driver_run_latest
-from analytics.selectors.response_filters import FILTER_KEYS, response_filters_clean
 from analytics.selectors.scores import scores_parameters_clean, scores_summary
 from analytics.services.runs import run_request
 from cxhub.errors import InvalidInput, NotFound
 from feedback.authentication import SourceAPIKeyAuthentication, SourceClient
+from feedback.filters import SCOPE_PARAMETERS, response_scope_clean, scope_parameter_help
 from feedback.roles import user_is_cx_manager
 
 AUTHENTICATION = [SourceAPIKeyAuthentication, TokenAuthentication, SessionAuthentication]
 
 FILTER_PARAMETERS = [
-    OpenApiParameter("date_from", str, description="ISO date or date-time (inclusive)."),
-    OpenApiParameter("date_to", str, description="ISO date or date-time (inclusive)."),
-    *[
-        OpenApiParameter(name, str, description="One value or a comma-separated list.")
-        for name in ("touchpoint", "department", "journey", "channel", "segment", "region", "plan")
-    ],
+    OpenApiParameter(name, str, description=description)
+    for name, description in scope_parameter_help().items()
 ]
 
 
@@ -140,7 +136,7 @@ def _latest_result(request: Request, kind: str, label: str) -> Response:
     outcome = query.get("outcome") or "nps"
     if kind == AnalysisRun.Kind.DRIVERS and outcome not in ("nps", "csat", "ces"):
         raise InvalidInput(field_errors={"outcome": ["Must be one of: nps, csat, ces."]})
-    filters = response_filters_clean({k: v for k, v in query.items() if k in FILTER_KEYS})
+    filters = response_scope_clean({k: v for k, v in query.items() if k in SCOPE_PARAMETERS})
     run = driver_run_latest(outcome=outcome, filters=filters, kind=kind)
     if run is None:
         raise NotFound(

@@ -27,8 +27,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from analytics.models import AnalysisRun
-from analytics.selectors.response_filters import responses_filtered
 from analytics.stats.drivers.sufficient import ChunkMoments
+from feedback.filters import responses_in_scope
 from feedback.models import Attribute, Response
 
 DEFAULT_CHUNKS = 256
@@ -92,7 +92,7 @@ def _chunk_pattern_rows(
     }
     annotations["outcome_value"] = Cast(outcome, IntegerField())
     annotations["chunk"] = F("pk") % n_chunks
-    qs = responses_filtered(filters).filter(**{f"{outcome}__isnull": False}).order_by()
+    qs = responses_in_scope(filters).filter(**{f"{outcome}__isnull": False}).order_by()
     if missing == "listwise":
         qs = qs.filter(ratings__has_keys=list(driver_slugs))
     inner = qs.annotate(**annotations).values("chunk", *names)
@@ -276,7 +276,7 @@ def topic_nps_counts(
     """
     from analytics.models import TopicMention
 
-    answers = responses_filtered(filters).filter(nps__isnull=False).order_by()
+    answers = responses_in_scope(filters).filter(nps__isnull=False).order_by()
     totals = answers.aggregate(
         n=Count("pk"),
         promoters=Count("pk", filter=Q(nps__gte=9)),

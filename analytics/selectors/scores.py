@@ -17,13 +17,9 @@ from django.db.models import CharField, Count, F, Q, Sum, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, NullIf, TruncDay, TruncMonth, TruncWeek
 
-from analytics.selectors.response_filters import (
-    CUSTOMER_FIELDS,
-    response_filters_clean,
-    responses_filtered,
-)
 from analytics.stats.scores import score_block, score_block_change
 from cxhub.errors import InvalidInput
+from feedback.filters import CUSTOMER_FIELDS, response_scope_clean, responses_in_scope
 
 PERIODS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 BY_FIXED = ("touchpoint", "department", "journey", "channel", "segment", "region", "plan")
@@ -69,7 +65,7 @@ def scores_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
     cleaned["by"] = by
     filter_errors: dict[str, list[str]] = {}
     try:
-        cleaned["filters"] = response_filters_clean(data)
+        cleaned["filters"] = response_scope_clean(data)
     except InvalidInput as exc:
         filter_errors = exc.field_errors
     compare = {"date_from": data.get("compare_from"), "date_to": data.get("compare_to")}
@@ -78,7 +74,7 @@ def scores_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
             errors["compare_from"] = ["Give both compare_from and compare_to."]
         else:
             try:
-                window = response_filters_clean(compare)
+                window = response_scope_clean(compare)
                 cleaned["compare"] = {
                     "date_from": window["date_from"],
                     "date_to": window["date_to"],
@@ -165,7 +161,7 @@ def scores_summary(parameters: Mapping[str, Any]) -> dict[str, Any]:
     period = parameters.get("period")
     by = parameters.get("by")
     filters = parameters.get("filters") or {}
-    qs = responses_filtered(filters).order_by()
+    qs = responses_in_scope(filters).order_by()
     keys: dict[str, Any] = {}
     if period:
         keys["period_start"] = PERIODS[period]("submitted_at")
@@ -218,7 +214,7 @@ def scores_summary(parameters: Mapping[str, Any]) -> dict[str, Any]:
     compare = parameters.get("compare")
     if compare:
         window = {**filters, **compare}
-        other = responses_filtered(window).order_by().aggregate(**_aggregates())
+        other = responses_in_scope(window).order_by().aggregate(**_aggregates())
         comparison = _block({k: float(other.get(k) or 0) for k in SUM_KEYS}, min_n)
         result["comparison"] = {"window": compare, **comparison}
         result["change"] = score_block_change(result["overall"], comparison)

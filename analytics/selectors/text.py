@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from analytics.models import (
@@ -18,6 +18,7 @@ from analytics.models import (
     TopicMention,
 )
 from cxhub.errors import InvalidInput, NotFound
+from feedback.filters import response_scope_q
 from feedback.models import Response
 
 
@@ -28,49 +29,35 @@ def topic_get(*, slug: str) -> Topic:
     return topic
 
 
-def topic_subtree_ids(*, slug: str, field: str = "topic") -> list[int]:
-    """The ids of a topic and its children; an unknown slug is a 400 on ``field``."""
-    ids = list(
-        Topic.objects.filter(Q(slug=slug) | Q(parent__slug=slug)).values_list("id", flat=True)
-    )
-    if not ids:
-        raise InvalidInput(field_errors={field: [f"Unknown topic '{slug}'."]})
-    return ids
+def response_topic_q(slugs: list[str]) -> Q:
+    """Responses with a mention of any of the topics ``slugs`` or of their children (the
+    scope's ``topic`` filter, registered with ``feedback.filters``)."""
+    ids = Topic.objects.filter(Q(slug__in=slugs) | Q(parent__slug__in=slugs)).values("id")
+    return Q(pk__in=TopicMention.objects.filter(topic_id__in=ids).values("response_id"))
 
 
-def responses_filter_topic(queryset: QuerySet[Response], value: str) -> QuerySet[Response]:
-    """Responses with a mention of topic ``value`` or one of its children (feedback list)."""
-    ids = topic_subtree_ids(slug=value.strip())
-    return queryset.filter(
-        Exists(TopicMention.objects.filter(response_id=OuterRef("pk"), topic_id__in=ids))
-    )
+def topic_slugs() -> list[str]:
+    return list(Topic.objects.values_list("slug", flat=True))
 
 
-def responses_filter_sentiment(queryset: QuerySet[Response], value: str) -> QuerySet[Response]:
-    """Responses whose comment sentiment is ``value`` (positive, neutral, negative)."""
-    label = value.strip().lower()
-    if label not in SentimentLabel.values:
-        raise InvalidInput(
-            field_errors={"sentiment": ["Must be one of: positive, neutral, negative."]}
-        )
-    return queryset.filter(analysis__sentiment_label=label)
+def response_sentiment_q(labels: list[str]) -> Q:
+    """Responses whose comment sentiment is one of ``labels`` (the scope's ``sentiment``)."""
+    return Q(analysis__sentiment_label__in=labels)
+
+
+def sentiment_labels() -> list[str]:
+    return list(SentimentLabel.values)
 
 
 @dataclass(frozen=True)
 class TopicFilters:
-    submitted_after: dt.datetime | None = None
-    submitted_before: dt.datetime | None = None
-    touchpoint: str | None = None
+    """Which mentions the taxonomy counts: those of responses in a cleaned response scope
+    (``feedback.filters.response_scope_clean``)."""
+
+    scope: Mapping[str, Any] = field(default_factory=dict)
 
     def mention_q(self) -> Q:
-        q = Q()
-        if self.submitted_after:
-            q &= Q(response__submitted_at__gte=self.submitted_after)
-        if self.submitted_before:
-            q &= Q(response__submitted_at__lt=self.submitted_before)
-        if self.touchpoint:
-            q &= Q(response__touchpoint__slug=self.touchpoint)
-        return q
+        return response_scope_q(self.scope, prefix="response__")
 
 
 def _stats(row: dict[str, Any]) -> dict[str, Any]:

@@ -12,14 +12,14 @@ from typing import Any
 
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 
-from analytics.selectors.response_filters import responses_filtered
+from feedback.filters import responses_in_scope
 from feedback.models import Customer
 
 
 def customers_by_latest_score(filters: Mapping[str, Any]) -> dict[int, dict[str, float]]:
     """``{score: {n, churned, revenue_n, revenue_sum, revenue_sumsq}}`` for scores 0–10."""
     latest = (
-        responses_filtered(filters)
+        responses_in_scope(filters)
         .filter(customer=OuterRef("pk"), nps__isnull=False)
         .order_by("-submitted_at", "-id")
         .values("nps")[:1]

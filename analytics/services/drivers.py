@@ -20,7 +20,6 @@ from analytics.selectors.drivers import (
     driver_moments_from_rows,
     topic_nps_counts,
 )
-from analytics.selectors.response_filters import response_filters_clean
 from analytics.selectors.scores import min_responses
 from analytics.services.runs import (
     RunOutcome,
@@ -34,6 +33,7 @@ from analytics.stats.drivers.shapley import MAX_EXACT_DRIVERS
 from analytics.stats.scores import nps_estimate
 from analytics.stats.topic_impact import topic_nps_impact
 from cxhub.errors import InvalidInput
+from feedback.filters import response_scope_clean
 
 OUTCOMES = ("nps", "csat", "ces")
 MISSING = ("listwise", "pairwise")
@@ -87,7 +87,7 @@ def drivers_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
         errors["filters"] = ["Must be an object of filters."]
     else:
         try:
-            filters = response_filters_clean(raw_filters)
+            filters = response_scope_clean(raw_filters)
         except InvalidInput as exc:
             errors.update({f"filters.{k}": v for k, v in exc.field_errors.items()})
     if errors:
@@ -226,7 +226,7 @@ def topic_impact_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
         errors["filters"] = ["Must be an object of filters."]
     else:
         try:
-            filters = response_filters_clean(raw_filters)
+            filters = response_scope_clean(raw_filters)
         except InvalidInput as exc:
             errors.update({f"filters.{k}": v for k, v in exc.field_errors.items()})
     if errors:

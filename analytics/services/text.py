@@ -819,18 +819,18 @@ def theme_dismiss(*, proposal: ThemeProposal, dismissed_by: AbstractBaseUser) ->
 
 def text_analytics_register() -> None:
     """Plug text analytics into feedback and analysis runs (called from AppConfig.ready)."""
-    from analytics.selectors.text import responses_filter_sentiment, responses_filter_topic
+    from analytics.selectors.text import (
+        response_sentiment_q,
+        response_topic_q,
+        sentiment_labels,
+        topic_slugs,
+    )
+    from feedback.filters import register_response_filter
     from feedback.processing import register_response_processor
 
     register_response_processor("analytics.text", responses_process_text)
-    try:
-        from feedback import filters as feedback_filters
-    except ImportError:
-        feedback_filters = None  # type: ignore[assignment]
-    register_filter = getattr(feedback_filters, "register_response_filter", None)
-    if register_filter is not None:
-        register_filter("topic", responses_filter_topic)
-        register_filter("sentiment", responses_filter_sentiment)
+    register_response_filter("topic", condition=response_topic_q, values=topic_slugs)
+    register_response_filter("sentiment", condition=response_sentiment_q, values=sentiment_labels)
     try:
         from analytics.services.runs import register_run_kind
     except ImportError:

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from analytics.models import AnalysisRun
-from analytics.selectors.response_filters import response_filters_clean
 from analytics.selectors.scores import min_responses
 from analytics.selectors.value import customers_by_latest_score
 from analytics.services.runs import RunOutcome, parameter_int, register_run_kind
 from analytics.stats.value import value_of_experience
 from cxhub.errors import InvalidInput
+from feedback.filters import response_scope_clean
 
 
 def value_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -24,7 +24,7 @@ def value_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
         errors["filters"] = ["Must be an object of filters."]
     else:
         try:
-            filters = response_filters_clean(raw_filters)
+            filters = response_scope_clean(raw_filters)
         except InvalidInput as exc:
             errors.update({f"filters.{k}": v for k, v in exc.field_errors.items()})
     if errors:

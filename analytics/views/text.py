@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from analytics.models import AnalysisRun, SentimentLabel, ThemeProposal, Topic
 from analytics.selectors import text as text_selectors
 from analytics.services import text as text_services
-from cxhub.errors import ApplicationError
+from cxhub.errors import ApplicationError, InvalidInput
+from feedback.filters import response_scope_clean, scope_days
 from feedback.models import Response
 from feedback.roles import user_is_cx_manager
 
@@ -63,19 +64,27 @@ def topics_page(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Topic '{topic.name}' added; comments are being re-tagged.")
         return HttpResponseRedirect(reverse("analytics-topics-page"))
-    touchpoint = request.GET.get("touchpoint") or None
-    filters = text_selectors.TopicFilters(touchpoint=touchpoint)
-    topics = text_selectors.topics_with_stats(filters=filters)
+    scope_errors: dict[str, list[str]] = {}
+    try:
+        scope = response_scope_clean(request.GET)
+    except InvalidInput as exc:
+        scope, scope_errors = {}, exc.field_errors
+    topics = text_selectors.topics_with_stats(filters=text_selectors.TopicFilters(scope=scope))
     parents = [t for t in topics if t["parent"] is None]
+    first_day, last_day = scope_days(scope)
     return render(
         request,
         "analytics/topics.html",
         {
             "topics": topics,
             "parents": parents,
-            "touchpoint": touchpoint or "",
+            "scope_query": request.GET,
+            "scope_errors": scope_errors,
+            "first_day": first_day,
+            "last_day": last_day,
             "can_edit": user_is_cx_manager(request.user),
         },
+        status=400 if scope_errors else 200,
     )
 
 
