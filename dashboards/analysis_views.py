@@ -23,7 +23,9 @@ from feedback.models import Response
 from feedback.roles import user_is_cx_manager
 
 
-def _filters(request: HttpRequest) -> tuple[Any, Any, selectors.Catalogue]:
+def _filters(
+    request: HttpRequest, *, topics: list[tuple[str, str]] | None = None
+) -> tuple[Any, Any, selectors.Catalogue]:
     catalogue = selectors.catalogue_get()
     version = selectors.data_version_get()
     department_slug = request.GET.get("department", "")
@@ -36,6 +38,7 @@ def _filters(request: HttpRequest) -> tuple[Any, Any, selectors.Catalogue]:
         request.GET,
         options=catalogue.options(department_slug=department_slug if department else ""),
         latest_day=version.latest_day,
+        topics=topics,
     )
     return filters, form, catalogue
 
@@ -123,8 +126,9 @@ def drivers(request: HttpRequest) -> HttpResponse:
 @require_GET
 def verbatims(request: HttpRequest) -> HttpResponse:
     """Search and filter what customers wrote; every comment is shown escaped."""
-    filters, form, catalogue = _filters(request)
-    explorer = VerbatimForm(request.GET, topics=selectors.topic_choices_get())
+    topics = selectors.topic_choices_get()
+    filters, form, catalogue = _filters(request, topics=topics)
+    explorer = VerbatimForm(request.GET)
     context: dict[str, Any] = {
         "form": form,
         "filters": filters,
@@ -133,20 +137,14 @@ def verbatims(request: HttpRequest) -> HttpResponse:
         "rows": [],
         "has_next": False,
         "can_correct": user_is_cx_manager(request.user),
-        "topics": explorer.fields["topic"].choices,  # type: ignore[attr-defined]
+        "topics": [("", "Any topic"), *topics],
     }
     status = 200
     if filters is None or not explorer.is_valid():
         status = 400
     else:
         data = explorer.cleaned_data
-        query = selectors.VerbatimQuery(
-            search=data.get("q") or "",
-            topic=data.get("topic") or "",
-            sentiment=data.get("sentiment") or "",
-            nps_category=data.get("score") or "",
-            page=data.get("page") or 1,
-        )
+        query = selectors.VerbatimQuery(search=data.get("q") or "", page=data.get("page") or 1)
         rows, has_next = selectors.verbatims_get(filters, catalogue, query)
         params = request.GET.copy()
         params.pop("page", None)

@@ -286,6 +286,7 @@ def dashboard_context(
             "department_rows": department_rows,
             "query": filters.as_query(department=""),
             "export_query": filters.as_query(),
+            "topic_query": filters.as_query(topic=""),
         }
     )
     return context

@@ -128,13 +128,18 @@ def day_start(day: dt.date) -> dt.datetime:
 
 def _moment_parse(text: str) -> dt.date | dt.datetime | None:
     """A date, an aware date-time, or None when ``text`` is neither (raises ValueError when
-    it is well-formed but impossible, e.g. 2026-13-45)."""
+    it is well-formed but impossible, e.g. 2026-13-45).
+
+    The date is tried first: ``parse_datetime`` also accepts a bare date, as midnight, which
+    would silently drop the last day of a range.
+    """
+    day = parse_date(text)
+    if day is not None:
+        return day
     moment = parse_datetime(text)
-    if moment is not None:
-        if timezone.is_naive(moment):
-            moment = timezone.make_aware(moment, timezone.get_default_timezone())
-        return moment
-    return parse_date(text)
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.get_default_timezone())
+    return moment
 
 
 def _moment_from_json(value: str) -> dt.date | dt.datetime:

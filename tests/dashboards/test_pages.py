@@ -117,8 +117,16 @@ def test_cached_figures_refresh_when_a_response_arrives(world: dict[str, Any]) -
         ("date_from=2026-05-01&date_to=2026-01-01", "date_to"),
         ("department=nowhere", "department"),
         ("channel=pigeon", "channel"),
-        ("region=%3Cscript%3E", "region"),
+        ("touchpoint=%3Cscript%3E", "touchpoint"),
         ("date_from=1900-01-01&date_to=2026-01-01", "date_from"),
+        ("date_from=2026-13-45", "date_from"),
+        ("date_to=%00", "date_to"),
+        ("segment=" + "s" * 201, "segment"),
+        ("sentiment=furious", "sentiment"),
+        ("nps_category=grumpy", "nps_category"),
+        ("journey=nowhere", "journey"),
+        ("source=nobody", "source"),
+        ("topic=nothing-like-it", "topic"),
     ],
 )
 def test_invalid_filters_answer_400_with_a_readable_message(
