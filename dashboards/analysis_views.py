@@ -19,6 +19,7 @@ from cxhub.errors import ApplicationError
 from dashboards import charts, impact, pages, permissions, selectors
 from dashboards.filters import VerbatimForm, filters_parse
 from dashboards.views import _render, _safe_next
+from feedback.filters import scope_window_label
 from feedback.models import Response
 from feedback.roles import user_is_cx_manager
 
@@ -101,6 +102,9 @@ def drivers(request: HttpRequest) -> HttpResponse:
         "form": form,
         "filters": filters,
         "run": run,
+        "run_window": scope_window_label((run.parameters or {}).get("filters") or {})
+        if run
+        else "",
         "result": result,
         "drivers": pages.driver_rows(result),
         "priority": result.get("priority") or [],

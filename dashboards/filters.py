@@ -23,7 +23,13 @@ from django.http import QueryDict
 
 from analytics.models import SentimentLabel
 from cxhub.errors import InvalidInput
-from feedback.filters import LIST_PARAMETERS, SCOPE_PARAMETERS, response_scope_clean, scope_days
+from feedback.filters import (
+    LIST_PARAMETERS,
+    SCOPE_PARAMETERS,
+    response_scope_clean,
+    scope_days,
+    scope_window_label,
+)
 from feedback.models import Channel, NpsCategory
 
 DEFAULT_WINDOW_DAYS = 364
@@ -74,7 +80,7 @@ class DashboardFilters:
     @property
     def window_label(self) -> str:
         """The window in words: "1 Nov 2025 – 30 Nov 2026", "last 12 months" by default."""
-        span = f"{_day_label(self.date_from)} – {_day_label(self.date_to)}"
+        span = scope_window_label(self.scope)
         return span if self.explicit_dates else f"last 12 months ({span})"
 
     @property
@@ -89,10 +95,6 @@ class DashboardFilters:
     @property
     def customer_filtered(self) -> bool:
         return any(self.values(name) for name in ("segment", "region", "plan"))
-
-
-def _day_label(day: dt.date) -> str:
-    return f"{day.day} {day.strftime('%b %Y')}"
 
 
 @dataclass(frozen=True)

@@ -565,3 +565,20 @@ def renamed_parameters_refuse(query: Mapping[str, Any]) -> None:
     }
     if errors:
         raise InvalidInput(field_errors=errors)
+
+
+def scope_window_label(scope: Mapping[str, Any]) -> str:
+    """The scope's window in words: "1 Nov 2025 – 30 Nov 2026", "from 1 Nov 2025",
+    "up to 30 Nov 2026" or "all time" (days in the project's time zone)."""
+    first, last = scope_days(scope)
+
+    def day(value: dt.date) -> str:
+        return f"{value.day} {value.strftime('%b %Y')}"
+
+    if first and last:
+        return f"{day(first)} – {day(last)}"
+    if first:
+        return f"from {day(first)}"
+    if last:
+        return f"up to {day(last)}"
+    return "all time"

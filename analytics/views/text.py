@@ -17,7 +17,7 @@ from analytics.models import AnalysisRun, SentimentLabel, ThemeProposal, Topic
 from analytics.selectors import text as text_selectors
 from analytics.services import text as text_services
 from cxhub.errors import ApplicationError, InvalidInput
-from feedback.filters import response_scope_clean, scope_days
+from feedback.filters import response_scope_clean, scope_window_label
 from feedback.models import Response
 from feedback.roles import user_is_cx_manager
 
@@ -71,7 +71,6 @@ def topics_page(request: HttpRequest) -> HttpResponse:
         scope, scope_errors = {}, exc.field_errors
     topics = text_selectors.topics_with_stats(filters=text_selectors.TopicFilters(scope=scope))
     parents = [t for t in topics if t["parent"] is None]
-    first_day, last_day = scope_days(scope)
     return render(
         request,
         "analytics/topics.html",
@@ -80,8 +79,7 @@ def topics_page(request: HttpRequest) -> HttpResponse:
             "parents": parents,
             "scope_query": request.GET,
             "scope_errors": scope_errors,
-            "first_day": first_day,
-            "last_day": last_day,
+            "window": scope_window_label(scope),
             "can_edit": user_is_cx_manager(request.user),
         },
         status=400 if scope_errors else 200,
