@@ -177,11 +177,14 @@ class TopicListApi(APIView):
         params = TopicFilterSerializer(data=request.query_params)
         errors: dict[str, list[str]] = {}
         scope: dict[str, Any] = {}
-        for check in (renamed_parameters_refuse, response_scope_clean):
-            try:
-                scope = check(request.query_params) or scope
-            except InvalidInput as exc:
-                errors.update(exc.field_errors)
+        try:
+            renamed_parameters_refuse(request.query_params)
+        except InvalidInput as exc:
+            errors.update(exc.field_errors)
+        try:
+            scope = response_scope_clean(request.query_params)
+        except InvalidInput as exc:
+            errors.update(exc.field_errors)
         if not params.is_valid():
             errors.update({k: [str(m) for m in v] for k, v in params.errors.items()})
         if errors:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tests.dashboards.factories import plant_action, plant_responses, plant_topic, tag
 from tests.feedback.factories import (
@@ -290,3 +292,24 @@ def test_trend_marks_the_week_an_action_was_implemented(world: dict[str, Any]) -
     charts = {c.dom_id: c for c in _client(cx_manager()).get("/").context["charts"]}
     shapes = charts["chart-trend-nps"].figure["layout"]["shapes"]
     assert [s["x0"] for s in shapes] == [action.implemented_at.isoformat()]
+
+
+def test_the_window_and_list_filters_are_stated_and_kept_in_the_link(
+    world: dict[str, Any],
+) -> None:
+    """A one-day window is valid and named; a comma list of channels is shown and shared."""
+    plant_responses(touchpoint=world["billing_call"], nps_values=[9], channel="phone")
+    plant_responses(touchpoint=world["billing_call"], nps_values=[3], channel="chat")
+    plant_responses(touchpoint=world["billing_call"], nps_values=[0], channel="web")
+    when = timezone.localdate() - dt.timedelta(days=3)
+    day = when.isoformat()
+    label = f"{when.day} {when.strftime('%b %Y')}"
+
+    page = _client(viewer()).get("/", {"date_from": day, "date_to": day, "channel": "phone,chat"})
+
+    assert page.status_code == 200
+    assert page.context["total"].responses == 2
+    html = page.content.decode()
+    assert f"Window: {label} – {label}" in html
+    assert "channel chat, phone" in html
+    assert page.context["export_query"] == f"date_from={day}&date_to={day}&channel=chat%2Cphone"
