@@ -17,7 +17,7 @@ from analytics.services.runs import run_request
 from analytics.services.text import tag_correct
 from cxhub.errors import ApplicationError
 from dashboards import charts, impact, pages, permissions, selectors
-from dashboards.filters import VerbatimForm, filters_parse
+from dashboards.filters import VerbatimForm, department_slugs, filters_parse
 from dashboards.views import _render, _safe_next
 from feedback.filters import scope_window_label
 from feedback.models import Response
@@ -29,15 +29,19 @@ def _filters(
 ) -> tuple[Any, Any, selectors.Catalogue]:
     catalogue = selectors.catalogue_get()
     version = selectors.data_version_get()
-    department_slug = request.GET.get("department", "")
-    department = catalogue.department_by_slug(department_slug) if department_slug else None
-    if department is not None and not permissions.user_can_view_department(
-        request.user, department.id
-    ):
-        raise PermissionDenied("This department's data is shared with its members and CX managers.")
+    slugs = department_slugs(request.GET)
+    named = [catalogue.department_by_slug(slug) for slug in slugs]
+    for department in named:
+        if department is not None and not permissions.user_can_view_department(
+            request.user, department.id
+        ):
+            raise PermissionDenied(
+                "This department's data is shared with its members and CX managers."
+            )
+    single = named[0] if len(named) == 1 else None
     filters, form = filters_parse(
         request.GET,
-        options=catalogue.options(department_slug=department_slug if department else ""),
+        options=catalogue.options(department_slug=single.slug if single else ""),
         latest_day=version.latest_day,
         topics=topics,
     )

@@ -155,6 +155,13 @@ def _given(query: QueryDict | Mapping[str, Any]) -> dict[str, str]:
     return given
 
 
+def department_slugs(query: QueryDict | Mapping[str, Any]) -> list[str]:
+    """Every department the URL names (a comma list or the parameter repeated), so that
+    access can be checked for each one before the scope uses them all."""
+    given = _given(query).get("department", "")
+    return sorted({slug.strip() for slug in given.split(",") if slug.strip()})
+
+
 def filters_parse(
     query: QueryDict | Mapping[str, Any],
     *,

@@ -178,6 +178,23 @@ def test_department_dashboard_is_for_members_and_cx_managers(world: dict[str, An
     assert _client(cx_manager()).get("/departments/nowhere/").status_code == 404
 
 
+def test_naming_several_departments_needs_access_to_each(world: dict[str, Any]) -> None:
+    """A list or a repeated department in an export or the verbatims is checked for every
+    department named, not only the last one."""
+    member = viewer()
+    world["billing"].members.add(member)
+    client = _client(member)
+
+    assert client.get("/export/touchpoints.csv?department=billing").status_code == 200
+    assert client.get("/export/touchpoints.csv?department=billing,stores").status_code == 403
+    assert (
+        client.get("/export/touchpoints.csv?department=stores&department=billing").status_code
+        == 403
+    )
+    assert client.get("/verbatims/?department=billing&department=stores").status_code == 403
+    assert _client(cx_manager()).get("/verbatims/?department=billing,stores").status_code == 200
+
+
 def test_department_page_shows_its_touchpoints_and_actions(world: dict[str, Any]) -> None:
     """The department dashboard scores its own touchpoints and lists its actions with owners."""
     owner = line_manager(first_name="Dana", last_name="Line")
