@@ -101,19 +101,13 @@ def register_response_filter(
     """Register (or replace) the implementation of the scope parameter ``name``.
 
     ``condition(values)`` returns a ``Q`` on ``Response`` selecting responses matching any
-    of the (already validated) ``values``; ``values()`` lists the accepted values.
+    of the (already validated) ``values``; ``values()`` lists the accepted values. The ``Q``
+    must hold plain look-ups (no expressions such as ``Exists``) so that
+    ``response_scope_q(prefix=…)`` can apply it across a relation.
     """
     if name not in DELEGATED_FILTERS:
         raise ValueError(f"{name!r} is not a delegated scope filter ({DELEGATED_FILTERS}).")
     _response_filters[name] = DelegatedFilter(condition=condition, values=values)
-
-
-def unregister_response_filter(name: str) -> None:
-    _response_filters.pop(name, None)
-
-
-def response_filter(name: str) -> DelegatedFilter | None:
-    return _response_filters.get(name)
 
 
 # --- dates ----------------------------------------------------------------------------------
@@ -408,6 +402,9 @@ def _delegated_values(name: str) -> Callable[[], Iterable[str]]:
 
 
 class ResponseScopeForm(forms.Form):
+    """The filter set's form: adds the one rule between fields (the end is not before the
+    start; equal days are a one-day range)."""
+
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
