@@ -72,7 +72,7 @@ from django import forms  # noqa: E402
 from django.core.exceptions import ValidationError  # noqa: E402
 
 from analytics.models import TagCorrection, ThemeProposal, Topic  # noqa: E402
-from analytics.services import text as text_services  # noqa: E402
+from analytics.text import services as text_services  # noqa: E402
 from cxhub.errors import ApplicationError  # noqa: E402
 
 

@@ -1,23 +1,17 @@
-"""REST API routes of analytics, mounted under /api/v1/; each area's module adds its own."""
+"""REST API routes of analytics, mounted under /api/v1/; each feature package adds its own."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from analytics.impact import api as impact_api
+from analytics.insights import api as insights_api
+from analytics.runs import api as runs_api
+from analytics.text import api as text_api
 
-from analytics.api import kpis as kpi_api  # noqa: E402
-
-urlpatterns += kpi_api.urlpatterns
-
-from analytics.api import impact as impact_api  # noqa: E402
-
-urlpatterns += impact_api.urlpatterns
-
-from analytics.api import insights as insights_api  # noqa: E402
-
-urlpatterns += insights_api.urlpatterns
-
-from analytics.api import text as text_api  # noqa: E402
-
-urlpatterns += text_api.urlpatterns
+urlpatterns: list[URLPattern | URLResolver] = [
+    *impact_api.urlpatterns,
+    *insights_api.urlpatterns,
+    *runs_api.urlpatterns,
+    *text_api.urlpatterns,
+]

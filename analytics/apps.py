@@ -9,9 +9,15 @@ class AnalyticsConfig(AppConfig):
     name = "analytics"
 
     def ready(self) -> None:
-        # Post-ingest processors are registered with feedback here (see feedback.processing).
-        # Analysis kinds that POST runs/ can start (see analytics.services.runs).
-        from analytics.services import drivers, impact, scores, value  # noqa: F401
-        from analytics.services.text import text_analytics_register
+        # The app config is where the features are wired to the generic parts: each feature's
+        # run kinds go into the table of analytics.runs.kinds (runs imports no feature), and
+        # text analytics registers its post-ingest processor and filters with feedback.
+        from analytics.impact import kinds as impact_kinds
+        from analytics.insights import kinds as insights_kinds
+        from analytics.runs.kinds import run_kinds_register
+        from analytics.text import kinds as text_kinds
+        from analytics.text.services import text_analytics_register
 
+        for feature_kinds in (insights_kinds, text_kinds, impact_kinds):
+            run_kinds_register(feature_kinds.RUN_KINDS)
         text_analytics_register()

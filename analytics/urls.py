@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from analytics.views import impact as impact_views
-from analytics.views import insights as insights_views
-from analytics.views import text as text_views
+from analytics.impact import views as impact_views
+from analytics.insights import views as insights_views
+from analytics.text import views as text_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("insights/", insights_views.insights_page, name="analytics-insights-page"),

@@ -16,7 +16,7 @@ TAGGING_SAMPLE = 60_000
 def tagging() -> list[Row]:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    from analytics.services.text import responses_tag
+    from analytics.text.services import responses_tag
     from feedback.models import Response
 
     ids = list(
@@ -48,7 +48,7 @@ def tagging() -> list[Row]:
 
 
 def drivers_from_database() -> list[Row]:
-    from analytics.services.drivers import driver_analysis_from_database, drivers_parameters_clean
+    from analytics.insights.services import driver_analysis_from_database, drivers_parameters_clean
     from feedback.models import Response
 
     parameters = drivers_parameters_clean({"outcome": "nps", "replicates": 1000})

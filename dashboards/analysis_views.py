@@ -13,8 +13,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from analytics.models import AnalysisRun, Topic
-from analytics.services.runs import run_request
-from analytics.services.text import tag_correct
+from analytics.runs.services import run_request
+from analytics.text.services import tag_correct
 from cxhub.errors import ApplicationError
 from dashboards import charts, impact, pages, permissions, selectors
 from dashboards.filters import VerbatimForm, department_slugs, filters_parse

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from actions.models import Action, ActionStatus
 from actions.permissions import actions_visible_to
+from analytics.insights.selectors import driver_run_latest as analytics_driver_run_latest
 from analytics.models import AnalysisRun, ImpactEstimate, SentimentLabel, Topic, TopicMention
-from analytics.selectors.drivers import driver_run_latest as analytics_driver_run_latest
 from dashboards.filters import DashboardFilters, FilterOptions
 from dashboards.scoring import (
     COUNT_KEYS,

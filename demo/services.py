@@ -444,8 +444,8 @@ def _kpis_insert(
     data: DemoData, org: dict[str, dict[str, Any]], summary: SeedSummary, say: Log
 ) -> int:
     try:
+        from analytics.impact.services import scope_key_build
         from analytics.models import Kpi, KpiObservation
-        from analytics.services.kpis import scope_key_build
     except ImportError:
         summary.skipped.append("KPIs (the KPI models are not installed)")
         say("Skipped the weekly KPIs: the KPI models are not installed.")
@@ -635,7 +635,7 @@ def _analyse(summary: SeedSummary, say: Log) -> None:
                 f"{time.perf_counter() - started:.1f} s."
             )
     try:
-        from analytics.services.runs import run_kinds_available
+        from analytics.runs.services import run_kinds_available
     except ImportError:
         summary.skipped.append("analyses (analytics runs are not available)")
         return
@@ -664,7 +664,7 @@ def _measurable_actions() -> list[tuple[int, str]]:
 
 
 def _run(summary: SeedSummary, say: Log, kind: str, parameters: dict[str, Any], label: str) -> None:
-    from analytics.services.runs import run_execute_now
+    from analytics.runs.services import run_execute_now
 
     started = time.perf_counter()
     try:

@@ -37,7 +37,7 @@ def topic_nps_impact(
     if topic_n < max(min_n, 1) or rest_n < max(min_n, 1):
         return {
             "status": "insufficient",
-            "n": int(topic_n),
+            "mentions": int(topic_n),
             "message": f"Not enough responses mentioning the topic ({topic_n}) or not mentioning it ({rest_n}).",
         }
     rest_p = total_promoters - topic_promoters

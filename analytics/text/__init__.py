@@ -1,1 +1,4 @@
-"""See the modules of this package."""
+"""Text analytics: taxonomy, tagging, corrections, themes and topic impact.
+
+The pure engine (tagger, sentiment, language, taxonomy matching, discovery) is in ``engine``.
+"""

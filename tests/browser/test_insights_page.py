@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from analytics.models import AnalysisRun
-from tests.analytics.insights_data import store_responses
+from tests.analytics.insights.data import store_responses
 from tests.feedback.factories import AttributeFactory, TouchpointFactory, cx_manager, viewer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from analytics.services.kpis import CSVFormatError, observations_import_csv
+from analytics.impact.services import CSVFormatError, observations_import_csv
 from cxhub.errors import ApplicationError
 from feedback.models import Source
 

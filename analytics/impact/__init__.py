@@ -1,0 +1,1 @@
+"""Action impact: KPIs and their observations, impact estimates and ROI."""

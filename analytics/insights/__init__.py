@@ -1,0 +1,1 @@
+"""Insights: scores (NPS, CSAT, CES), driver analysis and value of experience."""

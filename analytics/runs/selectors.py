@@ -1,0 +1,29 @@
+"""Reads of analysis runs shared by every feature: the latest result for a selection."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from analytics.runs.models import AnalysisRun
+
+
+def run_latest_matching(
+    *, kind: str, outcome: str, filters: Mapping[str, Any]
+) -> AnalysisRun | None:
+    """The newest succeeded run of ``kind`` with this outcome and exactly these filters.
+
+    Parameters are compared in Python (JSON equality differs between databases) over the
+    latest 200 runs' parameters only; the matching run is then loaded with its result.
+    """
+    candidates = (
+        AnalysisRun.objects.filter(kind=kind, status=AnalysisRun.Status.SUCCEEDED)
+        .order_by("-finished_at", "-id")
+        .values_list("id", "parameters")[:200]
+    )
+    wanted = dict(filters)
+    for run_id, params in candidates:
+        params = params or {}
+        if params.get("outcome", outcome) == outcome and (params.get("filters") or {}) == wanted:
+            return AnalysisRun.objects.select_related("requested_by").get(pk=run_id)
+    return None

@@ -1,0 +1,279 @@
+"""Text analytics reads: the taxonomy with counts, a response's tags, verbatims, themes,
+and the NPS counts per topic behind topic impact."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models.functions import Coalesce
+
+from analytics.text.models import (
+    ResponseAnalysis,
+    SentimentLabel,
+    TagCorrection,
+    ThemeProposal,
+    Topic,
+    TopicMention,
+)
+from cxhub.errors import InvalidInput, NotFound
+from feedback.filters import response_scope_q, responses_in_scope
+from feedback.models import Response
+
+
+def topic_get(*, slug: str) -> Topic:
+    topic = Topic.objects.select_related("parent").filter(slug=slug).first()
+    if topic is None:
+        raise NotFound(f"Topic '{slug}' does not exist.")
+    return topic
+
+
+def response_topic_q(slugs: list[str]) -> Q:
+    """Responses with a mention of any of the topics ``slugs`` or of their children (the
+    scope's ``topic`` filter, registered with ``feedback.filters``)."""
+    ids = Topic.objects.filter(Q(slug__in=slugs) | Q(parent__slug__in=slugs)).values("id")
+    return Q(pk__in=TopicMention.objects.filter(topic_id__in=ids).values("response_id"))
+
+
+def topic_slugs() -> list[str]:
+    return list(Topic.objects.values_list("slug", flat=True))
+
+
+def response_sentiment_q(labels: list[str]) -> Q:
+    """Responses whose comment sentiment is one of ``labels`` (the scope's ``sentiment``)."""
+    return Q(analysis__sentiment_label__in=labels)
+
+
+def sentiment_labels() -> list[str]:
+    return list(SentimentLabel.values)
+
+
+@dataclass(frozen=True)
+class TopicFilters:
+    """Which mentions the taxonomy counts: those of responses in a cleaned response scope
+    (``feedback.filters.response_scope_clean``)."""
+
+    scope: Mapping[str, Any] = field(default_factory=dict)
+
+    def mention_q(self) -> Q:
+        return response_scope_q(self.scope, prefix="response__")
+
+
+def _stats(row: dict[str, Any]) -> dict[str, Any]:
+    mean = row.get("mean_sentiment")
+    return {
+        "responses": row.get("responses", 0),
+        "mean_sentiment": round(mean, 4) if mean is not None else None,
+        "positive": row.get("positive", 0),
+        "neutral": row.get("neutral", 0),
+        "negative": row.get("negative", 0),
+    }
+
+
+_EMPTY = {"responses": 0, "mean_sentiment": None, "positive": 0, "neutral": 0, "negative": 0}
+
+
+def _aggregates() -> dict[str, Any]:
+    return {
+        "responses": Count("response_id", distinct=True),
+        "mean_sentiment": Avg("sentiment"),
+        "positive": Count("id", filter=Q(sentiment_label=SentimentLabel.POSITIVE)),
+        "neutral": Count("id", filter=Q(sentiment_label=SentimentLabel.NEUTRAL)),
+        "negative": Count("id", filter=Q(sentiment_label=SentimentLabel.NEGATIVE)),
+    }
+
+
+def topics_with_stats(
+    *, filters: TopicFilters | None = None, include_inactive: bool = False
+) -> list[dict[str, Any]]:
+    """The taxonomy (parents first, then their children) with counts and mean sentiment.
+
+    ``own`` counts mentions of the topic itself; ``total`` counts responses mentioning the
+    topic or any of its children, each response once. Three queries whatever the size.
+    """
+    filters = filters or TopicFilters()
+    topics = Topic.objects.select_related("parent").order_by("name")
+    if not include_inactive:
+        topics = topics.filter(is_active=True)
+    mentions = TopicMention.objects.filter(filters.mention_q())
+    own = {
+        row["topic_id"]: row
+        for row in mentions.values("topic_id").annotate(**_aggregates()).order_by()
+    }
+    rolled = {
+        row["root"]: row
+        for row in mentions.annotate(root=Coalesce("topic__parent_id", "topic_id"))
+        .values("root")
+        .annotate(**_aggregates())
+        .order_by()
+    }
+    result: list[dict[str, Any]] = []
+    children: dict[int, list[Topic]] = {}
+    roots: list[Topic] = []
+    topic_list = list(topics)
+    for topic in topic_list:
+        if topic.parent_id is None:
+            roots.append(topic)
+        else:
+            children.setdefault(topic.parent_id, []).append(topic)
+    root_ids = {t.pk for t in roots}
+    orphans = [t for t in topic_list if t.parent_id is not None and t.parent_id not in root_ids]
+
+    def row(topic: Topic) -> dict[str, Any]:
+        own_stats = _stats(own[topic.pk]) if topic.pk in own else dict(_EMPTY)
+        total_stats = (
+            _stats(rolled[topic.pk])
+            if topic.parent_id is None and topic.pk in rolled
+            else own_stats
+        )
+        return {
+            "id": topic.pk,
+            "slug": topic.slug,
+            "name": topic.name,
+            "parent": topic.parent.slug if topic.parent else None,
+            "description": topic.description,
+            "keywords": topic.keywords,
+            "origin": topic.origin,
+            "is_active": topic.is_active,
+            "own": own_stats,
+            "total": total_stats,
+        }
+
+    for topic in roots:
+        result.append(row(topic))
+        result.extend(row(child) for child in children.get(topic.pk, []))
+    result.extend(row(topic) for topic in orphans)
+    return result
+
+
+def response_tags(*, response: Response) -> dict[str, Any]:
+    """A response's comment analysis, its topics and the corrections people made."""
+    analysis = ResponseAnalysis.objects.filter(response=response).first()
+    mentions = (
+        TopicMention.objects.filter(response=response)
+        .select_related("topic")
+        .order_by("topic__name")
+    )
+    corrections = (
+        TagCorrection.objects.filter(response=response)
+        .select_related("topic", "corrected_by")
+        .order_by("-created_at", "-id")
+    )
+    return {
+        "response_id": response.pk,
+        "comment": response.comment,
+        "analysis": None
+        if analysis is None
+        else {
+            "language": analysis.language,
+            "language_supported": analysis.language_supported,
+            "sentiment": analysis.sentiment,
+            "sentiment_label": analysis.sentiment_label,
+            "analysed_at": analysis.analysed_at,
+            "taxonomy_version": analysis.taxonomy_version,
+        },
+        "topics": [
+            {
+                "topic": m.topic.slug,
+                "name": m.topic.name,
+                "sentiment": m.sentiment,
+                "sentiment_label": m.sentiment_label,
+                "origin": m.origin,
+                "sentence": m.sentence,
+                "start": m.start,
+                "end": m.end,
+            }
+            for m in mentions
+        ],
+        "corrections": [
+            {
+                "id": c.pk,
+                "topic": c.topic.slug,
+                "action": c.action,
+                "sentiment": c.sentiment,
+                "note": c.note,
+                "corrected_by": c.corrected_by.get_username(),
+                "created_at": c.created_at,
+            }
+            for c in corrections
+        ],
+    }
+
+
+def topic_verbatims(
+    *, topic: Topic, sentiment: str | None = None, limit: int = 50
+) -> list[TopicMention]:
+    """The latest mentions of a topic (or its children) with their responses, newest first."""
+    ids = [topic.pk, *Topic.objects.filter(parent=topic).values_list("id", flat=True)]
+    mentions = TopicMention.objects.filter(topic_id__in=ids)
+    if sentiment:
+        if sentiment not in SentimentLabel.values:
+            raise InvalidInput(
+                field_errors={"sentiment": ["Must be one of: positive, neutral, negative."]}
+            )
+        mentions = mentions.filter(sentiment_label=sentiment)
+    return list(
+        mentions.select_related("topic", "response", "response__touchpoint").order_by(
+            "-response__submitted_at", "-response_id"
+        )[:limit]
+    )
+
+
+def response_topics_map(*, response_ids: list[int]) -> dict[int, list[TopicMention]]:
+    """All mentions of these responses, grouped by response (one query)."""
+    grouped: dict[int, list[TopicMention]] = {}
+    for mention in (
+        TopicMention.objects.filter(response_id__in=response_ids)
+        .select_related("topic")
+        .order_by("topic__name")
+    ):
+        grouped.setdefault(mention.response_id, []).append(mention)
+    return grouped
+
+
+def themes_list(*, status: str | None = ThemeProposal.Status.PROPOSED) -> QuerySet[ThemeProposal]:
+    themes = ThemeProposal.objects.select_related("accepted_topic", "run").order_by(
+        "-created_at", "-size"
+    )
+    if status:
+        if status not in ThemeProposal.Status.values:
+            raise InvalidInput(
+                field_errors={"status": ["Must be one of: proposed, accepted, dismissed."]}
+            )
+        themes = themes.filter(status=status)
+    return themes
+
+
+def theme_examples(*, proposals: list[ThemeProposal]) -> dict[int, str]:
+    """The comments of all proposals' example responses (one query)."""
+    ids = {pk for proposal in proposals for pk in proposal.example_response_ids}
+    return dict(Response.objects.filter(pk__in=ids).values_list("id", "comment"))
+
+
+def topic_nps_counts(
+    filters: Mapping[str, Any],
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """NPS counts of all filtered answers and, per topic, of the answers mentioning it.
+
+    Two aggregate queries; a response counts once per topic (mentions are unique per
+    response and topic).
+    """
+    answers = responses_in_scope(filters).filter(nps__isnull=False).order_by()
+    totals = answers.aggregate(
+        n=Count("pk"),
+        promoters=Count("pk", filter=Q(nps__gte=9)),
+        detractors=Count("pk", filter=Q(nps__lte=6)),
+    )
+    per_topic = list(
+        TopicMention.objects.filter(response__in=answers.values("pk"))
+        .values("topic__slug", "topic__name")
+        .annotate(
+            n=Count("response", distinct=True),
+            promoters=Count("response", distinct=True, filter=Q(response__nps__gte=9)),
+            detractors=Count("response", distinct=True, filter=Q(response__nps__lte=6)),
+        )
+        .order_by("topic__slug")
+    )
+    return {k: int(v or 0) for k, v in totals.items()}, per_topic

@@ -1,0 +1,209 @@
+"""Text analytics pages: the taxonomy with counts, verbatims per topic with tag correction,
+and theme proposals. Plain server-rendered forms; every comment is escaped by the templates.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from analytics.runs.models import AnalysisRun
+from analytics.runs.services import run_request
+from analytics.text import selectors as text_selectors
+from analytics.text import services as text_services
+from analytics.text.models import SentimentLabel, ThemeProposal, Topic
+from cxhub.errors import ApplicationError, InvalidInput
+from feedback.filters import response_scope_clean, scope_window_label
+from feedback.models import Response
+from feedback.roles import user_is_cx_manager
+
+
+def _require_cx_manager(request: HttpRequest) -> None:
+    if not user_is_cx_manager(request.user):
+        raise PermissionDenied("Only CX managers can change topics and tags.")
+
+
+def _error_text(exc: ApplicationError) -> str:
+    return " ".join(str(m) for msgs in exc.field_errors.values() for m in msgs) or exc.message
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = fallback
+    return HttpResponseRedirect(target)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def topics_page(request: HttpRequest) -> HttpResponse:
+    """The taxonomy with counts and sentiment; CX managers add a topic here."""
+    if request.method == "POST":
+        _require_cx_manager(request)
+        keywords = [k.strip() for k in request.POST.get("keywords", "").split(",") if k.strip()]
+        parent_slug = request.POST.get("parent", "")
+        try:
+            parent = Topic.objects.filter(slug=parent_slug).first() if parent_slug else None
+            if parent_slug and parent is None:
+                raise ApplicationError(f"Unknown parent topic '{parent_slug}'.")
+            topic = text_services.topic_create(
+                name=request.POST.get("name", ""),
+                keywords=keywords,
+                parent=parent,
+                description=request.POST.get("description", ""),
+                created_by=request.user,  # type: ignore[arg-type]
+            )
+        except ApplicationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, f"Topic '{topic.name}' added; comments are being re-tagged.")
+        return HttpResponseRedirect(reverse("analytics-topics-page"))
+    scope_errors: dict[str, list[str]] = {}
+    try:
+        scope = response_scope_clean(request.GET)
+    except InvalidInput as exc:
+        scope, scope_errors = {}, exc.field_errors
+    topics = text_selectors.topics_with_stats(filters=text_selectors.TopicFilters(scope=scope))
+    parents = [t for t in topics if t["parent"] is None]
+    return render(
+        request,
+        "analytics/topics.html",
+        {
+            "topics": topics,
+            "parents": parents,
+            "scope_query": request.GET,
+            "scope_errors": scope_errors,
+            "window": scope_window_label(scope),
+            "can_edit": user_is_cx_manager(request.user),
+        },
+        status=400 if scope_errors else 200,
+    )
+
+
+@login_required
+def topic_verbatims_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The latest comments mentioning a topic, each with its tags and correction forms."""
+    topic = Topic.objects.select_related("parent").filter(slug=slug).first()
+    if topic is None:
+        raise Http404("No such topic.")
+    sentiment = request.GET.get("sentiment", "")
+    if sentiment not in SentimentLabel.values:
+        sentiment = ""
+    mentions = text_selectors.topic_verbatims(topic=topic, sentiment=sentiment or None, limit=50)
+    response_ids = [m.response_id for m in mentions]
+    tags = text_selectors.response_topics_map(response_ids=response_ids)
+    rows = [
+        {"mention": m, "response": m.response, "tags": tags.get(m.response_id, [])}
+        for m in mentions
+    ]
+    return render(
+        request,
+        "analytics/topics_verbatims.html",
+        {
+            "topic": topic,
+            "rows": rows,
+            "sentiment": sentiment,
+            "sentiments": SentimentLabel.choices,
+            "all_topics": list(
+                Topic.objects.filter(is_active=True).order_by("name").values_list("slug", "name")
+            ),
+            "can_edit": user_is_cx_manager(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def tag_correct_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Apply one correction (add/remove a topic, set its sentiment) and go back."""
+    _require_cx_manager(request)
+    response = Response.objects.filter(pk=pk).first()
+    if response is None:
+        raise Http404("No such response.")
+    topic = Topic.objects.filter(slug=request.POST.get("topic", "")).first()
+    if topic is None:
+        messages.error(request, "Choose a topic from the list.")
+        return _back(request, reverse("analytics-topics-page"))
+    raw_sentiment = request.POST.get("sentiment", "").strip()
+    try:
+        sentiment = float(raw_sentiment) if raw_sentiment else None
+    except ValueError:
+        messages.error(request, "Sentiment must be a number from -1 to 1.")
+        return _back(request, reverse("analytics-topics-page"))
+    try:
+        text_services.tag_correct(
+            response=response,
+            topic=topic,
+            action=request.POST.get("action", ""),
+            sentiment=sentiment,
+            note=request.POST.get("note", ""),
+            corrected_by=request.user,  # type: ignore[arg-type]
+        )
+    except ApplicationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        done = "removed" if request.POST.get("action") == "remove" else "added"
+        messages.success(request, f"Response {pk}: '{topic.name}' {done}.")
+    return _back(request, reverse("analytics-topic-verbatims-page", args=[topic.slug]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def themes_page(request: HttpRequest) -> HttpResponse:
+    """Proposed themes with their terms and examples; CX managers accept or dismiss them."""
+    if request.method == "POST":
+        _require_cx_manager(request)
+        try:
+            _theme_decide(request)
+        except ApplicationError as exc:
+            messages.error(request, _error_text(exc))
+        return HttpResponseRedirect(reverse("analytics-themes-page"))
+    themes = list(text_selectors.themes_list(status=ThemeProposal.Status.PROPOSED)[:50])
+    examples = text_selectors.theme_examples(proposals=themes)
+    rows = [
+        {"theme": t, "examples": [examples[pk] for pk in t.example_response_ids if pk in examples]}
+        for t in themes
+    ]
+    last_run = AnalysisRun.objects.filter(kind=AnalysisRun.Kind.THEME_DISCOVERY).first()
+    return render(
+        request,
+        "analytics/topics_themes.html",
+        {"rows": rows, "last_run": last_run, "can_edit": user_is_cx_manager(request.user)},
+    )
+
+
+def _theme_decide(request: HttpRequest) -> None:
+    decision = request.POST.get("decision", "")
+    if decision == "discover":
+        run = run_request(
+            kind=AnalysisRun.Kind.THEME_DISCOVERY,
+            parameters={},
+            requested_by=request.user,  # type: ignore[arg-type]
+        )
+        messages.success(request, f"Theme discovery started (run {run.pk}).")
+        return
+    theme = ThemeProposal.objects.filter(pk=request.POST.get("theme") or 0).first()
+    if theme is None:
+        raise Http404("No such theme.")
+    if decision == "accept":
+        topic = text_services.theme_accept(
+            proposal=theme,
+            accepted_by=request.user,  # type: ignore[arg-type]
+            name=request.POST.get("name", "").strip() or None,
+        )
+        messages.success(
+            request, f"'{topic.name}' added to the taxonomy; comments are being re-tagged."
+        )
+    elif decision == "dismiss":
+        text_services.theme_dismiss(proposal=theme, dismissed_by=request.user)  # type: ignore[arg-type]
+        messages.success(request, f"Theme '{theme.label}' dismissed.")
+    else:
+        raise ApplicationError("Unknown decision.")

@@ -1,1 +1,0 @@
-"""Pages of the analytics app, one module per area."""
