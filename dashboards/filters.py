@@ -22,6 +22,7 @@ from django import forms
 from django.http import QueryDict
 
 from analytics.models import SentimentLabel
+from analytics.text.selectors import DEFAULT_WINDOW_DAYS
 from cxhub.errors import InvalidInput
 from feedback.filters import (
     LIST_PARAMETERS,
@@ -32,7 +33,6 @@ from feedback.filters import (
 )
 from feedback.models import Channel, NpsCategory
 
-DEFAULT_WINDOW_DAYS = 364
 MAX_WINDOW_DAYS = 3 * 366
 
 _LABELS = {"nps_category": "NPS group"}

@@ -861,7 +861,9 @@ def topic_impact_compute(*, parameters: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "outcome": "nps",
         "filters": dict(parameters["filters"]),
-        "nps": nps_estimate(totals["n"], totals["promoters"], totals["detractors"], min_n=min_n),
+        "nps": nps_estimate(
+            totals["n"], totals["promoters"], totals["detractors"], min_n=min_n
+        ).as_dict(),
         "topics": topics,
         "method": "NPS of all answers minus NPS of the answers not mentioning the topic; "
         "95% interval by the delta method",

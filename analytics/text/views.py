@@ -19,7 +19,7 @@ from analytics.text import selectors as text_selectors
 from analytics.text import services as text_services
 from analytics.text.models import SentimentLabel, ThemeProposal, Topic
 from cxhub.errors import ApplicationError, InvalidInput
-from feedback.filters import response_scope_clean, scope_window_label
+from feedback.filters import response_scope_clean, scope_days
 from feedback.models import Response
 from feedback.roles import user_is_cx_manager
 
@@ -66,12 +66,21 @@ def topics_page(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Topic '{topic.name}' added; comments are being re-tagged.")
         return HttpResponseRedirect(reverse("analytics-topics-page"))
-    scope_errors: dict[str, list[str]] = {}
+    touchpoint = request.GET.get("touchpoint") or None
     try:
         scope = response_scope_clean(request.GET)
+        first, last = scope_days(scope)
+        window = text_selectors.topic_window_get(
+            date_from=first.isoformat() if first else "", date_to=last.isoformat() if last else ""
+        )
     except InvalidInput as exc:
-        scope, scope_errors = {}, exc.field_errors
-    topics = text_selectors.topics_with_stats(filters=text_selectors.TopicFilters(scope=scope))
+        return render(
+            request,
+            "analytics/topics.html",
+            {"errors": exc.field_errors, "topics": [], "parents": [], "touchpoint": touchpoint},
+            status=400,
+        )
+    topics = text_selectors.topics_with_stats(filters=window.filters(scope=scope))
     parents = [t for t in topics if t["parent"] is None]
     return render(
         request,
@@ -79,12 +88,10 @@ def topics_page(request: HttpRequest) -> HttpResponse:
         {
             "topics": topics,
             "parents": parents,
-            "scope_query": request.GET,
-            "scope_errors": scope_errors,
-            "window": scope_window_label(scope),
+            "touchpoint": touchpoint or "",
+            "window": window,
             "can_edit": user_is_cx_manager(request.user),
         },
-        status=400 if scope_errors else 200,
     )
 
 
