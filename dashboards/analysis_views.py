@@ -15,10 +15,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from analytics.models import AnalysisRun, Topic
 from analytics.runs.services import run_request
 from analytics.text.services import tag_correct
-from cxhub.errors import ApplicationError
+from cxhub.errors import ApplicationError, error_text
+from cxhub.redirects import redirect_back
+from cxhub.users import request_user
 from dashboards import charts, impact, pages, permissions, selectors
 from dashboards.filters import VerbatimForm, department_slugs, filters_parse
-from dashboards.views import _render, _safe_next
+from dashboards.views import _render
 from feedback.filters import scope_window_label
 from feedback.models import Response
 from feedback.roles import user_is_cx_manager
@@ -84,14 +86,13 @@ def drivers(request: HttpRequest) -> HttpResponse:
             started = run_request(
                 kind=AnalysisRun.Kind.DRIVERS,
                 parameters=parameters,
-                requested_by=request.user,  # type: ignore[arg-type]
+                requested_by=request_user(request),
             )
             messages.success(
                 request, f"Driver analysis #{started.pk} started; refresh in a moment."
             )
         except ApplicationError as error:
-            details = "; ".join(m for msgs in error.field_errors.values() for m in msgs)
-            messages.error(request, f"The analysis could not start: {details or error.message}")
+            messages.error(request, f"The analysis could not start: {error_text(error)}")
         query = urlencode({"department": department_slug}) if department_slug else ""
         return HttpResponseRedirect(request.path + (f"?{query}" if query else ""))
     filters, form, catalogue = _filters(request)
@@ -213,13 +214,13 @@ def tag_correct_view(request: HttpRequest, pk: int) -> HttpResponse:
                 response=response,
                 topic=topic,
                 action=request.POST.get("action", ""),
-                corrected_by=request.user,  # type: ignore[arg-type]
+                corrected_by=request_user(request),
                 sentiment=sentiment if request.POST.get("action") == "add" else None,
             )
         except ValueError:
             error = "Sentiment must be a number between -1 and 1."
         except ApplicationError as exc:
-            error = "; ".join(m for msgs in exc.field_errors.values() for m in msgs) or exc.message
+            error = error_text(exc)
     row = (
         Response.objects.filter(pk=pk)
         .select_related("touchpoint", "analysis")
@@ -241,4 +242,4 @@ def tag_correct_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error)
     else:
         messages.success(request, "Tags corrected.")
-    return HttpResponseRedirect(_safe_next(request, "/verbatims/"))
+    return redirect_back(request, "/verbatims/")

@@ -92,10 +92,6 @@ class DashboardFilters:
             if self.values(name)
         ]
 
-    @property
-    def customer_filtered(self) -> bool:
-        return any(self.values(name) for name in ("segment", "region", "plan"))
-
 
 @dataclass(frozen=True)
 class FilterOptions:

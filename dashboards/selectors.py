@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.cache import cache
 from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncWeek
@@ -115,9 +116,6 @@ class Catalogue:
 
     def department_by_slug(self, slug: str) -> DepartmentInfo | None:
         return next((d for d in self.departments if d.slug == slug), None)
-
-    def department_by_id(self, department_id: int) -> DepartmentInfo | None:
-        return next((d for d in self.departments if d.id == department_id), None)
 
     def touchpoint_by_slug(self, slug: str) -> TouchpointInfo | None:
         return next((t for t in self.touchpoints if t.slug == slug), None)
@@ -442,7 +440,7 @@ def _actions_in_scope(filters: DashboardFilters, catalogue: Catalogue) -> QueryS
     return queryset
 
 
-def _user_label(user: Any) -> str:
+def _user_label(user: User | None) -> str:
     if user is None:
         return ""
     full_name = f"{user.first_name} {user.last_name}".strip()
@@ -468,7 +466,7 @@ def _action_line(action: Action, today: dt.date) -> ActionLine:
 
 
 def action_summary_get(
-    filters: DashboardFilters, catalogue: Catalogue, *, user: Any
+    filters: DashboardFilters, catalogue: Catalogue, *, user: AbstractBaseUser | AnonymousUser
 ) -> ActionSummary:
     """Status counts and overdue (one query, counts only), and the actions ``user`` may
     read: recent ones and those implemented in the window (one query each)."""
