@@ -19,25 +19,33 @@ from cxhub.errors import ApplicationError, error_text
 from cxhub.redirects import redirect_back
 from cxhub.users import request_user
 from dashboards import charts, impact, pages, permissions, selectors
-from dashboards.filters import VerbatimForm, filters_parse
+from dashboards.filters import VerbatimForm, department_slugs, filters_parse
 from dashboards.views import _render
+from feedback.filters import scope_window_label
 from feedback.models import Response
 from feedback.roles import user_is_cx_manager
 
 
-def _filters(request: HttpRequest) -> tuple[Any, Any, selectors.Catalogue]:
+def _filters(
+    request: HttpRequest, *, topics: list[tuple[str, str]] | None = None
+) -> tuple[Any, Any, selectors.Catalogue]:
     catalogue = selectors.catalogue_get()
     version = selectors.data_version_get()
-    department_slug = request.GET.get("department", "")
-    department = catalogue.department_by_slug(department_slug) if department_slug else None
-    if department is not None and not permissions.user_can_view_department(
-        request.user, department.id
-    ):
-        raise PermissionDenied("This department's data is shared with its members and CX managers.")
+    slugs = department_slugs(request.GET)
+    named = [catalogue.department_by_slug(slug) for slug in slugs]
+    for department in named:
+        if department is not None and not permissions.user_can_view_department(
+            request.user, department.id
+        ):
+            raise PermissionDenied(
+                "This department's data is shared with its members and CX managers."
+            )
+    single = named[0] if len(named) == 1 else None
     filters, form = filters_parse(
         request.GET,
-        options=catalogue.options(department_slug=department_slug if department else ""),
+        options=catalogue.options(department_slug=single.slug if single else ""),
         latest_day=version.latest_day,
+        topics=topics,
     )
     return filters, form, catalogue
 
@@ -99,6 +107,9 @@ def drivers(request: HttpRequest) -> HttpResponse:
         "form": form,
         "filters": filters,
         "run": run,
+        "run_window": scope_window_label((run.parameters or {}).get("filters") or {})
+        if run
+        else "",
         "result": result,
         "drivers": pages.driver_rows(result),
         "priority": result.get("priority") or [],
@@ -124,8 +135,9 @@ def drivers(request: HttpRequest) -> HttpResponse:
 @require_GET
 def verbatims(request: HttpRequest) -> HttpResponse:
     """Search and filter what customers wrote; every comment is shown escaped."""
-    filters, form, catalogue = _filters(request)
-    explorer = VerbatimForm(request.GET, topics=selectors.topic_choices_get())
+    topics = selectors.topic_choices_get()
+    filters, form, catalogue = _filters(request, topics=topics)
+    explorer = VerbatimForm(request.GET)
     context: dict[str, Any] = {
         "form": form,
         "filters": filters,
@@ -134,20 +146,14 @@ def verbatims(request: HttpRequest) -> HttpResponse:
         "rows": [],
         "has_next": False,
         "can_correct": user_is_cx_manager(request.user),
-        "topics": explorer.fields["topic"].choices,  # type: ignore[attr-defined]
+        "topics": [("", "Any topic"), *topics],
     }
     status = 200
     if filters is None or not explorer.is_valid():
         status = 400
     else:
         data = explorer.cleaned_data
-        query = selectors.VerbatimQuery(
-            search=data.get("q") or "",
-            topic=data.get("topic") or "",
-            sentiment=data.get("sentiment") or "",
-            nps_category=data.get("score") or "",
-            page=data.get("page") or 1,
-        )
+        query = selectors.VerbatimQuery(search=data.get("q") or "", page=data.get("page") or 1)
         rows, has_next = selectors.verbatims_get(filters, catalogue, query)
         params = request.GET.copy()
         params.pop("page", None)

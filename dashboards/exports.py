@@ -223,19 +223,15 @@ def _verbatims_table(
         request.GET,
         options=catalogue.options(department_slug=department.slug if department else ""),
         latest_day=version.latest_day,
+        topics=selectors.topic_choices_get(),
     )
-    explorer = VerbatimForm(request.GET, topics=selectors.topic_choices_get())
+    explorer = VerbatimForm(request.GET)
     if filters is None or not explorer.is_valid():
         errors = {**(form.errors if filters is None else {}), **explorer.errors}
         lines = [f"{field}: {error}" for field, messages in errors.items() for error in messages]
         return _error("Some filters could not be used:\n" + "\n".join(lines))
     data = explorer.cleaned_data
-    query = selectors.VerbatimQuery(
-        search=data.get("q") or "",
-        topic=data.get("topic") or "",
-        sentiment=data.get("sentiment") or "",
-        nps_category=data.get("score") or "",
-    )
+    query = selectors.VerbatimQuery(search=data.get("q") or "")
     rows, _ = selectors.verbatims_get(filters, catalogue, query, per_page=VERBATIMS_EXPORT_LIMIT)
     return csv_response(
         "verbatims.csv",

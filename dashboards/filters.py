@@ -1,13 +1,20 @@
-"""The filters every dashboard shares, parsed from the URL so any view is a shareable link.
+"""The filters every dashboard shares, read from the URL so any view is a shareable link.
 
-A bad value never reaches the database: ``filters_parse`` returns the readable errors
-instead, and the page shows them next to the filter bar.
+What the filters mean and which values they accept is the response scope
+(``feedback.filters``), the same for the API, analysis runs, pages, exports and the
+report. This module only adds what is particular to dashboards: the default window (the
+364 days up to the newest response, so a dashboard over historical data is never empty),
+a limit of three years, and the filter bar with its readable errors. A bad value never
+reaches the database: ``filters_parse`` returns the errors instead, and the page shows
+them next to the filter bar.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field, replace
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,47 +23,79 @@ from django.http import QueryDict
 
 from analytics.models import SentimentLabel
 from analytics.text.selectors import DEFAULT_WINDOW_DAYS
+from cxhub.errors import InvalidInput
+from feedback.filters import (
+    LIST_PARAMETERS,
+    SCOPE_PARAMETERS,
+    response_scope_clean,
+    scope_days,
+    scope_window_label,
+)
 from feedback.models import Channel, NpsCategory
 
 MAX_WINDOW_DAYS = 3 * 366
 
+_LABELS = {"nps_category": "NPS group"}
+
 
 @dataclass(frozen=True)
 class DashboardFilters:
-    """A validated set of filters. ``date_from``/``date_to`` are inclusive calendar dates."""
+    """A validated dashboard view: the cleaned response scope, always with both dates.
 
+    ``date_from``/``date_to`` are the first and last calendar day of the window (both
+    inclusive, in the project's time zone); ``given`` holds the parameters as the user
+    wrote them (what the shareable link repeats).
+    """
+
+    scope: Mapping[str, Any]
     date_from: dt.date
     date_to: dt.date
-    department: str = ""
-    touchpoint: str = ""
-    channel: str = ""
-    region: str = ""
-    segment: str = ""
-    plan: str = ""
+    given: Mapping[str, str] = field(default_factory=dict, compare=False)
     explicit_dates: bool = field(default=False, compare=False)
 
+    def values(self, name: str) -> list[str]:
+        return list(self.scope.get(name) or [])
+
+    @property
+    def departments(self) -> list[str]:
+        return self.values("department")
+
     def as_query(self, **overrides: str) -> str:
-        """The URL query string of this view (dates only when the user chose them)."""
-        values: dict[str, Any] = asdict(replace(self, **overrides))  # type: ignore[arg-type]
-        values.pop("explicit_dates")
-        if not self.explicit_dates:
-            values.pop("date_from")
-            values.pop("date_to")
-        return urlencode({key: str(value) for key, value in values.items() if value})
+        """The URL query string of this view (dates only when the user chose them); an
+        override of ``""`` drops that parameter."""
+        values = {name: ",".join(self.values(name)) for name in LIST_PARAMETERS}
+        if self.explicit_dates:
+            values.update({name: self.given.get(name, "") for name in ("date_from", "date_to")})
+        values.update(overrides)
+        ordered = [(name, values.get(name, "")) for name in SCOPE_PARAMETERS]
+        return urlencode([(name, value) for name, value in ordered if value])
 
     def cache_key(self) -> str:
-        values = asdict(self)
-        values.pop("explicit_dates")
-        return "|".join(f"{key}={value}" for key, value in sorted(values.items()))
+        return json.dumps(dict(self.scope), sort_keys=True, separators=(",", ":"))
 
     @property
     def days(self) -> int:
         return (self.date_to - self.date_from).days + 1
 
+    @property
+    def window_label(self) -> str:
+        """The window in words: "1 Nov 2025 – 30 Nov 2026", "last 12 months" by default."""
+        span = scope_window_label(self.scope)
+        return span if self.explicit_dates else f"last 12 months ({span})"
+
+    @property
+    def summary(self) -> list[str]:
+        """The filters other than the dates, readable ("segment smb, enterprise")."""
+        return [
+            f"{_LABELS.get(name, name)} {', '.join(self.values(name))}"
+            for name in LIST_PARAMETERS
+            if self.values(name)
+        ]
+
 
 @dataclass(frozen=True)
 class FilterOptions:
-    """The values a user can pick from, and so the only values the filters accept."""
+    """The values offered in the filter bar (the scope decides which values are valid)."""
 
     departments: list[tuple[str, str]]
     touchpoints: list[tuple[str, str]]
@@ -65,88 +104,109 @@ class FilterOptions:
     plans: list[str]
 
 
-class DashboardFilterForm(forms.Form):
-    date_from = forms.DateField(required=False, label="From")
-    date_to = forms.DateField(required=False, label="To")
-    department = forms.ChoiceField(required=False)
-    touchpoint = forms.ChoiceField(required=False)
-    channel = forms.ChoiceField(required=False, choices=[("", "All channels"), *Channel.choices])
-    region = forms.ChoiceField(required=False)
-    segment = forms.ChoiceField(required=False)
-    plan = forms.ChoiceField(required=False)
+def _select(choices: list[tuple[str, str]]) -> forms.Field:
+    """A filter-bar field: renders a select, validates nothing (the scope does)."""
+    return forms.Field(required=False, widget=forms.Select(choices=choices))
 
-    def __init__(self, *args: Any, options: FilterOptions, **kwargs: Any) -> None:
+
+class DashboardFilterForm(forms.Form):
+    """The filter bar. It only renders the current values and carries the scope's errors;
+    every scope parameter has a field so that every error has a place."""
+
+    def __init__(
+        self,
+        *args: Any,
+        options: FilterOptions,
+        topics: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         fields: dict[str, Any] = self.fields
-        fields["department"].choices = [("", "All departments"), *options.departments]
-        fields["touchpoint"].choices = [("", "All touchpoints"), *options.touchpoints]
-        fields["region"].choices = [("", "All regions"), *[(v, v) for v in options.regions]]
-        fields["segment"].choices = [("", "All segments"), *[(v, v) for v in options.segments]]
-        fields["plan"].choices = [("", "All plans"), *[(v, v) for v in options.plans]]
+        fields["date_from"] = forms.Field(required=False, label="From")
+        fields["date_to"] = forms.Field(required=False, label="To")
+        fields["department"] = _select([("", "All departments"), *options.departments])
+        fields["touchpoint"] = _select([("", "All touchpoints"), *options.touchpoints])
+        fields["channel"] = _select([("", "All channels"), *Channel.choices])
+        fields["region"] = _select([("", "All regions"), *[(v, v) for v in options.regions]])
+        fields["segment"] = _select([("", "All segments"), *[(v, v) for v in options.segments]])
+        fields["plan"] = _select([("", "All plans"), *[(v, v) for v in options.plans]])
+        fields["nps_category"] = _select([("", "Any NPS"), *NpsCategory.choices])
+        fields["sentiment"] = _select([("", "Any sentiment"), *SentimentLabel.choices])
+        fields["topic"] = _select([("", "Any topic"), *(topics or [])])
+        for name in SCOPE_PARAMETERS:
+            fields.setdefault(name, forms.Field(required=False))
 
-    def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean() or {}
-        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
-        if date_from and date_to:
-            if date_from > date_to:
-                self.add_error("date_to", "The end date must be on or after the start date.")
-            elif (date_to - date_from).days > MAX_WINDOW_DAYS:
-                self.add_error("date_from", "Choose a range of at most three years.")
-        return cleaned
+
+def _given(query: QueryDict | Mapping[str, Any]) -> dict[str, str]:
+    """The scope parameters as written (repeated parameters joined with commas)."""
+    given: dict[str, str] = {}
+    for name in SCOPE_PARAMETERS:
+        if isinstance(query, QueryDict):
+            parts = [value for value in query.getlist(name) if value]
+        else:
+            raw = query.get(name)
+            parts = [str(v) for v in (raw if isinstance(raw, list | tuple) else [raw]) if v]
+        if parts:
+            given[name] = ",".join(parts)
+    return given
+
+
+def department_slugs(query: QueryDict | Mapping[str, Any]) -> list[str]:
+    """Every department the URL names (a comma list or the parameter repeated), so that
+    access can be checked for each one before the scope uses them all."""
+    given = _given(query).get("department", "")
+    return sorted({slug.strip() for slug in given.split(",") if slug.strip()})
 
 
 def filters_parse(
-    query: QueryDict | dict[str, str],
+    query: QueryDict | Mapping[str, Any],
     *,
     options: FilterOptions,
     latest_day: dt.date,
     fixed_department: str = "",
+    topics: list[tuple[str, str]] | None = None,
 ) -> tuple[DashboardFilters | None, DashboardFilterForm]:
     """Validate the URL's filters; returns ``(None, form)`` with errors when any is invalid.
 
-    Without dates the window is the last year up to ``latest_day`` (the day of the newest
-    response), so a dashboard over historical data is never empty by default. A
-    department page passes its own ``fixed_department``.
+    Without dates the window is the 364 days up to ``latest_day`` (the day of the newest
+    response); with only ``date_from`` it runs to ``latest_day`` (or that same day); with
+    only ``date_to`` it starts 364 days before. A department page passes its own
+    ``fixed_department``.
     """
-    data = query.copy() if isinstance(query, QueryDict) else dict(query)
+    given = _given(query)
     if fixed_department:
-        data["department"] = fixed_department
-    form = DashboardFilterForm(data, options=options)
-    if not form.is_valid():
+        given["department"] = fixed_department
+    form = DashboardFilterForm(given, options=options, topics=topics)
+    form.is_valid()
+    try:
+        scope = response_scope_clean(given)
+    except InvalidInput as exc:
+        for name, messages in exc.field_errors.items():
+            for message in messages:
+                form.add_error(name if name in form.fields else None, message)
         return None, form
-    cleaned = form.cleaned_data
-    date_to: dt.date = cleaned.get("date_to") or latest_day
-    date_from: dt.date = cleaned.get("date_from") or (
-        date_to - dt.timedelta(days=DEFAULT_WINDOW_DAYS)
-    )
-    if date_from > date_to:
-        form.add_error("date_from", "The start date must be on or before the end date.")
+    first, last = scope_days(scope)
+    if last is None:
+        last = max(latest_day, first) if first else latest_day
+        scope["date_to"] = last.isoformat()
+    if first is None:
+        first = last - dt.timedelta(days=DEFAULT_WINDOW_DAYS)
+        scope["date_from"] = first.isoformat()
+    if (last - first).days > MAX_WINDOW_DAYS:
+        form.add_error("date_from", "Choose a range of at most three years.")
         return None, form
     filters = DashboardFilters(
-        date_from=date_from,
-        date_to=date_to,
-        department=cleaned.get("department") or "",
-        touchpoint=cleaned.get("touchpoint") or "",
-        channel=cleaned.get("channel") or "",
-        region=cleaned.get("region") or "",
-        segment=cleaned.get("segment") or "",
-        plan=cleaned.get("plan") or "",
-        explicit_dates=bool(cleaned.get("date_from") or cleaned.get("date_to")),
+        scope=scope,
+        date_from=first,
+        date_to=last,
+        given=given,
+        explicit_dates=bool(given.get("date_from") or given.get("date_to")),
     )
     return filters, form
 
 
 class VerbatimForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Search the comments")
-    topic = forms.ChoiceField(required=False)
-    sentiment = forms.ChoiceField(
-        required=False, choices=[("", "Any sentiment"), *SentimentLabel.choices]
-    )
-    score = forms.ChoiceField(
-        required=False, choices=[("", "Any NPS"), *NpsCategory.choices], label="NPS group"
-    )
-    page = forms.IntegerField(required=False, min_value=1, max_value=400)
+    """The verbatim explorer's own inputs; topic, sentiment and NPS group are scope filters."""
 
-    def __init__(self, *args: Any, topics: list[tuple[str, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["topic"].choices = [("", "Any topic"), *topics]  # type: ignore[attr-defined]
+    q = forms.CharField(required=False, max_length=200, label="Search the comments")
+    page = forms.IntegerField(required=False, min_value=1, max_value=400)

@@ -282,6 +282,7 @@ def dashboard_context(
             "department_rows": department_rows,
             "query": filters.as_query(department=""),
             "export_query": filters.as_query(),
+            "topic_query": filters.as_query(topic=""),
             "window": window_label(
                 filters.date_from, filters.date_to, default=not filters.explicit_dates
             ),

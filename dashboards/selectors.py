@@ -39,6 +39,7 @@ from analytics.stats.scores import (
 from analytics.stats.topic_impact import topic_nps_impact
 from analytics.text.selectors import topic_mention_stats
 from dashboards.filters import DashboardFilters, FilterOptions
+from feedback.filters import response_scope_q, responses_in_scope
 from feedback.models import Channel, Customer, Department, Response, Touchpoint
 
 CATALOGUE_CACHE_KEY = "dashboards:catalogue:v1"
@@ -188,40 +189,13 @@ def data_version_get() -> DataVersion:
     return DataVersion(last_response_id=latest["last_id"] or 0, latest_day=latest_day)
 
 
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-def response_q(filters: DashboardFilters, catalogue: Catalogue, *, prefix: str = "") -> Q:
-    """The filters as a ``Q`` on Response; ``prefix`` (e.g. ``"response__"``) for relations."""
-
-    def lookup(name: str, value: Any) -> Q:
-        return Q(**{f"{prefix}{name}": value})
-
-    condition = lookup("submitted_at__gte", _day_start(filters.date_from)) & lookup(
-        "submitted_at__lt", _day_start(filters.date_to + dt.timedelta(days=1))
-    )
-    if filters.touchpoint:
-        touchpoint = catalogue.touchpoint_by_slug(filters.touchpoint)
-        condition &= lookup("touchpoint_id", touchpoint.id if touchpoint else -1)
-    if filters.department:
-        department = catalogue.department_by_slug(filters.department)
-        ids = [
-            t.id for t in catalogue.touchpoints if department and t.department_id == department.id
-        ]
-        condition &= lookup("touchpoint_id__in", ids or [-1])
-    if filters.channel:
-        condition &= lookup("channel", filters.channel)
-    for column in ("region", "segment", "plan"):
-        value = getattr(filters, column)
-        if value:
-            condition &= lookup(f"customer__{column}", value)
-    return condition
-
-
-def responses_filtered(filters: DashboardFilters, catalogue: Catalogue) -> QuerySet[Response]:
-    """Responses in the filtered window and scope, with no ordering (for aggregation)."""
-    return Response.objects.order_by().filter(response_q(filters, catalogue))
+def responses_filtered(
+    filters: DashboardFilters, catalogue: Catalogue | None = None
+) -> QuerySet[Response]:
+    """The view's responses: the response scope of ``filters`` (``feedback.filters``), with
+    no ordering (for aggregation). ``catalogue`` is not needed any more; it is accepted so
+    the aggregate code keeps its calls."""
+    return responses_in_scope(filters.scope)
 
 
 @dataclass(frozen=True)
@@ -270,7 +244,7 @@ def score_breakdown_get(filters: DashboardFilters, catalogue: Catalogue) -> Scor
         if department_id is not None:
             by_department.setdefault(department_id, []).extend(touchpoint_rows)
     visible_departments = [
-        d for d in catalogue.departments if not filters.department or d.slug == filters.department
+        d for d in catalogue.departments if not filters.departments or d.slug in filters.departments
     ]
     departments = [
         ScoreRow(
@@ -459,10 +433,10 @@ class ActionSummary:
 
 def _actions_in_scope(filters: DashboardFilters, catalogue: Catalogue) -> QuerySet[Action]:
     queryset = Action.objects.order_by()
-    if filters.department:
-        department = catalogue.department_by_slug(filters.department)
-        department_id = department.id if department else -1
-        queryset = queryset.filter(Q(department_id=department_id) | Q(cross_department=True))
+    if filters.departments:
+        queryset = queryset.filter(
+            Q(department__slug__in=filters.departments) | Q(cross_department=True)
+        )
     return queryset
 
 
@@ -586,7 +560,7 @@ def topic_figures_get(
     Topics page. Two grouped queries, plus one for the topics' names.
     """
     stats = topic_mention_stats(
-        mention_q=response_q(filters, catalogue, prefix="response__"),
+        mention_q=response_scope_q(filters.scope, prefix="response__"),
         aggregates=_topic_aggregates(),
     )
     rows = sorted(stats.items(), key=lambda item: (-int(item[1]["responses"]), item[0]))
@@ -635,7 +609,7 @@ def topic_quotes_get(
     """The most negative comments on a topic or its sub-topics in the view (the customers'
     own words), as the topic's mentions are counted."""
     return list(
-        TopicMention.objects.filter(response_q(filters, catalogue, prefix="response__"))
+        TopicMention.objects.filter(response_scope_q(filters.scope, prefix="response__"))
         .filter(Q(topic_id=topic_id) | Q(topic__parent_id=topic_id), sentiment__isnull=False)
         .exclude(response__comment="")
         .order_by("sentiment", "-response__submitted_at")
@@ -661,10 +635,9 @@ VERBATIMS_PER_PAGE = 25
 
 @dataclass(frozen=True)
 class VerbatimQuery:
+    """The explorer's own inputs; topic, sentiment and NPS group are in the scope."""
+
     search: str = ""
-    topic: str = ""
-    sentiment: str = ""
-    nps_category: str = ""
     page: int = 1
 
 
@@ -677,18 +650,12 @@ def verbatims_get(
 ) -> tuple[list[Response], bool]:
     """One page of comments with their tags (two queries), newest first; ``has_next``."""
     queryset = (
-        Response.objects.filter(response_q(filters, catalogue))
+        responses_in_scope(filters.scope)
         .exclude(comment="")
         .select_related("touchpoint", "analysis")
     )
     if query.search:
         queryset = queryset.filter(comment__icontains=query.search)
-    if query.topic:
-        queryset = queryset.filter(topic_mentions__topic__slug=query.topic)
-    if query.sentiment:
-        queryset = queryset.filter(analysis__sentiment_label=query.sentiment)
-    if query.nps_category:
-        queryset = queryset.filter(nps_category=query.nps_category)
     start = (query.page - 1) * per_page
     rows = list(
         queryset.order_by("-submitted_at", "-id").prefetch_related(

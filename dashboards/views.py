@@ -19,6 +19,7 @@ from cxhub.errors import ApplicationError, error_text
 from cxhub.redirects import redirect_back
 from cxhub.users import request_user
 from dashboards import exports, pages, permissions, selectors, services
+from dashboards.filters import department_slugs
 from dashboards.models import DashboardComment
 from feedback.models import Department
 
@@ -98,8 +99,8 @@ def department_report(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def export_csv(request: HttpRequest, table: str) -> HttpResponse:
     """Any dashboard table as CSV, under the same filters as the page it came from."""
-    department_slug = request.GET.get("department", "")
-    department = _department_or_404(request, department_slug) if department_slug else None
+    departments = [_department_or_404(request, slug) for slug in department_slugs(request.GET)]
+    department = departments[0] if len(departments) == 1 else None
     if table not in exports.TABLES:
         raise Http404(f"No table called {table!r}; choose one of: {', '.join(exports.TABLES)}.")
     return exports.table_csv(request, table=table, department=department)

@@ -23,7 +23,7 @@ from rest_framework.response import Response as ApiResponse
 from cxhub.errors import ApplicationError, Forbidden, InvalidInput
 from feedback import selectors, services
 from feedback.authentication import SourceAPIKeyAuthentication, request_source
-from feedback.filters import CustomerFilterSet, ResponseFilterSet
+from feedback.filters import CustomerFilterSet, ResponseFilterSet, renamed_parameters_refuse
 from feedback.models import Customer, Response, Source
 from feedback.permissions import FeedbackAccess
 from feedback.serializers import (
@@ -214,6 +214,7 @@ class FeedbackListCreateApi(generics.GenericAPIView[Response]):
         responses={200: ResponseSerializer(many=True), **ERROR_RESPONSES},
     )
     def get(self, request: Request) -> ApiResponse:
+        renamed_parameters_refuse(request.query_params)
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -363,6 +364,7 @@ class CustomerListCreateApi(generics.GenericAPIView[Customer]):
         summary="List customers", responses={200: CustomerSerializer(many=True), **ERROR_RESPONSES}
     )
     def get(self, request: Request) -> ApiResponse:
+        renamed_parameters_refuse(request.query_params)
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

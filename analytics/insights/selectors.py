@@ -52,17 +52,13 @@ from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncDay, TruncMonth, TruncWeek
 
-from analytics.responses.filters import (
-    CUSTOMER_FIELDS,
-    response_filters_clean,
-    responses_filtered,
-)
 from analytics.responses.sample import min_responses
 from analytics.runs.models import AnalysisRun
 from analytics.runs.selectors import run_latest_matching
 from analytics.stats.drivers.sufficient import ChunkMoments
 from analytics.stats.scores import COUNT_KEYS, ScoreBlock, score_block, score_block_change
 from cxhub.errors import InvalidInput
+from feedback.filters import CUSTOMER_FIELDS, response_scope_clean, responses_in_scope
 from feedback.models import Attribute, Customer, Response
 
 DEFAULT_CHUNKS = 256
@@ -126,7 +122,7 @@ def _chunk_pattern_rows(
     }
     annotations["outcome_value"] = Cast(outcome, IntegerField())
     annotations["chunk"] = F("pk") % n_chunks
-    qs = responses_filtered(filters).filter(**{f"{outcome}__isnull": False}).order_by()
+    qs = responses_in_scope(filters).filter(**{f"{outcome}__isnull": False}).order_by()
     if missing == "listwise":
         qs = qs.filter(ratings__has_keys=list(driver_slugs))
     inner = qs.annotate(**annotations).values("chunk", *names)
@@ -311,7 +307,7 @@ def scores_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
     cleaned["by"] = by
     filter_errors: dict[str, list[str]] = {}
     try:
-        cleaned["filters"] = response_filters_clean(data)
+        cleaned["filters"] = response_scope_clean(data)
     except InvalidInput as exc:
         filter_errors = exc.field_errors
     compare = {"date_from": data.get("compare_from"), "date_to": data.get("compare_to")}
@@ -320,7 +316,7 @@ def scores_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
             errors["compare_from"] = ["Give both compare_from and compare_to."]
         else:
             try:
-                window = response_filters_clean(compare)
+                window = response_scope_clean(compare)
                 cleaned["compare"] = {
                     "date_from": window["date_from"],
                     "date_to": window["date_to"],
@@ -423,7 +419,7 @@ def scores_summary(parameters: Mapping[str, Any]) -> dict[str, Any]:
     period = parameters.get("period")
     by = parameters.get("by")
     filters = parameters.get("filters") or {}
-    qs = responses_filtered(filters).order_by()
+    qs = responses_in_scope(filters).order_by()
     keys: dict[str, Any] = {}
     if period:
         keys["period_start"] = PERIODS[period]("submitted_at")
@@ -474,7 +470,7 @@ def scores_summary(parameters: Mapping[str, Any]) -> dict[str, Any]:
     compare = parameters.get("compare")
     if compare:
         window = {**filters, **compare}
-        other = responses_filtered(window).order_by().aggregate(**score_aggregates())
+        other = responses_in_scope(window).order_by().aggregate(**score_aggregates())
         comparison = score_block(other, min_n=min_n)
         result["comparison"] = {"window": compare, **comparison.as_dict()}
         result["change"] = _change_dict(overall_block, comparison)
@@ -484,7 +480,7 @@ def scores_summary(parameters: Mapping[str, Any]) -> dict[str, Any]:
 def customers_by_latest_score(filters: Mapping[str, Any]) -> dict[int, dict[str, float]]:
     """``{score: {n, churned, revenue_n, revenue_sum, revenue_sumsq}}`` for scores 0–10."""
     latest = (
-        responses_filtered(filters)
+        responses_in_scope(filters)
         .filter(customer=OuterRef("pk"), nps__isnull=False)
         .order_by("-submitted_at", "-id")
         .values("nps")[:1]

@@ -23,7 +23,6 @@ from analytics.insights.selectors import (
     driver_moments_from_rows,
     scores_summary,
 )
-from analytics.responses.filters import response_filters_clean
 from analytics.responses.sample import min_responses
 from analytics.runs.kinds import RunOutcome
 from analytics.runs.models import AnalysisRun
@@ -32,6 +31,7 @@ from analytics.stats.drivers.analysis import DriverSpec, NotEnoughData, drivers_
 from analytics.stats.drivers.shapley import MAX_EXACT_DRIVERS
 from analytics.stats.value import value_of_experience
 from cxhub.errors import InvalidInput
+from feedback.filters import response_scope_clean
 
 OUTCOMES = ("nps", "csat", "ces")
 MISSING = ("listwise", "pairwise")
@@ -85,7 +85,7 @@ def drivers_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
         errors["filters"] = ["Must be an object of filters."]
     else:
         try:
-            filters = response_filters_clean(raw_filters)
+            filters = response_scope_clean(raw_filters)
         except InvalidInput as exc:
             errors.update({f"filters.{k}": v for k, v in exc.field_errors.items()})
     if errors:
@@ -226,7 +226,7 @@ def value_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
         errors["filters"] = ["Must be an object of filters."]
     else:
         try:
-            filters = response_filters_clean(raw_filters)
+            filters = response_scope_clean(raw_filters)
         except InvalidInput as exc:
             errors.update({f"filters.{k}": v for k, v in exc.field_errors.items()})
     if errors:

@@ -23,6 +23,7 @@ from analytics.runs.models import AnalysisRun
 from analytics.runs.selectors import run_latest_matching
 from analytics.runs.services import run_request
 from cxhub.errors import ApplicationError
+from feedback.filters import scope_window_label
 from feedback.roles import user_is_cx_manager
 
 SCORES_CACHE_KEY = "analytics:insights:scores:week-touchpoint"
@@ -55,6 +56,11 @@ def _quadrant_members(result: dict[str, Any] | None) -> dict[str, str]:
     for driver in (result or {}).get("drivers", []):
         members.setdefault(driver["quadrant"], []).append(driver["label"])
     return {key: ", ".join(labels) or "–" for key, labels in members.items()}
+
+
+def _run_window(run: AnalysisRun | None) -> str:
+    """The window of the responses a run analysed, in words."""
+    return scope_window_label((run.parameters or {}).get("filters") or {}) if run else ""
 
 
 @login_required
@@ -96,6 +102,10 @@ def insights_page(request: HttpRequest) -> HttpResponse:
         "topics_run": topics_run,
         "topics": (topics_run.result.get("topics", [])[:15] if topics_run else []),
         "recent_runs": recent_runs,
+        "scores_window": scope_window_label({}),
+        "drivers_window": _run_window(drivers_run),
+        "value_window": _run_window(value_run),
+        "topics_window": _run_window(topics_run),
         "quadrant_names": QUADRANT_NAMES,
         "can_run": user_is_cx_manager(request.user),
     }

@@ -19,23 +19,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics.responses.filters import FILTER_KEYS, response_filters_clean
 from analytics.runs.models import AnalysisRun
 from analytics.runs.selectors import run_latest_matching
 from analytics.runs.services import run_request
 from cxhub.errors import InvalidInput, NotFound
 from feedback.authentication import SourceAPIKeyAuthentication, SourceClient
+from feedback.filters import SCOPE_PARAMETERS, response_scope_clean, scope_parameter_help
 from feedback.roles import user_is_cx_manager
 
 AUTHENTICATION = [SourceAPIKeyAuthentication, TokenAuthentication, SessionAuthentication]
 
 FILTER_PARAMETERS = [
-    OpenApiParameter("date_from", str, description="ISO date or date-time (inclusive)."),
-    OpenApiParameter("date_to", str, description="ISO date or date-time (inclusive)."),
-    *[
-        OpenApiParameter(name, str, description="One value or a comma-separated list.")
-        for name in ("touchpoint", "department", "journey", "channel", "segment", "region", "plan")
-    ],
+    OpenApiParameter(name, str, description=description)
+    for name, description in scope_parameter_help().items()
 ]
 
 
@@ -122,7 +118,7 @@ def latest_run_response(
     outcome = query.get("outcome") or "nps"
     if outcomes is not None and outcome not in outcomes:
         raise InvalidInput(field_errors={"outcome": [f"Must be one of: {', '.join(outcomes)}."]})
-    filters = response_filters_clean({k: v for k, v in query.items() if k in FILTER_KEYS})
+    filters = response_scope_clean({k: v for k, v in query.items() if k in SCOPE_PARAMETERS})
     run = run_latest_matching(kind=kind, outcome=outcome, filters=filters)
     if run is None:
         raise NotFound(

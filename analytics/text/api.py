@@ -30,8 +30,12 @@ from analytics.text import selectors as text_selectors
 from analytics.text import services as text_services
 from analytics.text.models import ThemeProposal, Topic
 from cxhub.errors import InvalidInput, NotFound
+from feedback.filters import (
+    renamed_parameters_refuse,
+    response_scope_clean,
+    scope_parameter_help,
+)
 from feedback.models import Response as FeedbackResponse
-from feedback.models import Touchpoint
 from feedback.roles import user_is_cx_manager
 
 
@@ -154,23 +158,16 @@ def _topic_row(topic: Topic) -> dict[str, Any]:
 
 
 TOPIC_FILTERS = [
-    OpenApiParameter("submitted_after", str, description="ISO 8601; responses at or after."),
-    OpenApiParameter("submitted_before", str, description="ISO 8601; responses before."),
-    OpenApiParameter("touchpoint", str, description="Touchpoint slug."),
+    *[
+        OpenApiParameter(name, str, description=description)
+        for name, description in scope_parameter_help().items()
+    ],
     OpenApiParameter("include_inactive", bool, description="Also list deactivated topics."),
 ]
 
 
 class TopicFilterSerializer(serializers.Serializer[Any]):
-    submitted_after = serializers.DateTimeField(required=False)
-    submitted_before = serializers.DateTimeField(required=False)
-    touchpoint = serializers.SlugField(required=False, max_length=120)
     include_inactive = serializers.BooleanField(required=False, default=False)
-
-    def validate_touchpoint(self, value: str) -> str:
-        if not Touchpoint.objects.filter(slug=value).exists():
-            raise serializers.ValidationError(f"Unknown touchpoint '{value}'.")
-        return value
 
 
 class TopicListApi(APIView):
@@ -183,14 +180,22 @@ class TopicListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         params = TopicFilterSerializer(data=request.query_params)
+        errors: dict[str, list[str]] = {}
+        scope: dict[str, Any] = {}
+        try:
+            renamed_parameters_refuse(request.query_params)
+        except InvalidInput as exc:
+            errors.update(exc.field_errors)
+        try:
+            scope = response_scope_clean(request.query_params)
+        except InvalidInput as exc:
+            errors.update(exc.field_errors)
         if not params.is_valid():
-            raise _errors_from(params)
+            errors.update({k: [str(m) for m in v] for k, v in params.errors.items()})
+        if errors:
+            raise InvalidInput(field_errors=errors)
         data = params.validated_data
-        filters = text_selectors.TopicFilters(
-            submitted_after=data.get("submitted_after"),
-            submitted_before=data.get("submitted_before"),
-            touchpoint=data.get("touchpoint"),
-        )
+        filters = text_selectors.TopicFilters(scope=scope)
         topics = text_selectors.topics_with_stats(
             filters=filters, include_inactive=data.get("include_inactive", False)
         )

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from analytics.responses.filters import responses_filtered
 from analytics.text.models import (
     ResponseAnalysis,
     SentimentLabel,
@@ -22,6 +21,7 @@ from analytics.text.models import (
     TopicMention,
 )
 from cxhub.errors import InvalidInput, NotFound
+from feedback.filters import response_scope_q, responses_in_scope
 from feedback.models import Response
 
 
@@ -32,49 +32,35 @@ def topic_get(*, slug: str) -> Topic:
     return topic
 
 
-def topic_subtree_ids(*, slug: str, field: str = "topic") -> list[int]:
-    """The ids of a topic and its children; an unknown slug is a 400 on ``field``."""
-    ids = list(
-        Topic.objects.filter(Q(slug=slug) | Q(parent__slug=slug)).values_list("id", flat=True)
-    )
-    if not ids:
-        raise InvalidInput(field_errors={field: [f"Unknown topic '{slug}'."]})
-    return ids
+def response_topic_q(slugs: list[str]) -> Q:
+    """Responses with a mention of any of the topics ``slugs`` or of their children (the
+    scope's ``topic`` filter, registered with ``feedback.filters``)."""
+    ids = Topic.objects.filter(Q(slug__in=slugs) | Q(parent__slug__in=slugs)).values("id")
+    return Q(pk__in=TopicMention.objects.filter(topic_id__in=ids).values("response_id"))
 
 
-def responses_filter_topic(queryset: QuerySet[Response], value: str) -> QuerySet[Response]:
-    """Responses with a mention of topic ``value`` or one of its children (feedback list)."""
-    ids = topic_subtree_ids(slug=value.strip())
-    return queryset.filter(
-        Exists(TopicMention.objects.filter(response_id=OuterRef("pk"), topic_id__in=ids))
-    )
+def topic_slugs() -> list[str]:
+    return list(Topic.objects.values_list("slug", flat=True))
 
 
-def responses_filter_sentiment(queryset: QuerySet[Response], value: str) -> QuerySet[Response]:
-    """Responses whose comment sentiment is ``value`` (positive, neutral, negative)."""
-    label = value.strip().lower()
-    if label not in SentimentLabel.values:
-        raise InvalidInput(
-            field_errors={"sentiment": ["Must be one of: positive, neutral, negative."]}
-        )
-    return queryset.filter(analysis__sentiment_label=label)
+def response_sentiment_q(labels: list[str]) -> Q:
+    """Responses whose comment sentiment is one of ``labels`` (the scope's ``sentiment``)."""
+    return Q(analysis__sentiment_label__in=labels)
+
+
+def sentiment_labels() -> list[str]:
+    return list(SentimentLabel.values)
 
 
 @dataclass(frozen=True)
 class TopicFilters:
-    submitted_after: dt.datetime | None = None
-    submitted_before: dt.datetime | None = None
-    touchpoint: str | None = None
+    """Which mentions the taxonomy counts: those of responses in a cleaned response scope
+    (``feedback.filters.response_scope_clean``)."""
+
+    scope: Mapping[str, Any] = field(default_factory=dict)
 
     def mention_q(self) -> Q:
-        q = Q()
-        if self.submitted_after:
-            q &= Q(response__submitted_at__gte=self.submitted_after)
-        if self.submitted_before:
-            q &= Q(response__submitted_at__lt=self.submitted_before)
-        if self.touchpoint:
-            q &= Q(response__touchpoint__slug=self.touchpoint)
-        return q
+        return response_scope_q(self.scope, prefix="response__")
 
 
 def _stats(row: dict[str, Any]) -> dict[str, Any]:
@@ -128,14 +114,14 @@ class TopicWindow:
     def label(self) -> str:
         return window_label(self.date_from, self.date_to, default=self.default)
 
-    def filters(self, *, touchpoint: str | None = None) -> TopicFilters:
-        def start(day: dt.date) -> dt.datetime:
-            return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
+    def filters(self, *, scope: Mapping[str, Any] | None = None) -> TopicFilters:
+        """The mentions of a cleaned response scope's other filters in this window."""
         return TopicFilters(
-            submitted_after=start(self.date_from),
-            submitted_before=start(self.date_to + dt.timedelta(days=1)),
-            touchpoint=touchpoint,
+            scope={
+                **(scope or {}),
+                "date_from": self.date_from.isoformat(),
+                "date_to": self.date_to.isoformat(),
+            }
         )
 
 
@@ -355,7 +341,7 @@ def topic_nps_counts(
     Two aggregate queries; a response counts once per topic (mentions are unique per
     response and topic).
     """
-    answers = responses_filtered(filters).filter(nps__isnull=False).order_by()
+    answers = responses_in_scope(filters).filter(nps__isnull=False).order_by()
     totals = answers.aggregate(
         n=Count("pk"),
         promoters=Count("pk", filter=Q(nps__gte=9)),

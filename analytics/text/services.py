@@ -23,7 +23,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from actions import services as action_services
-from analytics.responses.filters import response_filters_clean
 from analytics.responses.sample import min_responses
 from analytics.runs.kinds import RunOutcome
 from analytics.runs.models import AnalysisRun
@@ -43,12 +42,14 @@ from analytics.text.models import (
     TopicMention,
 )
 from analytics.text.selectors import (
-    responses_filter_sentiment,
-    responses_filter_topic,
+    response_sentiment_q,
+    response_topic_q,
+    sentiment_labels,
     topic_nps_counts,
+    topic_slugs,
 )
 from cxhub.errors import InvalidInput
-from feedback.filters import register_response_filter
+from feedback.filters import register_response_filter, response_scope_clean
 from feedback.models import Response
 from feedback.processing import register_response_processor
 
@@ -814,7 +815,7 @@ def topic_impact_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
         errors["filters"] = ["Must be an object of filters."]
     else:
         try:
-            filters = response_filters_clean(raw_filters)
+            filters = response_scope_clean(raw_filters)
         except InvalidInput as exc:
             errors.update({f"filters.{k}": v for k, v in exc.field_errors.items()})
     if errors:
@@ -890,5 +891,5 @@ def text_analytics_register() -> None:
     Called from ``AnalyticsConfig.ready``; the run kinds are declared in ``analytics.text.kinds``.
     """
     register_response_processor("analytics.text", responses_process_text)
-    register_response_filter("topic", responses_filter_topic)
-    register_response_filter("sentiment", responses_filter_sentiment)
+    register_response_filter("topic", condition=response_topic_q, values=topic_slugs)
+    register_response_filter("sentiment", condition=response_sentiment_q, values=sentiment_labels)

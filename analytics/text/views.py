@@ -19,6 +19,7 @@ from analytics.text import selectors as text_selectors
 from analytics.text import services as text_services
 from analytics.text.models import SentimentLabel, ThemeProposal, Topic
 from cxhub.errors import ApplicationError, InvalidInput
+from feedback.filters import response_scope_clean, scope_days
 from feedback.models import Response
 from feedback.roles import user_is_cx_manager
 
@@ -67,8 +68,10 @@ def topics_page(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("analytics-topics-page"))
     touchpoint = request.GET.get("touchpoint") or None
     try:
+        scope = response_scope_clean(request.GET)
+        first, last = scope_days(scope)
         window = text_selectors.topic_window_get(
-            date_from=request.GET.get("date_from", ""), date_to=request.GET.get("date_to", "")
+            date_from=first.isoformat() if first else "", date_to=last.isoformat() if last else ""
         )
     except InvalidInput as exc:
         return render(
@@ -77,7 +80,7 @@ def topics_page(request: HttpRequest) -> HttpResponse:
             {"errors": exc.field_errors, "topics": [], "parents": [], "touchpoint": touchpoint},
             status=400,
         )
-    topics = text_selectors.topics_with_stats(filters=window.filters(touchpoint=touchpoint))
+    topics = text_selectors.topics_with_stats(filters=window.filters(scope=scope))
     parents = [t for t in topics if t["parent"] is None]
     return render(
         request,

@@ -43,7 +43,9 @@ def test_verbatims_are_shown_escaped_and_searchable(billing_call: Any) -> None:
     assert "<script>alert(1)</script>" not in html
     assert [r.pk for r in client.get("/verbatims/?q=lovely").context["rows"]] == [other.pk]
     assert [r.pk for r in client.get("/verbatims/?topic=wait-time").context["rows"]] == [marked.pk]
-    assert [r.pk for r in client.get("/verbatims/?score=promoter").context["rows"]] == [other.pk]
+    assert [r.pk for r in client.get("/verbatims/?nps_category=promoter").context["rows"]] == [
+        other.pk
+    ]
 
 
 def test_verbatim_explorer_rejects_bad_options_readably(billing_call: Any) -> None:
@@ -225,7 +227,7 @@ def test_driver_and_verbatim_tables_download_as_csv(billing_call: Any) -> None:
     assert drivers[1].startswith("wait_time,Wait time,0.7,0.6,0.8,30.0,Fix first")
     plant_responses(touchpoint=billing_call, nps_values=[3], comment="=cmd|' /C calc'!A0")
     plant_responses(touchpoint=billing_call, nps_values=[9], comment="fine")
-    rows = client.get("/export/verbatims.csv?score=detractor").content.decode().splitlines()
+    rows = client.get("/export/verbatims.csv?nps_category=detractor").content.decode().splitlines()
     assert len(rows) == 2
     assert rows[1].endswith("'=cmd|' /C calc'!A0")
-    assert client.get("/export/verbatims.csv?score=angry").status_code == 400
+    assert client.get("/export/verbatims.csv?nps_category=angry").status_code == 400

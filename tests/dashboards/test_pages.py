@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tests.dashboards.factories import plant_action, plant_responses, plant_topic, tag
 from tests.feedback.factories import (
@@ -117,8 +119,16 @@ def test_cached_figures_refresh_when_a_response_arrives(world: dict[str, Any]) -
         ("date_from=2026-05-01&date_to=2026-01-01", "date_to"),
         ("department=nowhere", "department"),
         ("channel=pigeon", "channel"),
-        ("region=%3Cscript%3E", "region"),
+        ("touchpoint=%3Cscript%3E", "touchpoint"),
         ("date_from=1900-01-01&date_to=2026-01-01", "date_from"),
+        ("date_from=2026-13-45", "date_from"),
+        ("date_to=%00", "date_to"),
+        ("segment=" + "s" * 201, "segment"),
+        ("sentiment=furious", "sentiment"),
+        ("nps_category=grumpy", "nps_category"),
+        ("journey=nowhere", "journey"),
+        ("source=nobody", "source"),
+        ("topic=nothing-like-it", "topic"),
     ],
 )
 def test_invalid_filters_answer_400_with_a_readable_message(
@@ -166,6 +176,23 @@ def test_department_dashboard_is_for_members_and_cx_managers(world: dict[str, An
     assert _client(member).get("/departments/stores/").status_code == 403
     assert _client(cx_manager()).get("/departments/stores/").status_code == 200
     assert _client(cx_manager()).get("/departments/nowhere/").status_code == 404
+
+
+def test_naming_several_departments_needs_access_to_each(world: dict[str, Any]) -> None:
+    """A list or a repeated department in an export or the verbatims is checked for every
+    department named, not only the last one."""
+    member = viewer()
+    world["billing"].members.add(member)
+    client = _client(member)
+
+    assert client.get("/export/touchpoints.csv?department=billing").status_code == 200
+    assert client.get("/export/touchpoints.csv?department=billing,stores").status_code == 403
+    assert (
+        client.get("/export/touchpoints.csv?department=stores&department=billing").status_code
+        == 403
+    )
+    assert client.get("/verbatims/?department=billing&department=stores").status_code == 403
+    assert _client(cx_manager()).get("/verbatims/?department=billing,stores").status_code == 200
 
 
 def test_department_page_shows_its_touchpoints_and_actions(world: dict[str, Any]) -> None:
@@ -282,3 +309,24 @@ def test_trend_marks_the_week_an_action_was_implemented(world: dict[str, Any]) -
     charts = {c.dom_id: c for c in _client(cx_manager()).get("/").context["charts"]}
     shapes = charts["chart-trend-nps"].figure["layout"]["shapes"]
     assert [s["x0"] for s in shapes] == [action.implemented_at.isoformat()]
+
+
+def test_the_window_and_list_filters_are_stated_and_kept_in_the_link(
+    world: dict[str, Any],
+) -> None:
+    """A one-day window is valid and named; a comma list of channels is shown and shared."""
+    plant_responses(touchpoint=world["billing_call"], nps_values=[9], channel="phone")
+    plant_responses(touchpoint=world["billing_call"], nps_values=[3], channel="chat")
+    plant_responses(touchpoint=world["billing_call"], nps_values=[0], channel="web")
+    when = timezone.localdate() - dt.timedelta(days=3)
+    day = when.isoformat()
+    label = f"{when.day} {when.strftime('%b %Y')}"
+
+    page = _client(viewer()).get("/", {"date_from": day, "date_to": day, "channel": "phone,chat"})
+
+    assert page.status_code == 200
+    assert page.context["total"].responses == 2
+    html = page.content.decode()
+    assert f"Window: {label} – {label}" in html
+    assert "channel chat, phone" in html
+    assert page.context["export_query"] == f"date_from={day}&date_to={day}&channel=chat%2Cphone"

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.db.models import QuerySet
+from django.db.models import Q
 from rest_framework.test import APIClient
 
 from feedback import filters
@@ -82,12 +82,17 @@ def test_list_is_newest_first(viewer_client: APIClient, responses: dict[str, Res
         ("customer=C-7", ["billing_detractor"]),
         ("q=wrong", ["billing_detractor"]),
         ("source=crm", ["passive_no_touchpoint"]),
-        ("submitted_after=2026-03-02T00:00:00Z", ["passive_no_touchpoint", "billing_detractor"]),
-        ("submitted_before=2026-03-02T00:00:00Z", ["old_web_promoter"]),
+        ("date_from=2026-03-02T00:00:00Z", ["passive_no_touchpoint", "billing_detractor"]),
+        ("date_to=2026-03-01T23:59:59Z", ["old_web_promoter"]),
+        ("date_to=2026-03-01", ["old_web_promoter"]),
+        ("date_from=2026-03-02&date_to=2026-03-02", ["billing_detractor"]),
         (
-            "submitted_after=2026-03-01T12:00:00Z&submitted_before=2026-03-02T12:00:00Z",
+            "date_from=2026-03-01T12:00:00Z&date_to=2026-03-02T12:00:00Z",
             ["billing_detractor"],
         ),
+        ("channel=web,email", ["passive_no_touchpoint", "old_web_promoter"]),
+        ("channel=web&channel=phone", ["billing_detractor", "old_web_promoter"]),
+        ("source=crm,survey-tool&nps_category=detractor", ["billing_detractor"]),
     ],
 )
 def test_filters(
@@ -104,7 +109,13 @@ def test_filters(
     [
         "channel=pigeon",
         "nps_category=grumpy",
-        "submitted_after=tomorrow",
+        "date_from=tomorrow",
+        "date_from=2026-03-02&date_to=2026-03-01",
+        "submitted_after=2026-03-01",
+        "touchpoint=nope",
+        "department=nope",
+        "journey=nope",
+        "source=nobody",
         "topic=billing",
         "sentiment=negative",
     ],
@@ -123,19 +134,27 @@ def test_bad_or_unavailable_filters_are_400(
 def test_topic_filter_is_delegated_to_the_registered_implementation(
     viewer_client: APIClient, responses: dict[str, Response]
 ) -> None:
-    """A registered 'topic' filter receives the queryset and the value."""
-    seen: list[str] = []
+    """A registered 'topic' filter checks the values it accepts and receives them as a list."""
+    seen: list[list[str]] = []
 
-    def by_comment_word(queryset: QuerySet[Response], value: str) -> QuerySet[Response]:
-        seen.append(value)
-        return queryset.filter(comment__icontains=value)
+    def by_comment_words(values: list[str]) -> Q:
+        seen.append(values)
+        condition = Q()
+        for value in values:
+            condition |= Q(comment__icontains=value)
+        return condition
 
-    register_response_filter("topic", by_comment_word)
+    register_response_filter("topic", condition=by_comment_words, values=lambda: ["site", "bill"])
     answer = viewer_client.get(f"{URL}?topic=site")
+    unknown = viewer_client.get(f"{URL}?topic=parking")
 
     assert answer.status_code == 200
-    assert seen == ["site"]
+    assert seen == [["site"]]
     assert _ids(answer) == [responses["old_web_promoter"].id]
+    assert unknown.status_code == 400
+    assert unknown.json()["errors"]["topic"] == [
+        "Unknown topic: parking. Valid values: bill, site."
+    ]
 
 
 def test_cursor_pagination_walks_every_response_once(

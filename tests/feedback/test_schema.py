@@ -70,7 +70,14 @@ def test_feedback_schema_documents_fields_and_examples() -> None:
         "q",
         "topic",
         "sentiment",
-        "submitted_after",
+        "date_from",
+        "date_to",
+        "department",
+        "journey",
+        "source",
+        "segment",
+        "region",
+        "plan",
     } <= parameters
     assert "SourceApiKey" in schema["components"]["securitySchemes"]
 

@@ -184,3 +184,30 @@ def test_a_date_to_includes_its_whole_day(db: None) -> None:
         scores_parameters_clean({"date_from": "2026-03-09", "date_to": "2026-03-09"})
     )
     assert one_day["overall"]["responses"] == 200
+
+
+@pytest.mark.django_db
+def test_a_comparison_window_includes_its_whole_last_day() -> None:
+    """compare_from = compare_to is a valid one-day window holding that whole day."""
+    touchpoint = TouchpointFactory(slug="web-checkout")
+    store_responses(
+        [
+            {
+                "nps": 10,
+                "touchpoint": touchpoint,
+                "submitted_at": dt.datetime(2026, 3, 2, 23, 59, 59, tzinfo=dt.UTC),
+            },
+            {
+                "nps": 0,
+                "touchpoint": touchpoint,
+                "submitted_at": dt.datetime(2026, 3, 3, tzinfo=dt.UTC),
+            },
+        ]
+    )
+    parameters = scores_parameters_clean({"compare_from": "2026-03-02", "compare_to": "2026-03-02"})
+
+    result = scores_summary(parameters)
+
+    assert result["overall"]["responses"] == 2
+    assert result["comparison"]["responses"] == 1
+    assert result["comparison"]["nps"]["n"] == 1

@@ -372,3 +372,28 @@ def test_insights_page_shows_value_of_experience(db: None, client: object) -> No
     html = client.get("/insights/").content.decode()  # type: ignore[attr-defined]
     assert "Value of experience" in html and "Detractor" in html
     assert "Threshold:" in html and "Revenue kept per year" in html
+
+
+def test_a_run_stores_its_cleaned_scope_and_applies_it_when_it_executes(db: None) -> None:
+    """Lists are de-duplicated and sorted, dates kept as days; the stored scope is what
+    the run later counts, and the latest-result endpoint finds the run by that scope."""
+    web = TouchpointFactory(slug="web-checkout")
+    store_responses(
+        [
+            {"nps": 9, "touchpoint": web, "channel": "web"},
+            {"nps": 3, "touchpoint": web, "channel": "phone"},
+            {"nps": 5, "touchpoint": web, "channel": "email"},
+        ]
+    )
+    filters = {"channel": "web, phone,web", "date_from": "2020-01-01"}
+
+    run = run_execute_now(kind="topic_impact", parameters={"filters": filters})
+    latest = _client(viewer()).get(
+        "/api/v1/analytics/topic-impact/",
+        {"channel": "phone,web", "date_from": "2020-01-01"},
+    )
+
+    assert run.parameters["filters"] == {"channel": ["phone", "web"], "date_from": "2020-01-01"}
+    assert run.counts["responses"] == 2
+    assert latest.status_code == 200
+    assert latest.json()["run"]["id"] == run.pk

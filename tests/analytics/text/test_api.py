@@ -70,13 +70,15 @@ def test_topics_list_has_counts_and_sentiment_in_constant_queries(
 
 
 def test_topics_list_rejects_bad_filters() -> None:
-    """An unknown touchpoint or a malformed date is a 400 naming the field."""
+    """An unknown touchpoint, a malformed date or a pre-scope parameter name is a 400 naming
+    the field."""
     client = _client(viewer())
     answer = client.get(
-        "/api/v1/analytics/topics/", {"touchpoint": "nope", "submitted_after": "yesterday"}
+        "/api/v1/analytics/topics/",
+        {"touchpoint": "nope", "date_from": "yesterday", "submitted_after": "2026-01-01"},
     )
     assert answer.status_code == 400
-    assert set(answer.json()["errors"]) == {"touchpoint", "submitted_after"}
+    assert set(answer.json()["errors"]) == {"touchpoint", "date_from", "submitted_after"}
 
 
 def test_only_cx_managers_edit_the_taxonomy() -> None:
