@@ -29,7 +29,7 @@ from feedback.filters import (
     SCOPE_PARAMETERS,
     response_scope_clean,
     scope_days,
-    scope_window_label,
+    window_label,
 )
 from feedback.models import Channel, NpsCategory
 
@@ -80,8 +80,7 @@ class DashboardFilters:
     @property
     def window_label(self) -> str:
         """The window in words: "1 Nov 2025 – 30 Nov 2026", "last 12 months" by default."""
-        span = scope_window_label(self.scope)
-        return span if self.explicit_dates else f"last 12 months ({span})"
+        return window_label(self.date_from, self.date_to, default=not self.explicit_dates)
 
     @property
     def summary(self) -> list[str]:

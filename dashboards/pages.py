@@ -11,7 +11,6 @@ from typing import Any
 from django.http import HttpRequest
 
 from analytics.stats.scores import Score
-from analytics.text.selectors import window_label
 from dashboards import charts, permissions, selectors
 from dashboards.filters import filters_parse
 from dashboards.models import DashboardComment
@@ -283,9 +282,7 @@ def dashboard_context(
             "query": filters.as_query(department=""),
             "export_query": filters.as_query(),
             "topic_query": filters.as_query(topic=""),
-            "window": window_label(
-                filters.date_from, filters.date_to, default=not filters.explicit_dates
-            ),
+            "window": filters.window_label,
         }
     )
     return context

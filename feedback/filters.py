@@ -564,18 +564,29 @@ def renamed_parameters_refuse(query: Mapping[str, Any]) -> None:
         raise InvalidInput(field_errors=errors)
 
 
-def scope_window_label(scope: Mapping[str, Any]) -> str:
-    """The scope's window in words: "1 Nov 2025 – 30 Nov 2026", "from 1 Nov 2025",
-    "up to 30 Nov 2026" or "all time" (days in the project's time zone)."""
-    first, last = scope_days(scope)
+def window_label(first: dt.date | None, last: dt.date | None, *, default: bool = False) -> str:
+    """A window of calendar days in words, the one wording every page uses: "30 Nov 2026",
+    "1 Nov – 30 Nov 2026", "2 Dec 2025 – 1 Dec 2026", "from 1 Nov 2025", "up to 30 Nov 2026" or "all time";
+    ``default`` marks the window nobody chose: "last 12 months (2 Dec 2025 – 1 Dec 2026)"."""
 
     def day(value: dt.date) -> str:
-        return f"{value.day} {value.strftime('%b %Y')}"
+        return f"{value.day} {value:%b %Y}"
 
-    if first and last:
-        return f"{day(first)} – {day(last)}"
-    if first:
-        return f"from {day(first)}"
-    if last:
-        return f"up to {day(last)}"
-    return "all time"
+    if first and last and first == last:
+        span = day(first)
+    elif first and last:
+        start = f"{first.day} {first:%b}" if first.year == last.year else day(first)
+        span = f"{start} – {day(last)}"
+    elif first:
+        span = f"from {day(first)}"
+    elif last:
+        span = f"up to {day(last)}"
+    else:
+        span = "all time"
+    return f"last 12 months ({span})" if default and first and last else span
+
+
+def scope_window_label(scope: Mapping[str, Any]) -> str:
+    """A cleaned scope's window in words (days in the project's time zone)."""
+    first, last = scope_days(scope)
+    return window_label(first, last)

@@ -21,7 +21,7 @@ from analytics.text.models import (
     TopicMention,
 )
 from cxhub.errors import InvalidInput, NotFound
-from feedback.filters import response_scope_q, responses_in_scope
+from feedback.filters import response_scope_q, responses_in_scope, window_label
 from feedback.models import Response
 
 
@@ -90,16 +90,6 @@ def _aggregates() -> dict[str, Any]:
 DEFAULT_WINDOW_DAYS = 364
 """A window ends on the day of the newest response and starts this many days before (the
 last 12 months); the dashboards' filters and the Topics page both default to it."""
-
-
-def window_label(date_from: dt.date, date_to: dt.date, *, default: bool) -> str:
-    """The window a count is for, in words: "in the last 12 months (3 Dec 2025 – 2 Dec
-    2026)" for the default window, "1 Nov – 30 Nov 2026" for one a person chose."""
-    if date_from.year == date_to.year:
-        span = f"{date_from.day} {date_from:%b} – {date_to.day} {date_to:%b %Y}"
-    else:
-        span = f"{date_from.day} {date_from:%b %Y} – {date_to.day} {date_to:%b %Y}"
-    return f"in the last 12 months ({span})" if default else span
 
 
 @dataclass(frozen=True)

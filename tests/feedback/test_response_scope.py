@@ -152,7 +152,7 @@ def test_overview_states_the_window_it_counts(
     chosen = browser_session.get("/", {"date_from": "2026-11-01", "date_to": DAY})
     default = browser_session.get("/")
 
-    assert "Window: 1 Nov 2026 – 30 Nov 2026" in chosen.content.decode()
+    assert "Window: 1 Nov – 30 Nov 2026" in chosen.content.decode()
     assert "Window: last 12 months (2 Dec 2025 – 1 Dec 2026)" in default.content.decode()
 
 
