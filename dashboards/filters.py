@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.http import QueryDict
 
-from analytics.models import SentimentLabel
+from analytics.text.choices import SentimentLabel
 from feedback.models import Channel, NpsCategory
 
 DEFAULT_WINDOW_DAYS = 364

@@ -15,14 +15,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from actions.models import Action, ActionStatus
 from actions.permissions import actions_visible_to
-from analytics.insights.selectors import driver_run_latest as analytics_driver_run_latest
-from analytics.models import AnalysisRun, ImpactEstimate, SentimentLabel, Topic, TopicMention
+from analytics.impact.selectors import impact_estimates_by_action
+from analytics.text import selectors as text_selectors
 from dashboards.filters import DashboardFilters, FilterOptions
 from dashboards.scoring import (
     COUNT_KEYS,
@@ -544,16 +544,6 @@ def action_summary_get(
 # --- Analytics results (topics, impacts, value) ---------------------------------------------
 
 
-TOPIC_AGGREGATES: dict[str, Any] = {
-    "mentions": Count("id"),
-    "negative": Count("id", filter=Q(sentiment_label=SentimentLabel.NEGATIVE)),
-    "positive": Count("id", filter=Q(sentiment_label=SentimentLabel.POSITIVE)),
-    "nps_n": Count("response__nps"),
-    "promoters": Count("id", filter=Q(response__nps__gte=9)),
-    "detractors": Count("id", filter=Q(response__nps__lte=6)),
-}
-
-
 def topic_nps_points(
     *, topic: dict[str, int], total_promoters: int, total_detractors: int, total_n: int
 ) -> Estimate | None:
@@ -585,21 +575,12 @@ def topic_figures_get(
 ) -> list[dict[str, Any]]:
     """The most mentioned topics in the view with sentiment and NPS impact: one grouped
     query (mentions joined to their responses), plus one for the topics' names."""
-    rows = list(
-        TopicMention.objects.order_by()
-        .filter(response_q(filters, catalogue, prefix="response__"))
-        .values("topic_id")
-        .annotate(**TOPIC_AGGREGATES)
-        .order_by("-mentions", "topic_id")[:15]
+    rows = text_selectors.topic_mention_counts(
+        mentions=response_q(filters, catalogue, prefix="response__"), limit=15
     )
     if not rows:
         return []
-    labels = {
-        pk: (slug, name)
-        for pk, slug, name in Topic.objects.filter(
-            id__in=[r["topic_id"] for r in rows]
-        ).values_list("id", "slug", "name")
-    }
+    labels = text_selectors.topic_labels(topic_ids=[r["topic_id"] for r in rows])
     topics = []
     for row in rows:
         mentions = int(row["mentions"])
@@ -630,12 +611,8 @@ def topic_quotes_get(
     filters: DashboardFilters, catalogue: Catalogue, topic_id: int, *, limit: int = 3
 ) -> list[str]:
     """The most negative comments on a topic in the view (the customers' own words)."""
-    return list(
-        TopicMention.objects.filter(response_q(filters, catalogue, prefix="response__"))
-        .filter(topic_id=topic_id, sentiment__isnull=False)
-        .exclude(response__comment="")
-        .order_by("sentiment", "-response__submitted_at")
-        .values_list("response__comment", flat=True)[:limit]
+    return text_selectors.topic_negative_comments(
+        mentions=response_q(filters, catalogue, prefix="response__"), topic_id=topic_id, limit=limit
     )
 
 
@@ -688,79 +665,17 @@ def verbatims_get(
     start = (query.page - 1) * per_page
     rows = list(
         queryset.order_by("-submitted_at", "-id").prefetch_related(
-            Prefetch(
-                "topic_mentions",
-                queryset=TopicMention.objects.select_related("topic").order_by("topic__name"),
-            )
+            text_selectors.topic_mentions_prefetch()
         )[start : start + per_page + 1]
     )
     return rows[:per_page], len(rows) > per_page
 
 
 def topic_choices_get() -> list[tuple[str, str]]:
-    return list(Topic.objects.filter(is_active=True).order_by("name").values_list("slug", "name"))
-
-
-# --- Driver analysis results ----------------------------------------------------------------
-
-
-def driver_run_latest(*, department_slug: str = "", outcome: str = "nps") -> AnalysisRun | None:
-    """The newest successful driver analysis of the whole organisation or one department."""
-    filters = {"department": [department_slug]} if department_slug else {}
-    return analytics_driver_run_latest(outcome=outcome, filters=filters)
+    return text_selectors.topic_choices()
 
 
 # --- Measured impact ------------------------------------------------------------------------
-
-
-def _estimate_dict(estimate: ImpactEstimate) -> dict[str, Any]:
-    return {
-        "id": estimate.pk,
-        "action_id": estimate.action_id,
-        "metric": estimate.kpi.name if estimate.kpi else estimate.metric.upper(),
-        "metric_slug": estimate.metric,
-        "unit": _impact_unit(estimate),
-        "method": estimate.get_method_display(),
-        "is_primary": estimate.is_primary,
-        "ok": estimate.status == ImpactEstimate.Status.OK,
-        "message": estimate.message,
-        "effect": estimate.effect,
-        "low": estimate.ci_low,
-        "high": estimate.ci_high,
-        "p_value": estimate.p_value,
-        "baseline": estimate.baseline,
-        "after": estimate.after,
-        "n_pre": estimate.n_pre,
-        "n_post": estimate.n_post,
-        "higher_is_better": estimate.higher_is_better,
-        "value": estimate.annual_value,
-        "value_low": estimate.annual_value_ci_low,
-        "value_high": estimate.annual_value_ci_high,
-        "currency": estimate.currency,
-        "roi": estimate.roi,
-        "roi_low": estimate.roi_ci_low,
-        "roi_high": estimate.roi_ci_high,
-    }
-
-
-def _impact_unit(estimate: ImpactEstimate) -> str:
-    if estimate.kpi is None:
-        return "points" if estimate.metric == "nps" else ""
-    return {"percent": "pp", "currency": estimate.kpi.currency}.get(estimate.kpi.unit, "")
-
-
-def impact_estimates_get(action_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """Current measured effects per action (one query), primary (causal) estimates first."""
-    estimates: dict[int, list[dict[str, Any]]] = {}
-    if not action_ids:
-        return estimates
-    for estimate in (
-        ImpactEstimate.objects.filter(action_id__in=action_ids, is_current=True)
-        .select_related("kpi")
-        .order_by("action_id", "-is_primary", "metric", "method")
-    ):
-        estimates.setdefault(estimate.action_id, []).append(_estimate_dict(estimate))
-    return estimates
 
 
 def story_impacts_get(actions: list[ActionLine]) -> list[dict[str, Any]]:
@@ -768,7 +683,7 @@ def story_impacts_get(actions: list[ActionLine]) -> list[dict[str, Any]]:
     titles = {line.id: line.title for line in actions}
     costs = {line.id: line.cost for line in actions}
     impacts = []
-    for action_id, estimates in impact_estimates_get(list(titles)).items():
+    for action_id, estimates in impact_estimates_by_action(list(titles)).items():
         for estimate in estimates:
             if estimate["is_primary"] and estimate["ok"] and estimate["effect"] is not None:
                 value = estimate["value"]
