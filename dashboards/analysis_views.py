@@ -21,7 +21,7 @@ from analytics.impact.services import MEASURABLE_STATUSES, impact_request
 from analytics.insights import selectors as insights_selectors
 from analytics.runs import selectors as run_selectors
 from analytics.runs.services import run_request
-from cxhub.errors import ApplicationError, NotFound
+from cxhub.errors import ApplicationError, InvalidInput, NotFound
 from dashboards import charts, impact, pages, permissions, selectors
 from dashboards.filters import VerbatimForm, filters_parse
 from dashboards.views import _render
@@ -108,6 +108,13 @@ def insights(request: HttpRequest) -> HttpResponse:
     """Scores, what drives them (quadrant, shares and priorities with intervals), what they
     are worth, topic impact and the recent runs, for the organisation or one department."""
     department_slug = _insights_department(request, request.GET.get("department", ""))
+    try:
+        scores = _scores_for(department_slug)
+    except InvalidInput:
+        # The cached catalogue may still list a department that has just been removed.
+        messages.error(request, "Unknown department; showing the whole organisation.")
+        department_slug = ""
+        scores = _scores_for(department_slug)
     outcome = request.GET.get("outcome", "nps")
     if outcome not in OUTCOMES:
         messages.error(request, "Unknown outcome; showing NPS. Choose nps, csat or ces.")
@@ -124,7 +131,7 @@ def insights(request: HttpRequest) -> HttpResponse:
         "outcome": outcome,
         "outcomes": OUTCOMES,
         "run_choices": RUN_CHOICES,
-        "scores": _scores_for(department_slug),
+        "scores": scores,
         "drivers_run": drivers_run,
         "result": result,
         "drivers": pages.driver_rows(result),
