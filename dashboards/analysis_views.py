@@ -25,6 +25,7 @@ from cxhub.errors import ApplicationError, InvalidInput, NotFound
 from dashboards import charts, impact, pages, permissions, selectors
 from dashboards.filters import VerbatimForm, filters_parse
 from dashboards.views import _render
+from feedback.models import Department
 from feedback.roles import user_is_cx_manager
 
 
@@ -127,7 +128,11 @@ def insights(request: HttpRequest) -> HttpResponse:
     topics_run = run_selectors.run_latest_matching(kind="topic_impact", outcome="nps", filters={})
     context: dict[str, Any] = {
         "department_slug": department_slug,
-        "departments": selectors.catalogue_get().departments,
+        "departments": [
+            d
+            for d in selectors.catalogue_get().departments
+            if permissions.user_can_view_department(request.user, d.id)
+        ],
         "outcome": outcome,
         "outcomes": OUTCOMES,
         "run_choices": RUN_CHOICES,
@@ -263,7 +268,7 @@ def verbatims(request: HttpRequest) -> HttpResponse:
 def impact_list(request: HttpRequest) -> HttpResponse:
     """Every implemented action the user can see, its measured effects per metric and
     method, the verdict, and the roll-up of their money value; one department or all."""
-    departments = selectors.catalogue_get().departments
+    departments = list(Department.objects.order_by("name").only("slug", "name"))
     slug = request.GET.get("department") or None
     if slug is not None and slug not in {d.slug for d in departments}:
         messages.error(request, f"Unknown department '{slug}'; showing the whole organisation.")
