@@ -81,52 +81,6 @@ def test_cx_manager_corrects_a_tag_inline(billing_call: Any) -> None:
     assert "Sentiment must be a number from -1 to 1." in bad.content.decode()
 
 
-def test_insights_page_shows_quadrant_priorities_and_create_action_links() -> None:
-    """The newest driver run is drawn; CX managers get a 'Create action' link per driver."""
-    AnalysisRun.objects.create(
-        kind=AnalysisRun.Kind.DRIVERS,
-        status=AnalysisRun.Status.SUCCEEDED,
-        parameters={"outcome": "nps", "filters": {}},
-        finished_at=timezone.now(),
-        result={
-            "drivers": [
-                {
-                    "slug": "wait_time",
-                    "label": "Wait time",
-                    "share": 0.55,
-                    "share_interval": [0.45, 0.65],
-                    "performance": 30.0,
-                    "quadrant": "fix_first",
-                },
-                {
-                    "slug": "staff",
-                    "label": "Staff",
-                    "share": 0.45,
-                    "share_interval": [0.35, 0.55],
-                    "performance": 80.0,
-                    "quadrant": "strength",
-                },
-            ],
-            "priority": [
-                {
-                    "slug": "wait_time",
-                    "label": "Wait time",
-                    "gain": 1.2,
-                    "gain_interval": [0.9, 1.5],
-                    "cumulative_gain": 1.2,
-                    "share": 0.55,
-                    "performance": 30.0,
-                }
-            ],
-        },
-    )
-    html = _client(cx_manager()).get("/insights/").content.decode()
-    assert "chart-driver-quadrant" in html
-    assert "/actions/new/?from=driver&amp;slug=wait_time&amp;share=0.5500" in html
-    assert "Fix first" in html
-    assert "Create action" not in _client(viewer()).get("/insights/").content.decode()
-
-
 def test_insights_page_without_a_driver_run_says_so() -> None:
     html = _client(viewer()).get("/insights/").content.decode()
     assert "No driver analysis for NPS yet" in html
