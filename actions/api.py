@@ -38,6 +38,7 @@ from actions.serializers import (
     ReassignSerializer,
 )
 from cxhub.errors import InvalidInput
+from cxhub.users import request_user
 
 ERROR_RESPONSES = {
     400: OpenApiResponse(description='Invalid input: {"errors": {field: [messages]}}'),
@@ -90,7 +91,7 @@ class ActionListCreateApi(GenericAPIView):
                     "Alert closed.", field_errors={"alert": ["This alert is already closed."]}
                 )
         action = services.action_create(
-            created_by=request.user,
+            created_by=request_user(request),
             evidence_reference=evidence.get("reference", ""),
             evidence_label=evidence.get("label", ""),
             evidence_figures=evidence.get("figures") or {},
@@ -131,7 +132,9 @@ class ActionDetailApi(APIView):
             )
         serializer = ActionEditSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.action_edit(action=action, by=request.user, changes=serializer.validated_data)
+        services.action_edit(
+            action=action, by=request_user(request), changes=serializer.validated_data
+        )
         action = selectors.action_get(user=request.user, action_id=action_id)
         return Response(ActionDetailSerializer(action, context=_context(request)).data)
 
@@ -151,7 +154,7 @@ class ActionTransitionApi(APIView):
             serializer.is_valid(raise_exception=True)
             data = dict(serializer.validated_data)
         service = getattr(services, f"action_{self.transition}")
-        service(action=action, by=request.user, **data)
+        service(action=action, by=request_user(request), **data)
         action = selectors.action_get(user=request.user, action_id=action_id)
         return Response(ActionDetailSerializer(action, context=_context(request)).data)
 
@@ -215,7 +218,7 @@ class ActionUpdatesApi(GenericAPIView):
         serializer = ActionUpdateCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         update = services.action_update_post(
-            action=action, by=request.user, **serializer.validated_data
+            action=action, by=request_user(request), **serializer.validated_data
         )
         return Response(ActionUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
 
@@ -272,7 +275,7 @@ class AlertHandleApi(APIView):
         alert = selectors.alert_get(user=request.user, alert_id=alert_id)
         serializer = AlertHandleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.alert_handle(alert=alert, by=request.user, **serializer.validated_data)
+        services.alert_handle(alert=alert, by=request_user(request), **serializer.validated_data)
         return Response(
             AlertSerializer(selectors.alert_get(user=request.user, alert_id=alert_id)).data
         )
@@ -286,7 +289,7 @@ class NotificationListApi(GenericAPIView):
 
     @extend_schema(summary="Your notifications, newest first")
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.notification_list(user=request.user))
+        page = self.paginate_queryset(selectors.notification_list(user=request_user(request)))
         return self.get_paginated_response(NotificationSerializer(page, many=True).data)
 
 
@@ -311,7 +314,7 @@ class NotificationReadApi(APIView):
         )
         serializer.is_valid(raise_exception=True)
         marked = services.notifications_mark_read(
-            user=request.user, ids=serializer.validated_data.get("ids")
+            user=request_user(request), ids=serializer.validated_data.get("ids")
         )
         return Response({"marked": marked})
 
@@ -323,7 +326,7 @@ class NotificationPreferenceApi(APIView):
         summary="Which notifications you receive", responses={200: NotificationPreferenceSerializer}
     )
     def get(self, request: Request) -> Response:
-        preference = selectors.notification_preference_get(user=request.user)
+        preference = selectors.notification_preference_get(user=request_user(request))
         return Response(NotificationPreferenceSerializer(preference).data)
 
     @extend_schema(
@@ -341,6 +344,6 @@ class NotificationPreferenceApi(APIView):
         serializer = NotificationPreferenceSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         preference = services.notification_preferences_set(
-            user=request.user, preferences=serializer.validated_data
+            user=request_user(request), preferences=serializer.validated_data
         )
         return Response(NotificationPreferenceSerializer(preference).data)

@@ -8,17 +8,14 @@ read once per call: a user who turned a kind off gets neither the row nor the e-
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from actions.models import Action, Alert, Notification, NotificationPreference
-
-User = get_user_model()
+from cxhub.links import absolute_url
 
 
 def preferences_for(user_ids: Iterable[int]) -> dict[int, NotificationPreference]:
@@ -30,7 +27,7 @@ def preferences_for(user_ids: Iterable[int]) -> dict[int, NotificationPreference
 
 def notify(
     *,
-    recipient: Any,
+    recipient: User,
     kind: str,
     title: str,
     body: str = "",
@@ -90,8 +87,7 @@ def notification_email_send(*, notification_id: int) -> bool:
             return False
         link = ""
         if notification.url:
-            base = getattr(settings, "CXHUB_BASE_URL", "http://127.0.0.1:8000")
-            link = f"\n\nOpen in CXHub: {base.rstrip('/')}{notification.url}"
+            link = f"\n\nOpen in CXHub: {absolute_url(notification.url)}"
         send_mail(
             subject=f"[CXHub] {notification.title}",
             message=f"{notification.body}{link}",

@@ -7,18 +7,22 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
-from actions.models import Action, ActionStatus, Alert, InsightKind, Notification
+from actions.models import (
+    Action,
+    ActionStatus,
+    Alert,
+    InsightKind,
+    Notification,
+    NotificationPreference,
+)
 from actions.permissions import actions_visible_to, alerts_visible_to
 from cxhub.errors import InvalidInput, NotFound
 from feedback.models import Attribute, Response, Touchpoint
 from feedback.roles import Role
-
-User = get_user_model()
 
 OPEN_STATUSES = (ActionStatus.PROPOSED, ActionStatus.ACCEPTED, ActionStatus.IN_PROGRESS)
 # Touchpoint evidence summarises this many days of feedback before the action was created.
@@ -115,9 +119,9 @@ def line_managers() -> QuerySet[Any]:
     )
 
 
-def department_managers(*, department_ids: set[int]) -> dict[int, list[Any]]:
+def department_managers(*, department_ids: set[int]) -> dict[int, list[User]]:
     """Members of each department holding the line_manager or cx_manager role."""
-    managers: dict[int, list[Any]] = {pk: [] for pk in department_ids}
+    managers: dict[int, list[User]] = {pk: [] for pk in department_ids}
     rows = (
         User.objects.filter(
             is_active=True,
@@ -155,12 +159,8 @@ def alert_get(*, user: AbstractBaseUser | AnonymousUser, alert_id: int) -> Alert
     return alert
 
 
-def notification_list(*, user: Any) -> QuerySet[Notification]:
+def notification_list(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).select_related("action", "alert")
-
-
-def notification_unread_count(*, user: Any) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
 # --- Evidence snapshots -------------------------------------------------------------------
@@ -377,10 +377,8 @@ def _response_evidence(reference: str) -> dict[str, Any]:
     }
 
 
-def notification_preference_get(*, user: Any) -> Any:
+def notification_preference_get(*, user: User) -> NotificationPreference:
     """The user's preferences, or unsaved defaults (everything on) when never set."""
-    from actions.models import NotificationPreference
-
     return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(
         user=user
     )

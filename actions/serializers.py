@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from actions.models import (
@@ -19,15 +19,13 @@ from actions.models import (
 from actions.services import allowed_transitions
 from feedback.models import Department, Touchpoint
 
-User = get_user_model()
-
 
 class UserBriefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     display_name = serializers.SerializerMethodField()
 
-    def get_display_name(self, user: Any) -> str:
+    def get_display_name(self, user: User) -> str:
         return str(user.get_full_name() or user.get_username())
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -31,6 +32,7 @@ from actions.models import (
     AlertStatus,
     InsightKind,
     NotificationKind,
+    NotificationPreference,
 )
 from actions.permissions import (
     can_create_action,
@@ -113,7 +115,7 @@ def _action_url(action: Action) -> str:
     return reverse("actions:detail", args=[action.pk])
 
 
-def _save(action: Action, by: Any, fields: Iterable[str]) -> None:
+def _save(action: Action, by: User | None, fields: Iterable[str]) -> None:
     action._history_user = by  # type: ignore[attr-defined]
     action.save(update_fields=[*fields, "updated_at"])
 
@@ -218,7 +220,7 @@ def _clean_currency(raw: Any) -> str:
     return raw.upper()
 
 
-def _check_owner(owner: Any) -> None:
+def _check_owner(owner: User) -> None:
     if (
         owner is None
         or not owner.is_active
@@ -252,10 +254,10 @@ def _check_progress(progress: Any, field: str = "progress") -> int:
 @transaction.atomic
 def action_create(
     *,
-    created_by: Any,
+    created_by: User,
     title: str,
     department: Department,
-    owner: Any,
+    owner: User,
     description: str = "",
     insight_kind: str = InsightKind.SCRATCH,
     evidence_reference: str = "",
@@ -331,7 +333,7 @@ def action_create(
     return action
 
 
-def _notify_assigned(action: Action, *, by: Any) -> None:
+def _notify_assigned(action: Action, *, by: User) -> None:
     if action.owner_id == getattr(by, "pk", None):
         return
     due = f" It is due on {action.due_date:%d %b %Y}." if action.due_date else ""
@@ -374,7 +376,7 @@ _M2M_FIELDS = frozenset(
 
 
 @transaction.atomic
-def action_edit(*, action: Action, by: Any, changes: Mapping[str, Any]) -> Action:
+def action_edit(*, action: Action, by: User, changes: Mapping[str, Any]) -> Action:
     """Change editable fields; the owner may change only the description and progress."""
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
@@ -436,7 +438,7 @@ def action_edit(*, action: Action, by: Any, changes: Mapping[str, Any]) -> Actio
 # --- Lifecycle ----------------------------------------------------------------------------
 
 
-def _transition(action: Action, name: str, by: Any, **changes: Any) -> Action:
+def _transition(action: Action, name: str, by: User, **changes: Any) -> Action:
     """Run one transition from the table: permission, state check, save, history."""
     require(can_transition(by, action, name), transition_refusal(action, name))
     locked = _locked(action)
@@ -450,14 +452,14 @@ def _transition(action: Action, name: str, by: Any, **changes: Any) -> Action:
 
 
 @transaction.atomic
-def action_accept(*, action: Action, by: Any) -> Action:
+def action_accept(*, action: Action, by: User) -> Action:
     _transition(action, "accept", by)
     _notify_creator(action, by, NotificationKind.ACCEPTED, "accepted")
     return action
 
 
 @transaction.atomic
-def action_decline(*, action: Action, by: Any, reason: str) -> Action:
+def action_decline(*, action: Action, by: User, reason: str) -> Action:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(
@@ -469,7 +471,7 @@ def action_decline(*, action: Action, by: Any, reason: str) -> Action:
     return action
 
 
-def _notify_creator(action: Action, by: Any, kind: str, verb: str, extra: str = "") -> None:
+def _notify_creator(action: Action, by: User, kind: str, verb: str, extra: str = "") -> None:
     if action.created_by_id == getattr(by, "pk", None):
         return
     notifications.notify(
@@ -483,13 +485,13 @@ def _notify_creator(action: Action, by: Any, kind: str, verb: str, extra: str = 
 
 
 @transaction.atomic
-def action_start(*, action: Action, by: Any) -> Action:
+def action_start(*, action: Action, by: User) -> Action:
     return _transition(action, "start", by)
 
 
 @transaction.atomic
 def action_implement(
-    *, action: Action, by: Any, implemented_at: dt.date | None, today: dt.date | None = None
+    *, action: Action, by: User, implemented_at: dt.date | None, today: dt.date | None = None
 ) -> Action:
     today = today or timezone.localdate()
     if implemented_at is None:
@@ -506,7 +508,7 @@ def action_implement(
 
 
 @transaction.atomic
-def action_mark_measured(*, action: Action, by: Any = None) -> Action:
+def action_mark_measured(*, action: Action, by: User | None = None) -> Action:
     """Mark an implemented action measured (called by the impact analysis; ``by`` optional).
 
     Without ``by`` the call is the system's own and needs no permission.
@@ -524,12 +526,12 @@ def action_mark_measured(*, action: Action, by: Any = None) -> Action:
 
 
 @transaction.atomic
-def action_cancel(*, action: Action, by: Any, reason: str = "") -> Action:
+def action_cancel(*, action: Action, by: User, reason: str = "") -> Action:
     return _transition(action, "cancel", by, cancelled_reason=(reason or "").strip())
 
 
 @transaction.atomic
-def action_reassign(*, action: Action, by: Any, owner: Any) -> Action:
+def action_reassign(*, action: Action, by: User, owner: User) -> Action:
     """Give the action to another line manager; it returns to proposed for them to decide."""
     _check_owner(owner)
     if owner.pk == action.owner_id:
@@ -547,7 +549,7 @@ def action_reassign(*, action: Action, by: Any, owner: Any) -> Action:
 
 @transaction.atomic
 def action_update_post(
-    *, action: Action, by: Any, text: str = "", progress: int | None = None
+    *, action: Action, by: User, text: str = "", progress: int | None = None
 ) -> ActionUpdate:
     """Add a timeline entry; posting progress on an accepted action starts it."""
     require(can_post_update(by, action), "Only the owner or a CX manager can post updates.")
@@ -647,12 +649,8 @@ def alerts_raise_for_responses(*, response_sentiments: Mapping[int, float | None
     return len(new_alerts)
 
 
-def _cx_managers() -> list[Any]:
-    from django.contrib.auth import get_user_model
-
-    return list(
-        get_user_model().objects.filter(is_active=True, groups__name=Role.CX_MANAGER).distinct()
-    )
+def _cx_managers() -> list[User]:
+    return list(User.objects.filter(is_active=True, groups__name=Role.CX_MANAGER).distinct())
 
 
 def _notify_alerts(alerts: list[Alert]) -> None:
@@ -708,7 +706,9 @@ def _alert_facts(alert: Alert) -> tuple[str, str, str]:
     return customer, where, score
 
 
-def _notify_alert_batch(person: Any, alerts: list[Alert], url: str, preference: Any) -> None:
+def _notify_alert_batch(
+    person: User, alerts: list[Alert], url: str, preference: NotificationPreference
+) -> None:
     """One summary instead of a flood, when a batch (e.g. an import) holds many alerts."""
     lines = []
     for alert in alerts[:ALERT_BATCH_LISTED]:
@@ -736,7 +736,7 @@ def alerts_raise_for_detractors(response_ids: Iterable[int]) -> None:
 
 
 @transaction.atomic
-def alert_handle(*, alert: Alert, by: Any, note: str = "") -> Alert:
+def alert_handle(*, alert: Alert, by: User, note: str = "") -> Alert:
     require(can_handle_alert(by, alert), "Only the department's managers can handle this alert.")
     locked = Alert.objects.select_for_update().get(pk=alert.pk)
     if locked.status != AlertStatus.OPEN:
@@ -760,7 +760,7 @@ def alert_handle(*, alert: Alert, by: Any, note: str = "") -> Alert:
 
 
 @transaction.atomic
-def notifications_mark_read(*, user: Any, ids: Iterable[int] | None = None) -> int:
+def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
     from actions.models import Notification
 
     queryset = Notification.objects.filter(recipient=user, read_at__isnull=True)
@@ -770,9 +770,9 @@ def notifications_mark_read(*, user: Any, ids: Iterable[int] | None = None) -> i
 
 
 @transaction.atomic
-def notification_preferences_set(*, user: Any, preferences: Mapping[str, bool]) -> Any:
-    from actions.models import NotificationPreference
-
+def notification_preferences_set(
+    *, user: User, preferences: Mapping[str, bool]
+) -> NotificationPreference:
     allowed = {*NotificationKind.values, "email"}
     unknown = set(preferences) - allowed
     if unknown:

@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -45,7 +45,9 @@ from actions.permissions import (
     is_open,
     user_has_role,
 )
-from cxhub.errors import ApplicationError, Forbidden, NotFound
+from cxhub.errors import ApplicationError, Forbidden, NotFound, error_text
+from cxhub.redirects import redirect_back
+from cxhub.users import request_user
 from feedback.models import Response, Touchpoint
 from feedback.roles import user_is_cx_manager
 
@@ -77,22 +79,11 @@ def role_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         try:
             return view(request, *args, **kwargs)
         except NotFound as error:
-            raise Http404(error.message) from error
+            raise Http404(error_text(error)) from error
         except Forbidden as error:
-            raise PermissionDenied(error.message) from error
+            raise PermissionDenied(error_text(error)) from error
 
     return wrapper
-
-
-def _error_text(error: ApplicationError) -> str:
-    return " ".join(message for messages_ in error.field_errors.values() for message in messages_)
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
-    target = request.POST.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = default
-    return redirect(target)
 
 
 @role_required
@@ -219,17 +210,17 @@ def transition(request: HttpRequest, action_id: int, name: str) -> HttpResponse:
         if not form.is_valid():
             problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
             messages.error(request, f"{TRANSITION_LABELS[name]}: {problems}")
-            return _back(request, detail_url)
+            return redirect_back(request, detail_url)
         data = form.cleaned_data
     try:
-        getattr(services, f"action_{name}")(action=action, by=request.user, **data)
+        getattr(services, f"action_{name}")(action=action, by=request_user(request), **data)
     except Forbidden:
         raise
     except ApplicationError as error:
-        messages.error(request, _error_text(error))
-        return _back(request, detail_url)
+        messages.error(request, error_text(error))
+        return redirect_back(request, detail_url)
     messages.success(request, f"“{action.title}” is now {action.get_status_display().lower()}.")
-    return _back(request, detail_url)
+    return redirect_back(request, detail_url)
 
 
 @require_POST
@@ -241,16 +232,16 @@ def update_post(request: HttpRequest, action_id: int) -> HttpResponse:
     if not form.is_valid():
         problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
         messages.error(request, f"Update not posted: {problems}")
-        return _back(request, detail_url)
+        return redirect_back(request, detail_url)
     try:
-        services.action_update_post(action=action, by=request.user, **form.cleaned_data)
+        services.action_update_post(action=action, by=request_user(request), **form.cleaned_data)
     except Forbidden:
         raise
     except ApplicationError as error:
-        messages.error(request, f"Update not posted: {_error_text(error)}")
-        return _back(request, detail_url)
+        messages.error(request, f"Update not posted: {error_text(error)}")
+        return redirect_back(request, detail_url)
     messages.success(request, f"Update posted on “{action.title}” ({action.progress}% done).")
-    return _back(request, detail_url)
+    return redirect_back(request, detail_url)
 
 
 def _prefill(request: HttpRequest) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
@@ -277,7 +268,7 @@ def _prefill(request: HttpRequest) -> tuple[dict[str, Any], dict[str, Any] | Non
             kind=source, reference=reference, label=label, figures=figures
         )
     except ApplicationError as error:
-        return initial, None, f"Could not use that insight: {_error_text(error)}"
+        return initial, None, f"Could not use that insight: {error_text(error)}"
     initial.update(
         {
             "insight_kind": source,
@@ -326,7 +317,7 @@ def create(request: HttpRequest) -> HttpResponse:
                     if alert.status != AlertStatus.OPEN:
                         alert = None
                 action = services.action_create(
-                    created_by=request.user,
+                    created_by=request_user(request),
                     evidence_figures=data.pop("evidence_figures"),
                     alert=alert,
                     **data,
@@ -376,7 +367,9 @@ def edit(request: HttpRequest, action_id: int) -> HttpResponse:
         form = ActionEditForm(request.POST)
         if form.is_valid():
             try:
-                services.action_edit(action=action, by=request.user, changes=form.cleaned_data)
+                services.action_edit(
+                    action=action, by=request_user(request), changes=form.cleaned_data
+                )
             except Forbidden:
                 raise
             except ApplicationError as error:
@@ -424,25 +417,25 @@ def alert_handle(request: HttpRequest, alert_id: int) -> HttpResponse:
     back = reverse("actions:alerts")
     if not form.is_valid():
         messages.error(request, "The note is too long.")
-        return _back(request, back)
+        return redirect_back(request, back)
     try:
-        services.alert_handle(alert=alert, by=request.user, note=form.cleaned_data["note"])
+        services.alert_handle(alert=alert, by=request_user(request), note=form.cleaned_data["note"])
     except Forbidden:
         raise
     except ApplicationError as error:
-        messages.error(request, _error_text(error))
-        return _back(request, back)
+        messages.error(request, error_text(error))
+        return redirect_back(request, back)
     messages.success(request, "Alert marked handled.")
-    return _back(request, back)
+    return redirect_back(request, back)
 
 
 @role_required
 def notifications(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        services.notifications_mark_read(user=request.user)
+        services.notifications_mark_read(user=request_user(request))
         messages.success(request, "All notifications marked read.")
         return redirect("actions:notifications")
-    page = Paginator(selectors.notification_list(user=request.user), 50).get_page(
+    page = Paginator(selectors.notification_list(user=request_user(request)), 50).get_page(
         request.GET.get("page")
     )
     return render(request, "actions/notifications.html", {"page": page})
@@ -450,12 +443,12 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
 @role_required
 def preferences(request: HttpRequest) -> HttpResponse:
-    preference = selectors.notification_preference_get(user=request.user)
+    preference = selectors.notification_preference_get(user=request_user(request))
     if request.method == "POST":
         form = NotificationPreferenceForm(request.POST, instance=preference)
         if form.is_valid():
             services.notification_preferences_set(
-                user=request.user,
+                user=request_user(request),
                 preferences={name: form.cleaned_data[name] for name in form.fields},
             )
             messages.success(request, "Notification preferences saved.")

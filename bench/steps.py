@@ -105,28 +105,20 @@ def _organisation() -> tuple[Any, list[str]]:
 # --- 1. ingest -------------------------------------------------------------------------------
 
 
-def _copy_text(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    return (
-        str(value)
-        .replace("\\", "\\\\")
-        .replace("\t", "\\t")
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-    )
-
-
-def _copy_block(
+def _copy_rows(
     items: list[dict[str, Any]], source_id: int, touchpoint_ids: dict[str, int]
-) -> bytes:
-    """The rows in COPY's text format, built before timing so the baseline is COPY alone."""
+) -> list[tuple[Any, ...]]:
+    """The rows as COPY takes them, built before timing so the baseline is COPY alone.
+
+    They go through psycopg's ``write_row``, the call the ingest service makes, so the
+    baseline is what the driver does with the same rows and the ratio measures what the
+    product adds on top (HTTP, validation, duplicates).
+    """
     from datetime import datetime
 
-    now = datetime.now().astimezone().isoformat()
-    lines = []
-    for item in items:
-        values = (
+    now = datetime.now().astimezone()
+    return [
+        (
             source_id,
             item["external_id"],
             item["submitted_at"],
@@ -142,8 +134,8 @@ def _copy_block(
             now,
             now,
         )
-        lines.append("\t".join(_copy_text(value) for value in values))
-    return ("\n".join(lines) + "\n").encode()
+        for item in items
+    ]
 
 
 def ingest(
@@ -184,13 +176,14 @@ def ingest(
         else (connection.ensure_connection() or connection.connection)
     )
     for chunk in chunks:
-        block = _copy_block(chunk, source.pk, touchpoint_ids)
+        rows = _copy_rows(chunk, source.pk, touchpoint_ids)
         started = time.perf_counter()
         with (
             raw.cursor() as cursor,
             cursor.copy(f"COPY feedback_response ({', '.join(columns)}) FROM STDIN") as copy,
         ):
-            copy.write(block)
+            for row in rows:
+                copy.write_row(row)
         raw.commit()
         copy_seconds += time.perf_counter() - started
     copy_rate = responses / copy_seconds

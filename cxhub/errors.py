@@ -53,6 +53,18 @@ class NotFound(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
 
 
+def error_text(error: ApplicationError) -> str:
+    """Every message of a domain error as one readable line, for pages and CLI commands.
+
+    The messages of all fields in order, each a sentence, joined by spaces; the error's own
+    message when it has no field messages. The API answers with ``field_errors`` as they are.
+    """
+    text = " ".join(
+        str(message) for messages in error.field_errors.values() for message in messages
+    )
+    return text or error.message
+
+
 def _as_error_dict(detail: Any) -> dict[str, Any]:
     if isinstance(detail, dict):
         return {

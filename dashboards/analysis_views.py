@@ -21,7 +21,8 @@ from analytics.impact.services import MEASURABLE_STATUSES, impact_request
 from analytics.insights import selectors as insights_selectors
 from analytics.runs import selectors as run_selectors
 from analytics.runs.services import run_request
-from cxhub.errors import ApplicationError, InvalidInput, NotFound
+from cxhub.errors import ApplicationError, InvalidInput, NotFound, error_text
+from cxhub.users import request_user
 from dashboards import charts, impact, pages, permissions, selectors
 from dashboards.filters import VerbatimForm, filters_parse
 from dashboards.views import _render
@@ -192,16 +193,9 @@ def insights_run(request: HttpRequest) -> HttpResponseRedirect:
     started = []
     for kind, parameters in _insight_runs(which, outcome, department_slug):
         try:
-            run = run_request(
-                kind=kind,
-                parameters=parameters,
-                requested_by=request.user,  # type: ignore[arg-type]
-            )
+            run = run_request(kind=kind, parameters=parameters, requested_by=request_user(request))
         except ApplicationError as error:
-            details = "; ".join(m for msgs in error.field_errors.values() for m in msgs)
-            messages.error(
-                request, f"{kind}: the analysis could not start: {details or error.message}"
-            )
+            messages.error(request, f"{kind}: the analysis could not start: {error_text(error)}")
         else:
             started.append(f"#{run.pk} {run.get_kind_display().lower()}")
     if started:
@@ -313,6 +307,6 @@ def impact_estimate(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     if action.status not in MEASURABLE_STATUSES:
         messages.error(request, "Impact is measured once the action is implemented.")
     else:
-        run = impact_request(action=action, requested_by=request.user)  # type: ignore[arg-type]
+        run = impact_request(action=action, requested_by=request_user(request))
         messages.success(request, f"Re-estimation queued (run #{run.pk}); reload in a moment.")
     return HttpResponseRedirect(reverse("dashboards:impact-detail", args=[action.pk]))

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxhub.errors import InvalidInput, NotFound
+from cxhub.users import request_user
 from dashboards import permissions, services
 from dashboards.models import COMMENT_MAX_LENGTH, DashboardComment
 from feedback.models import Department
@@ -84,7 +85,7 @@ class DashboardCommentListCreate(ListCreateAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         comment = services.dashboard_comment_create(
-            author=request.user,  # type: ignore[arg-type]
+            author=request_user(request),
             body=data["body"],
             kind=data.get("kind", DashboardComment.Kind.COMMENT),
             department=data.get("department"),
@@ -110,7 +111,7 @@ class DashboardCommentStatus(APIView):
             raise NotFound("No such comment.")
         comment = services.dashboard_comment_resolve(
             comment_id=pk,
-            user=request.user,  # type: ignore[arg-type]
+            user=request_user(request),
             status=serializer.validated_data["status"],
         )
         return Response(DashboardCommentSerializer(comment).data)

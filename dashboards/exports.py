@@ -15,9 +15,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from analytics.impact import selectors as impact_selectors
 from analytics.insights import selectors as insights_selectors
+from analytics.stats.scores import Score, ScoreBlock
 from dashboards import impact, pages, permissions, selectors
 from dashboards.filters import VerbatimForm, filters_parse
-from dashboards.scoring import Estimate, ScoreSummary
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -32,10 +32,13 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _estimate(estimate: Estimate | None) -> list[Any]:
-    if estimate is None:
+def _estimate(score: Score | None) -> list[Any]:
+    """Value, low, high, n; blank figures below the minimum (the n says why)."""
+    if score is None:
         return ["", "", "", 0]
-    return [estimate.value, estimate.low, estimate.high, estimate.n]
+    if not score.ok:
+        return ["", "", "", score.n]
+    return [score.value, score.low, score.high, score.n]
 
 
 SCORE_HEADER = [
@@ -47,12 +50,12 @@ SCORE_HEADER = [
 ]  # fmt: skip
 
 
-def _score_cells(summary: ScoreSummary) -> list[Any]:
+def _score_cells(summary: ScoreBlock) -> list[Any]:
     return [
         summary.responses,
         summary.comments,
         *_estimate(summary.nps),
-        *_estimate(summary.csat_share),
+        *_estimate(summary.csat_pct),
         *_estimate(summary.csat_mean),
         *_estimate(summary.ces_mean),
     ]

@@ -15,9 +15,9 @@ from django import forms
 from django.http import QueryDict
 
 from analytics.text.choices import SentimentLabel
+from analytics.text.selectors import DEFAULT_WINDOW_DAYS
 from feedback.models import Channel, NpsCategory
 
-DEFAULT_WINDOW_DAYS = 364
 MAX_WINDOW_DAYS = 3 * 366
 
 
@@ -52,10 +52,6 @@ class DashboardFilters:
     @property
     def days(self) -> int:
         return (self.date_to - self.date_from).days + 1
-
-    @property
-    def customer_filtered(self) -> bool:
-        return bool(self.region or self.segment or self.plan)
 
 
 @dataclass(frozen=True)

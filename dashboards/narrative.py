@@ -6,8 +6,12 @@ the words of uncertainty. The rules, so that a reader can trust the words:
 - a change whose 95% interval lies wholly on one side of zero is "likely" a real change
   (and "very likely" when the interval is far from zero: its near end is at least half
   the estimate);
-- a change whose interval crosses zero is "too early to tell";
-- a figure resting on fewer answers than the minimum is "not enough responses yet".
+- a change whose interval crosses zero, or that has no interval of positive width, is
+  "too early to tell": a collapsed interval is never read as certainty;
+- a figure the score engine calls "insufficient" (fewer answers than the minimum) is
+  "not enough responses yet".
+
+Scores arrive as ``analytics.stats.scores.Score``, the engine's one result type.
 
 The result is plain text; the template escapes it (quotes are customers' own words).
 """
@@ -17,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from analytics.stats.scores import Score
 
 TOO_EARLY = "too early to tell"
 
@@ -35,12 +41,13 @@ class Narrative:
         return [*self.you_said, *self.we_did, *self.what_changed]
 
 
-def certainty(*, value: float, low: float, high: float) -> str:
-    """The word for how sure a change is, from its 95% interval."""
-    if low <= 0 <= high:
+def certainty(change: Score, *, reference: float = 0.0) -> str:
+    """The word for how sure a change is, from its 95% interval against ``reference``."""
+    if not change.excludes(reference):
         return TOO_EARLY
-    near_end = min(abs(low), abs(high))
-    if near_end >= abs(value) / 2:
+    assert change.value is not None and change.low is not None and change.high is not None
+    near_end = min(abs(change.low - reference), abs(change.high - reference))
+    if near_end >= abs(change.value - reference) / 2:
         return "very likely"
     return "likely"
 
@@ -79,16 +86,16 @@ def _you_said(figures: Mapping[str, Any], narrative: Narrative) -> None:
     if responses == 0:
         narrative.you_said.append(f"No feedback for {audience} in this period yet.")
         return
-    nps = figures.get("nps")
-    if responses < minimum or not nps:
+    nps: Score | None = figures.get("nps")
+    if nps is None or not nps.ok or nps.value is None or nps.low is None or nps.high is None:
         narrative.you_said.append(
             f"{_plural(responses, 'customer response')} for {audience}: not enough responses "
             f"yet for a reliable score (at least {minimum} are needed)."
         )
     else:
         narrative.you_said.append(
-            f"{_plural(responses, 'customer response')} for {audience}: NPS {nps['value']:+.0f} "
-            f"(95% interval {nps['low']:+.0f} to {nps['high']:+.0f})."
+            f"{_plural(responses, 'customer response')} for {audience}: NPS {nps.value:+.0f} "
+            f"(95% interval {nps.low:+.0f} to {nps.high:+.0f})."
         )
     issues = [issue for issue in figures.get("top_issues") or [] if issue.get("mentions")]
     if not issues:
@@ -139,24 +146,24 @@ def _direction(value: float, *, higher_is_better: bool) -> tuple[str, bool]:
 
 
 def _what_changed(figures: Mapping[str, Any], narrative: Narrative) -> None:
-    change = figures.get("nps_change")
-    minimum = int(figures.get("min_responses") or 30)
-    if change:
-        weeks = int(change.get("weeks") or 4)
-        if int(change.get("n") or 0) < minimum:
+    nps_change = figures.get("nps_change")
+    if nps_change:
+        weeks = int(nps_change.get("weeks") or 4)
+        change: Score = nps_change["change"]
+        if not change.ok or change.value is None or change.low is None or change.high is None:
             narrative.what_changed.append(
                 f"NPS over the last {_plural(weeks, 'week')}: not enough responses yet to compare."
             )
         else:
-            word = certainty(value=change["change"], low=change["low"], high=change["high"])
-            verb, _ = _direction(change["change"], higher_is_better=True)
-            points = _number(change["change"], "points")
+            word = certainty(change)
+            verb, _ = _direction(change.value, higher_is_better=True)
+            points = _number(change.value, "points")
             period = (
                 "in the last week against the week before"
                 if weeks == 1
                 else f"in the last {weeks} weeks against the {weeks} before"
             )
-            interval = f"(95% interval {change['low']:+.1f} to {change['high']:+.1f})"
+            interval = f"(95% interval {change.low:+.1f} to {change.high:+.1f})"
             if word == TOO_EARLY:
                 narrative.what_changed.append(
                     f"NPS {verb} {points} {period}: {TOO_EARLY} {interval}."
@@ -167,7 +174,7 @@ def _what_changed(figures: Mapping[str, Any], narrative: Narrative) -> None:
                 )
     for impact in list(figures.get("impacts") or [])[:3]:
         effect, low, high = impact["effect"], impact["low"], impact["high"]
-        word = certainty(value=effect, low=low, high=high)
+        word = certainty(Score(status="ok", n=0, value=effect, low=low, high=high))
         unit = impact.get("unit") or ""
         verb, improved = _direction(
             effect, higher_is_better=bool(impact.get("higher_is_better", True))
@@ -193,7 +200,7 @@ def narrative_build(figures: Mapping[str, Any]) -> Narrative:
     """Build the story from figures; see the module docstring for the words' rules.
 
     ``figures`` keys (all optional): ``audience``, ``responses``, ``min_responses``,
-    ``nps`` {value, low, high}, ``nps_change`` {change, low, high, weeks, n},
+    ``nps`` (a ``Score``), ``nps_change`` {weeks, change (a ``Score``)},
     ``top_issues`` [{topic, mentions, negative_share, nps_cost, quotes}],
     ``actions`` [{title, owner, status, implemented_on}], ``overdue``,
     ``impacts`` [{action, metric, effect, low, high, unit, higher_is_better, value}].

@@ -10,44 +10,37 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from analytics.stats.scores import Score
+from analytics.text.selectors import window_label
 from dashboards import charts, permissions, selectors
 from dashboards.filters import filters_parse
 from dashboards.models import DashboardComment
 from dashboards.narrative import Narrative, narrative_build
-from dashboards.scoring import Estimate
-
-
-def _estimate_dict(estimate: Estimate | None) -> dict[str, float] | None:
-    if estimate is None:
-        return None
-    return {"value": estimate.value, "low": estimate.low, "high": estimate.high, "n": estimate.n}
 
 
 def trend_series(trend: list[selectors.TrendPoint], metric: str) -> charts.TrendSeries:
     """One metric's weekly series; weeks with too few answers become gaps, not numbers."""
-    minimum = selectors.min_responses()
     values: list[float | None] = []
     lows: list[float | None] = []
     highs: list[float | None] = []
     counts: list[int] = []
     for point in trend:
-        estimate: Estimate | None = getattr(point.summary, metric)
-        if estimate is None or estimate.n < minimum:
+        estimate: Score = getattr(point.summary, metric)
+        counts.append(estimate.n)
+        if estimate.ok and estimate.value is not None:
+            values.append(round(estimate.value, 2))
+            lows.append(round(estimate.low, 2) if estimate.low is not None else None)
+            highs.append(round(estimate.high, 2) if estimate.high is not None else None)
+        else:
             values.append(None)
             lows.append(None)
             highs.append(None)
-            counts.append(estimate.n if estimate else 0)
-        else:
-            values.append(round(estimate.value, 2))
-            lows.append(round(estimate.low, 2))
-            highs.append(round(estimate.high, 2))
-            counts.append(estimate.n)
     return charts.TrendSeries([p.week for p in trend], values, lows, highs, counts)
 
 
 METRICS = {
     "nps": ("NPS", (-100.0, 100.0)),
-    "csat_share": ("CSAT % satisfied (4–5)", (0.0, 100.0)),
+    "csat_pct": ("CSAT % satisfied (4–5)", (0.0, 100.0)),
     "ces_mean": ("CES (mean effort, 1–7)", (1.0, 7.0)),
 }
 
@@ -74,7 +67,6 @@ def dashboard_charts(
                 dom_id=f"chart-trend-{metric}", metric=label, series=series, markers=markers
             )
         )
-    minimum = selectors.min_responses()
     rows = figures.breakdown.touchpoints if department else figures.breakdown.departments
     built.append(
         charts.interval_bars_chart(
@@ -84,13 +76,13 @@ def dashboard_charts(
             items=[
                 charts.BarItem(
                     label=row.label,
-                    value=row.summary.nps.value if row.summary.nps else None,
-                    low=row.summary.nps.low if row.summary.nps else None,
-                    high=row.summary.nps.high if row.summary.nps else None,
+                    value=row.summary.nps.value,
+                    low=row.summary.nps.low,
+                    high=row.summary.nps.high,
                     hover=f"{row.label}: {row.summary.responses} responses",
                 )
                 for row in rows
-                if row.summary.nps and row.summary.nps.n >= minimum
+                if row.summary.nps.ok
             ],
         )
     )
@@ -136,8 +128,12 @@ def narrative_figures(
         "audience": audience,
         "responses": total.responses,
         "min_responses": selectors.min_responses(),
-        "nps": _estimate_dict(total.nps),
-        "nps_change": figures.nps_change,
+        "nps": total.nps,
+        "nps_change": (
+            {"weeks": figures.nps_change.weeks, "change": figures.nps_change.change}
+            if figures.nps_change
+            else None
+        ),
         "top_issues": extra.get("top_issues", []),
         "actions": [
             {
@@ -209,8 +205,8 @@ def analytics_extra(
             hover=f"{topic['label']}: {topic['mentions']} mentions, "
             f"{topic['negative_share']:.0f}% negative",
         )
-        for topic in sorted(topics, key=lambda t: t["impact"].value if t["impact"] else 0)
-        if topic["impact"] is not None
+        for topic in sorted(topics, key=lambda t: t["impact"].value if t["impact"].ok else 0)
+        if topic["impact"].ok
     ][:12]
     ordered = sorted(topics, key=lambda t: (t["id"] != figures.top_issue_id, -t["mentions"]))
     extra["top_issues"] = [
@@ -218,7 +214,7 @@ def analytics_extra(
             "topic": topic["label"],
             "mentions": topic["mentions"],
             "negative_share": topic["negative_share"] / 100.0,
-            "nps_cost": topic["impact"].value if topic["impact"] else None,
+            "nps_cost": topic["impact"].value if topic["impact"].ok else None,
             "quotes": figures.top_issue_quotes if topic["id"] == figures.top_issue_id else [],
         }
         for topic in ordered
@@ -286,6 +282,9 @@ def dashboard_context(
             "department_rows": department_rows,
             "query": filters.as_query(department=""),
             "export_query": filters.as_query(),
+            "window": window_label(
+                filters.date_from, filters.date_to, default=not filters.explicit_dates
+            ),
         }
     )
     return context

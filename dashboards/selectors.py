@@ -14,25 +14,32 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.cache import cache
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from actions.models import Action, ActionStatus
 from actions.permissions import actions_visible_to
 from analytics.impact.selectors import impact_estimates_by_action
-from analytics.text import selectors as text_selectors
-from dashboards.filters import DashboardFilters, FilterOptions
-from dashboards.scoring import (
+from analytics.insights.selectors import score_aggregates
+from analytics.responses.sample import min_responses
+from analytics.stats.scores import (
     COUNT_KEYS,
-    Estimate,
-    ScoreSummary,
+    Score,
+    ScoreBlock,
     counts_add,
-    difference_estimate,
+    difference,
+    insufficient,
     nps_estimate,
-    score_summary,
+    score_block,
 )
+from analytics.stats.topic_impact import topic_nps_impact
+from analytics.text import selectors as text_selectors
+from analytics.text.choices import SentimentLabel
+from analytics.text.selectors import topic_mention_stats
+from dashboards.filters import DashboardFilters, FilterOptions
 from feedback.models import Channel, Customer, Department, Response, Touchpoint
 
 CATALOGUE_CACHE_KEY = "dashboards:catalogue:v1"
@@ -73,32 +80,12 @@ def figures_forget() -> None:
     cache.delete(CATALOGUE_CACHE_KEY)
 
 
-SCORE_AGGREGATES: dict[str, Any] = {
-    "n": Count("id"),
-    "comments": Count("id", filter=~Q(comment="")),
-    "nps_n": Count("nps"),
-    "promoters": Count("id", filter=Q(nps__gte=9)),
-    "detractors": Count("id", filter=Q(nps__lte=6)),
-    "csat_n": Count("csat"),
-    "csat_top2": Count("id", filter=Q(csat__gte=4)),
-    "csat_sum": Sum("csat"),
-    "csat_sumsq": Sum(F("csat") * F("csat")),
-    "ces_n": Count("ces"),
-    "ces_sum": Sum("ces"),
-    "ces_sumsq": Sum(F("ces") * F("ces")),
-}
-
-
 def figures_cache_seconds() -> int:
     return int(getattr(settings, "CXHUB", {}).get("DASHBOARD_CACHE_SECONDS", 120))
 
 
 def figures_stale_seconds() -> float:
     return float(getattr(settings, "CXHUB", {}).get("DASHBOARD_STALE_SECONDS", 30))
-
-
-def min_responses() -> int:
-    return int(getattr(settings, "CXHUB", {}).get("MIN_RESPONSES", 30))
 
 
 @dataclass(frozen=True)
@@ -129,9 +116,6 @@ class Catalogue:
 
     def department_by_slug(self, slug: str) -> DepartmentInfo | None:
         return next((d for d in self.departments if d.slug == slug), None)
-
-    def department_by_id(self, department_id: int) -> DepartmentInfo | None:
-        return next((d for d in self.departments if d.id == department_id), None)
 
     def touchpoint_by_slug(self, slug: str) -> TouchpointInfo | None:
         return next((t for t in self.touchpoints if t.slug == slug), None)
@@ -247,22 +231,22 @@ class ScoreRow:
 
     key: str
     label: str
-    summary: ScoreSummary
+    summary: ScoreBlock
     link: str = ""
-
-    @property
-    def enough(self) -> bool:
-        return self.summary.responses >= min_responses()
 
 
 def _counts_only(row: dict[str, Any]) -> dict[str, float | int | None]:
     return {key: row.get(key) for key in COUNT_KEYS}
 
 
+def _scores(counts: dict[str, Any]) -> ScoreBlock:
+    return score_block(counts, min_n=min_responses())
+
+
 @dataclass(frozen=True)
 class ScoreBreakdown:
-    total: ScoreSummary
-    total_counts: dict[str, float | int]
+    total: ScoreBlock
+    total_counts: dict[str, float]
     departments: list[ScoreRow]
     touchpoints: list[ScoreRow]
     channels: list[ScoreRow]
@@ -273,7 +257,7 @@ def score_breakdown_get(filters: DashboardFilters, catalogue: Catalogue) -> Scor
     rows = list(
         responses_filtered(filters, catalogue)
         .values("touchpoint_id", "channel")
-        .annotate(**SCORE_AGGREGATES)
+        .annotate(**score_aggregates())
     )
     by_touchpoint: dict[int | None, list[dict[str, Any]]] = {}
     by_channel: dict[str, list[dict[str, Any]]] = {}
@@ -293,9 +277,7 @@ def score_breakdown_get(filters: DashboardFilters, catalogue: Catalogue) -> Scor
         ScoreRow(
             key=d.slug,
             label=d.name,
-            summary=score_summary(
-                counts_add([_counts_only(r) for r in by_department.get(d.id, [])])
-            ),
+            summary=_scores(counts_add([_counts_only(r) for r in by_department.get(d.id, [])])),
             link=f"/departments/{d.slug}/",
         )
         for d in visible_departments
@@ -304,7 +286,7 @@ def score_breakdown_get(filters: DashboardFilters, catalogue: Catalogue) -> Scor
         ScoreRow(
             key=t.slug,
             label=t.name,
-            summary=score_summary(counts_add([_counts_only(r) for r in by_touchpoint[t.id]])),
+            summary=_scores(counts_add([_counts_only(r) for r in by_touchpoint[t.id]])),
         )
         for t in catalogue.touchpoints
         if t.id in by_touchpoint
@@ -314,13 +296,13 @@ def score_breakdown_get(filters: DashboardFilters, catalogue: Catalogue) -> Scor
         ScoreRow(
             key=channel or "none",
             label=channel_labels.get(channel, "Not given"),
-            summary=score_summary(counts_add([_counts_only(r) for r in channel_rows])),
+            summary=_scores(counts_add([_counts_only(r) for r in channel_rows])),
         )
         for channel, channel_rows in sorted(by_channel.items())
     ]
     total_counts = counts_add([_counts_only(r) for r in rows])
     return ScoreBreakdown(
-        total=score_summary(total_counts),
+        total=_scores(total_counts),
         total_counts=total_counts,
         departments=departments,
         touchpoints=touchpoints,
@@ -332,7 +314,7 @@ def score_breakdown_get(filters: DashboardFilters, catalogue: Catalogue) -> Scor
 class TrendPoint:
     week: dt.date
     counts: dict[str, float | int | None]
-    summary: ScoreSummary
+    summary: ScoreBlock
 
 
 def score_trend_get(filters: DashboardFilters, catalogue: Catalogue) -> list[TrendPoint]:
@@ -341,7 +323,7 @@ def score_trend_get(filters: DashboardFilters, catalogue: Catalogue) -> list[Tre
         responses_filtered(filters, catalogue)
         .annotate(week=TruncWeek("submitted_at"))
         .values("week")
-        .annotate(**SCORE_AGGREGATES)
+        .annotate(**score_aggregates())
         .order_by("week")
     )
     points = []
@@ -350,30 +332,34 @@ def score_trend_get(filters: DashboardFilters, catalogue: Catalogue) -> list[Tre
         if isinstance(week, dt.datetime):
             week = timezone.localdate(week) if timezone.is_aware(week) else week.date()
         counts = _counts_only(row)
-        points.append(TrendPoint(week=week, counts=counts, summary=score_summary(counts)))
+        points.append(TrendPoint(week=week, counts=counts, summary=_scores(counts)))
     return points
 
 
-def nps_change_get(trend: list[TrendPoint], *, weeks: int = 4) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class NpsChange:
+    """NPS of the last ``weeks`` weeks against the ``weeks`` before, and the change."""
+
+    weeks: int
+    before: Score
+    after: Score
+    change: Score
+
+
+def nps_change_get(trend: list[TrendPoint], *, weeks: int = 4) -> NpsChange | None:
     """NPS of the last ``weeks`` weeks against the ``weeks`` before, with the interval of
     the difference (computed from the summed weekly counts, no extra query)."""
     if len(trend) < 2:
         return None
     weeks = min(weeks, len(trend) // 2)
-    recent = score_summary(counts_add([p.counts for p in trend[-weeks:]]))
-    before = score_summary(counts_add([p.counts for p in trend[-2 * weeks : -weeks]]))
-    if recent.nps is None or before.nps is None:
-        return None
-    change = difference_estimate(recent.nps, before.nps)
-    return {
-        "weeks": weeks,
-        "before": before.nps.value,
-        "after": recent.nps.value,
-        "change": change.value,
-        "low": change.low,
-        "high": change.high,
-        "n": change.n,
-    }
+    recent = _scores(counts_add([p.counts for p in trend[-weeks:]]))
+    before = _scores(counts_add([p.counts for p in trend[-2 * weeks : -weeks]]))
+    return NpsChange(
+        weeks=weeks,
+        before=before.nps,
+        after=recent.nps,
+        change=difference(recent.nps, before.nps),
+    )
 
 
 # --- Cached response figures ---------------------------------------------------------------
@@ -385,7 +371,7 @@ class ResponseFigures:
 
     breakdown: ScoreBreakdown
     trend: list[TrendPoint]
-    nps_change: dict[str, Any] | None
+    nps_change: NpsChange | None
     topics: list[dict[str, Any]]
     top_issue_id: int | None
     top_issue_quotes: list[str]
@@ -394,8 +380,8 @@ class ResponseFigures:
 def response_figures_get(
     filters: DashboardFilters, catalogue: Catalogue, version: DataVersion
 ) -> ResponseFigures:
-    """Up to five queries on a miss (scores by touchpoint and channel, by week, topics,
-    topic names, quotes), none on a hit.
+    """Up to six queries on a miss (scores by touchpoint and channel, by week, topics by
+    topic and by parent topic, topic names, quotes), none on a hit.
 
     Cached per filter set together with the data version it was computed at. Figures of an
     older version are still served for ``DASHBOARD_STALE_SECONDS`` after they were computed,
@@ -403,7 +389,7 @@ def response_figures_get(
     often instead of on every request; with no new feedback they live for the full
     ``DASHBOARD_CACHE_SECONDS``.
     """
-    key = f"dashboards:figures:v2:{filters.cache_key()}"
+    key = f"dashboards:figures:v3:{filters.cache_key()}"
     cached = _cached(key)
     if isinstance(cached, CachedFigures) and (
         cached.version == version.key or time.time() - cached.computed_at < figures_stale_seconds()
@@ -481,7 +467,7 @@ def _actions_in_scope(filters: DashboardFilters, catalogue: Catalogue) -> QueryS
     return queryset
 
 
-def _user_label(user: Any) -> str:
+def _user_label(user: User | None) -> str:
     if user is None:
         return ""
     full_name = f"{user.first_name} {user.last_name}".strip()
@@ -507,7 +493,7 @@ def _action_line(action: Action, today: dt.date) -> ActionLine:
 
 
 def action_summary_get(
-    filters: DashboardFilters, catalogue: Catalogue, *, user: Any
+    filters: DashboardFilters, catalogue: Catalogue, *, user: AbstractBaseUser | AnonymousUser
 ) -> ActionSummary:
     """Status counts and overdue (one query, counts only), and the actions ``user`` may
     read: recent ones and those implemented in the window (one query each)."""
@@ -544,46 +530,75 @@ def action_summary_get(
 # --- Analytics results (topics, impacts, value) ---------------------------------------------
 
 
-def topic_nps_points(
-    *, topic: dict[str, int], total_promoters: int, total_detractors: int, total_n: int
-) -> Estimate | None:
-    """NPS points a topic costs (negative) or earns: NPS of all − NPS without the topic.
+def _topic_aggregates() -> dict[str, Any]:
+    """Per topic, each response once: how many mention it (negatively, positively), and
+    their NPS counts, so that a parent's shares stay within 100%."""
+    scores = score_aggregates(prefix="response__", count="response_id")
 
-    With s the share of answers mentioning the topic, NPS_all = s·NPS_with + (1 − s)·NPS_without,
-    so the points are s·(NPS_with − NPS_without); the interval is that of the difference
-    of the two independent groups, scaled by s.
-    """
-    n_with = topic["nps_n"]
-    n_without = total_n - n_with
-    with_topic = nps_estimate(
-        promoters=topic["promoters"], detractors=topic["detractors"], n=n_with
+    def responses_with(label: str) -> Count:
+        return Count("response_id", distinct=True, filter=Q(sentiment_label=label))
+
+    return {
+        **{key: scores[key] for key in ("responses", "nps_n", "promoters", "detractors")},
+        "negative": responses_with(SentimentLabel.NEGATIVE),
+        "positive": responses_with(SentimentLabel.POSITIVE),
+    }
+
+
+def topic_nps_points(
+    *, topic: dict[str, Any], total_promoters: int, total_detractors: int, total_n: int
+) -> Score:
+    """NPS points a topic costs (negative) or earns: NPS of all − NPS without the topic,
+    by the analysis engine's ``topic_nps_impact`` (delta-method interval), so the
+    dashboards and the topic impact analysis give the same figure. Either group under the
+    minimum gives "insufficient"."""
+    impact = topic_nps_impact(
+        total_n=total_n,
+        total_promoters=total_promoters,
+        total_detractors=total_detractors,
+        topic_n=int(topic["nps_n"]),
+        topic_promoters=int(topic["promoters"]),
+        topic_detractors=int(topic["detractors"]),
+        min_n=min_responses(),
     )
-    without = nps_estimate(
-        promoters=total_promoters - topic["promoters"],
-        detractors=total_detractors - topic["detractors"],
-        n=n_without,
+    if impact["status"] != "ok":
+        return insufficient(int(topic["nps_n"]), min_responses(), message=impact["message"])
+    low, high = impact["interval"]
+    return Score(
+        status="ok",
+        n=int(topic["nps_n"]),
+        value=impact["impact"],
+        low=low,
+        high=high,
+        se=impact["se"],
     )
-    if with_topic is None or without is None:
-        return None
-    share = n_with / total_n
-    gap = difference_estimate(with_topic, without)
-    return Estimate(share * gap.value, share * gap.low, share * gap.high, n_with)
+
+
+TOPICS_SHOWN = 15
 
 
 def topic_figures_get(
     filters: DashboardFilters, catalogue: Catalogue, total_counts: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """The most mentioned topics in the view with sentiment and NPS impact: one grouped
-    query (mentions joined to their responses), plus one for the topics' names."""
-    rows = text_selectors.topic_mention_counts(
-        mentions=response_q(filters, catalogue, prefix="response__"), limit=15
+    """The most mentioned topics in the view with sentiment and NPS impact.
+
+    Mentions are counted by ``analytics.text.selectors.topic_mention_stats`` (responses
+    mentioning the topic or its sub-topics, in the filters' window): the same count as the
+    Topics page. Two grouped queries, plus one for the topics' names.
+    """
+    stats = topic_mention_stats(
+        mention_q=response_q(filters, catalogue, prefix="response__"),
+        aggregates=_topic_aggregates(),
     )
+    rows = sorted(stats.items(), key=lambda item: (-int(item[1]["responses"]), item[0]))
+    rows = rows[:TOPICS_SHOWN]
     if not rows:
         return []
-    labels = text_selectors.topic_labels(topic_ids=[r["topic_id"] for r in rows])
+    labels = text_selectors.topic_labels(topic_ids=[pk for pk, _ in rows])
+    minimum = min_responses()
     topics = []
-    for row in rows:
-        mentions = int(row["mentions"])
+    for topic_id, row in rows:
+        mentions = int(row["responses"])
         impact = topic_nps_points(
             topic=row,
             total_promoters=int(total_counts.get("promoters") or 0),
@@ -592,14 +607,17 @@ def topic_figures_get(
         )
         topics.append(
             {
-                "id": row["topic_id"],
-                "slug": labels.get(row["topic_id"], ("", ""))[0],
-                "label": labels.get(row["topic_id"], ("", "?"))[1],
+                "id": topic_id,
+                "slug": labels.get(topic_id, ("", ""))[0],
+                "label": labels.get(topic_id, ("", "?"))[1],
                 "mentions": mentions,
                 "negative_share": 100.0 * row["negative"] / mentions if mentions else 0.0,
                 "positive_share": 100.0 * row["positive"] / mentions if mentions else 0.0,
                 "nps": nps_estimate(
-                    promoters=row["promoters"], detractors=row["detractors"], n=row["nps_n"]
+                    int(row["nps_n"]),
+                    int(row["promoters"]),
+                    int(row["detractors"]),
+                    min_n=minimum,
                 ),
                 "impact": impact,
             }
@@ -610,7 +628,8 @@ def topic_figures_get(
 def topic_quotes_get(
     filters: DashboardFilters, catalogue: Catalogue, topic_id: int, *, limit: int = 3
 ) -> list[str]:
-    """The most negative comments on a topic in the view (the customers' own words)."""
+    """The most negative comments on a topic or its sub-topics in the view (the customers'
+    own words), as the topic's mentions are counted."""
     return text_selectors.topic_negative_comments(
         mentions=response_q(filters, catalogue, prefix="response__"), topic_id=topic_id, limit=limit
     )
@@ -618,7 +637,7 @@ def topic_quotes_get(
 
 def top_issue_pick(topics: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The topic that costs most NPS points; without NPS, the most negative one."""
-    costly = [t for t in topics if t["impact"] is not None and t["impact"].value < 0]
+    costly = [t for t in topics if t["impact"].ok and t["impact"].value < 0]
     if costly:
         return min(costly, key=lambda t: t["impact"].value)
     negative = [t for t in topics if t["negative_share"] > 0]

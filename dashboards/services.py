@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,7 +15,7 @@ from feedback.models import Department
 @transaction.atomic
 def dashboard_comment_create(
     *,
-    author: AbstractBaseUser,
+    author: User,
     body: str,
     kind: str = DashboardComment.Kind.COMMENT,
     department: Department | None = None,
@@ -45,9 +45,7 @@ def dashboard_comment_create(
 
 
 @transaction.atomic
-def dashboard_comment_resolve(
-    *, comment_id: int, user: AbstractBaseUser, status: str
-) -> DashboardComment:
+def dashboard_comment_resolve(*, comment_id: int, user: User, status: str) -> DashboardComment:
     """A CX manager marks a comment as turned into an action, closed, or open again."""
     if not user_can_manage_comments(user):
         raise Forbidden("Only CX managers can change the status of comments.")

@@ -10,13 +10,14 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from cxhub.errors import ApplicationError
+from cxhub.errors import ApplicationError, error_text
+from cxhub.redirects import redirect_back
+from cxhub.users import request_user
 from dashboards import exports, pages, permissions, selectors, services
 from dashboards.models import DashboardComment
 from feedback.models import Department
@@ -104,15 +105,6 @@ def export_csv(request: HttpRequest, table: str) -> HttpResponse:
     return exports.table_csv(request, table=table, department=department)
 
 
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or fallback
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
-
-
 @login_required
 @require_POST
 def comment_create(request: HttpRequest) -> HttpResponse:
@@ -123,7 +115,7 @@ def comment_create(request: HttpRequest) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     try:
         services.dashboard_comment_create(
-            author=request.user,  # type: ignore[arg-type]
+            author=request_user(request),
             body=request.POST.get("body", ""),
             kind=request.POST.get("kind", DashboardComment.Kind.COMMENT),
             department=department,
@@ -131,7 +123,7 @@ def comment_create(request: HttpRequest) -> HttpResponse:
         )
     except ApplicationError as error:
         if error.status_code == 403:
-            raise PermissionDenied(error.message) from error
+            raise PermissionDenied(error_text(error)) from error
         errors = error.field_errors
     htmx = getattr(request, "htmx", None)
     if htmx:
@@ -151,7 +143,7 @@ def comment_create(request: HttpRequest) -> HttpResponse:
             request, department=department_info, errors=errors, body=request.POST.get("body", "")
         )
         return render(request, "dashboards/comment_form_page.html", context, status=400)
-    return HttpResponseRedirect(_safe_next(request, fallback))
+    return redirect_back(request, fallback)
 
 
 @login_required
@@ -170,14 +162,14 @@ def comment_status(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.dashboard_comment_resolve(
             comment_id=pk,
-            user=request.user,  # type: ignore[arg-type]
+            user=request_user(request),
             status=request.POST.get("status", ""),
         )
     except ApplicationError as error:
         if error.status_code == 403:
-            raise PermissionDenied(error.message) from error
+            raise PermissionDenied(error_text(error)) from error
         if error.status_code == 404:
-            raise Http404(error.message) from error
-        context = pages.comment_inbox_context(request, error=error.message)
+            raise Http404(error_text(error)) from error
+        context = pages.comment_inbox_context(request, error=error_text(error))
         return render(request, "dashboards/comments.html", context, status=400)
-    return HttpResponseRedirect(_safe_next(request, "/comments/"))
+    return redirect_back(request, "/comments/")

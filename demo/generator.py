@@ -287,7 +287,6 @@ PLAN_SHARES = {
 PLAN_REVENUE_FACTOR = {"basic": 0.7, "standard": 1.0, "premium": 1.6}
 FOREIGN_LANGUAGES = ["fr", "de", "es", "nl"]
 FOREIGN_SHARE = 0.03
-COMMENT_SHARE = 0.60
 HISTORY_DAYS = 548  # 18 months
 # Every seed carries the planted truths; estimates from one sample scatter around them. The
 # default seed is one whose weekly KPI noise also shows the churn effect close to its value

@@ -37,7 +37,12 @@ from django.db.models import (
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from cxhub.errors import Conflict, InvalidInput
+from actions import services as action_services
+from actions.models import Action
+from analytics.impact.services import scope_key_build
+from analytics.models import AnalysisRun, Kpi, KpiObservation
+from analytics.runs.services import run_execute_now, run_kinds_available
+from cxhub.errors import ApplicationError, Conflict, InvalidInput, error_text
 from demo import generator
 from demo.generator import DemoData
 from feedback.models import (
@@ -49,6 +54,8 @@ from feedback.models import (
     Source,
     Touchpoint,
 )
+from feedback.services import responses_process
+from feedback.validation import content_hash
 
 logger = logging.getLogger(__name__)
 
@@ -320,21 +327,12 @@ def _customers_insert(data: DemoData) -> dict[str, int]:
     }
 
 
-def _content_hash_function() -> Callable[..., str] | None:
-    try:
-        from feedback.validation import content_hash
-    except ImportError:  # the ingestion rules are optional for the demo
-        return None
-    return content_hash
-
-
 def _responses_insert(
     data: DemoData, org: dict[str, dict[str, Any]], customer_ids: dict[str, int]
 ) -> int:
     frame = data.responses
     if frame.empty:
         return 0
-    hash_of = _content_hash_function()
     source_ids = {key: source.pk for key, source in org["sources"].items()}
     touchpoint_ids = {slug: touchpoint.pk for slug, touchpoint in org["touchpoints"].items()}
     submitted = [stamp.to_pydatetime() for stamp in frame["submitted_at"]]
@@ -380,21 +378,17 @@ def _responses_insert(
             csat_int = None if csat_value is None else int(csat_value)
             ces_int = None if ces_value is None else int(ces_value)
             ratings = dict(sorted(ratings.items()))
-            digest = (
-                hash_of(
-                    submitted_at=submitted_at,
-                    customer_external_id=customer,
-                    channel=channel,
-                    touchpoint_slug=touchpoint,
-                    nps=nps_value,
-                    csat=csat_int,
-                    ces=ces_int,
-                    ratings=ratings,
-                    comment=comment,
-                    attributes=attributes,
-                )
-                if hash_of is not None
-                else ""
+            digest = content_hash(
+                submitted_at=submitted_at,
+                customer_external_id=customer,
+                channel=channel,
+                touchpoint_slug=touchpoint,
+                nps=nps_value,
+                csat=csat_int,
+                ces=ces_int,
+                ratings=ratings,
+                comment=comment,
+                attributes=attributes,
             )
             yield (
                 source_ids[source_key],
@@ -443,13 +437,6 @@ def _responses_insert(
 def _kpis_insert(
     data: DemoData, org: dict[str, dict[str, Any]], summary: SeedSummary, say: Log
 ) -> int:
-    try:
-        from analytics.impact.services import scope_key_build
-        from analytics.models import Kpi, KpiObservation
-    except ImportError:
-        summary.skipped.append("KPIs (the KPI models are not installed)")
-        say("Skipped the weekly KPIs: the KPI models are not installed.")
-        return 0
     kpis = {}
     for spec in generator.KPIS:
         unit = "percent" if spec["slug"] == "churn-rate" else "currency"
@@ -506,18 +493,11 @@ def _actions_create(
     summary: SeedSummary,
     say: Log,
 ) -> int:
-    try:
-        from actions import services as action_services
-        from actions.models import Action
-    except ImportError:
-        summary.skipped.append("actions (the actions app has no services)")
-        say("Skipped the demo actions: actions.services is not available.")
-        return 0
     today = data.end.date()
     created = 0
     for spec in generator.ACTIONS:
         with transaction.atomic():
-            action = _action_create(action_services, spec, data, org, users, today)
+            action = _action_create(spec, data, org, users, today)
         created_at = data.end - dt.timedelta(days=spec["created_days_before_end"])
         Action.objects.filter(pk=action.pk).update(created_at=created_at)
         created += 1
@@ -529,13 +509,12 @@ def _actions_create(
 
 
 def _action_create(
-    services: Any,
     spec: dict[str, Any],
     data: DemoData,
     org: dict[str, dict[str, Any]],
     users: dict[str, Any],
     today: dt.date,
-) -> Any:
+) -> Action:
     cx = users["cx"]
     owner = users[spec["owner"]]
     touchpoints = [org["touchpoints"][slug] for slug in spec["touchpoints"]]
@@ -547,7 +526,7 @@ def _action_create(
     elif kind == "topic":
         kind, figures = "scratch", {}
     open_status = spec["status"] in {"proposed", "accepted", "in_progress"}
-    action = services.action_create(
+    action = action_services.action_create(
         created_by=cx,
         title=spec["title"],
         department=org["departments"][spec["department"]],
@@ -568,14 +547,14 @@ def _action_create(
     )
     status = spec["status"]
     if status == "declined":
-        services.action_decline(action=action, by=owner, reason=spec["declined_reason"])
+        action_services.action_decline(action=action, by=owner, reason=spec["declined_reason"])
         return action
     if status == "proposed":
         return action
-    services.action_accept(action=action, by=owner)
+    action_services.action_accept(action=action, by=owner)
     if status == "accepted":
         return action
-    services.action_update_post(
+    action_services.action_update_post(
         action=action,
         by=owner,
         text="Work has started; first changes are being tested.",
@@ -588,12 +567,14 @@ def _action_create(
         if spec["title"] == generator.PLANTED_ACTION_TITLE
         else today - dt.timedelta(days=spec["implemented_days_before_end"])
     )
-    services.action_implement(action=action, by=owner, implemented_at=implemented_on, today=today)
-    services.action_update_post(
+    action_services.action_implement(
+        action=action, by=owner, implemented_at=implemented_on, today=today
+    )
+    action_services.action_update_post(
         action=action, by=owner, text=f"Live since {implemented_on:%d %B %Y}.", progress=None
     )
     if status == "measured":
-        services.action_mark_measured(action=action, by=cx)
+        action_services.action_mark_measured(action=action, by=cx)
     return action
 
 
@@ -612,8 +593,6 @@ def _driver_figures(data: DemoData, driver: str) -> dict[str, Any]:
 
 def _analyse(summary: SeedSummary, say: Log) -> None:
     """Run the post-ingest processors once over all demo responses, then each analysis."""
-    from feedback.services import responses_process
-
     ids = list(
         Response.objects.filter(processed_at__isnull=True)
         .order_by("id")
@@ -634,11 +613,6 @@ def _analyse(summary: SeedSummary, say: Log) -> None:
                 f"Processed {len(ids):,} responses (tagging, alerts) in "
                 f"{time.perf_counter() - started:.1f} s."
             )
-    try:
-        from analytics.runs.services import run_kinds_available
-    except ImportError:
-        summary.skipped.append("analyses (analytics runs are not available)")
-        return
     available = set(run_kinds_available())
     for kind in ANALYSIS_KINDS:
         if kind not in available:
@@ -652,10 +626,6 @@ def _analyse(summary: SeedSummary, say: Log) -> None:
 
 
 def _measurable_actions() -> list[tuple[int, str]]:
-    try:
-        from actions.models import Action
-    except ImportError:
-        return []
     return list(
         Action.objects.filter(status__in=["implemented", "measured"])
         .order_by("id")
@@ -664,13 +634,11 @@ def _measurable_actions() -> list[tuple[int, str]]:
 
 
 def _run(summary: SeedSummary, say: Log, kind: str, parameters: dict[str, Any], label: str) -> None:
-    from analytics.runs.services import run_execute_now
-
     started = time.perf_counter()
     try:
         run = run_execute_now(kind=kind, parameters=parameters)
     except Exception as exc:  # an analysis refusing its parameters: report it, go on
-        message = getattr(exc, "field_errors", None) or str(exc)
+        message = error_text(exc) if isinstance(exc, ApplicationError) else str(exc)
         summary.skipped.append(f"{label} ({message})")
         say(f"Analysis {label}: not run ({message}).")
         return
@@ -743,19 +711,9 @@ def demo_reset(*, log: Log | None = None) -> None:
     """
     say = _quiet(log)
     try:
-        try:
-            from actions.models import Action
-        except ImportError:
-            pass
-        else:
-            Action.objects.all().delete()
-        try:
-            from analytics.models import AnalysisRun, KpiObservation
-        except ImportError:
-            pass
-        else:
-            KpiObservation.objects.all().delete()
-            AnalysisRun.objects.all().delete()
+        Action.objects.all().delete()
+        KpiObservation.objects.all().delete()
+        AnalysisRun.objects.all().delete()
         _purge(Response, Response._base_manager.all())
         _purge(Customer, Customer._base_manager.all())
     except ProtectedError as exc:

@@ -22,20 +22,11 @@ from feedback.models import Channel, Customer, NpsCategory, Response
 ResponseFilter = Callable[[QuerySet[Response], str], QuerySet[Response]]
 
 _response_filters: dict[str, ResponseFilter] = {}
-DELEGATED_FILTERS = ("topic", "sentiment")
 
 
 def register_response_filter(name: str, apply: ResponseFilter) -> None:
     """Register (or replace) the implementation of the list parameter ``name``."""
     _response_filters[name] = apply
-
-
-def unregister_response_filter(name: str) -> None:
-    _response_filters.pop(name, None)
-
-
-def response_filter(name: str) -> ResponseFilter | None:
-    return _response_filters.get(name)
 
 
 def _delegated(name: str) -> Callable[[QuerySet[Response], str, str], QuerySet[Response]]:

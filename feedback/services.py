@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -298,62 +297,45 @@ def _insert_rows_postgresql(
             [response_table, len(new_rows)],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
-        now_text = timezone.now().isoformat()
-        queued_text = "\\N" if queued_at is None else queued_at.isoformat()
-        source_text = str(source_id)
-        lines = []
-        for pk, (_, r) in zip(ids, new_rows, strict=True):
-            customer_id = customers.get(r.customer_external_id) if r.customer_external_id else None
-            lines.append(
-                "\t".join(
-                    (
-                        str(pk),
-                        source_text,
-                        _copy_text(r.external_id),
-                        r.submitted_at.isoformat(),
-                        "\\N" if customer_id is None else str(customer_id),
-                        r.channel,
-                        "\\N" if r.touchpoint_id is None else str(r.touchpoint_id),
-                        "\\N" if r.nps is None else str(r.nps),
-                        "\\N" if r.csat is None else str(r.csat),
-                        "\\N" if r.ces is None else str(r.ces),
-                        _copy_text(r.ratings_json),
-                        _copy_text(r.comment),
-                        _copy_text(r.attributes_json),
-                        r.content_hash,
-                        now_text,
-                        now_text,
-                        queued_text,
-                    )
-                )
-            )
-        lines.append("")
-        payload = "\n".join(lines).encode("utf-8")
+        now = timezone.now()
+        columns = (
+            "id, source_id, external_id, submitted_at, customer_id, channel, touchpoint_id, "
+            "nps, csat, ces, ratings, comment, attributes, content_hash, created_at, updated_at, "
+            "processing_queued_at"
+        )
         try:
             with (
                 transaction.atomic(),
-                cursor.cursor.copy(
-                    f"COPY {response_table} (id, source_id, external_id, submitted_at, customer_id, channel, "
-                    "touchpoint_id, nps, csat, ces, ratings, comment, attributes, content_hash, created_at, "
-                    "updated_at, processing_queued_at) FROM STDIN"
-                ) as copy,
+                cursor.cursor.copy(f"COPY {response_table} ({columns}) FROM STDIN") as copy,
             ):
-                copy.write(payload)
+                for pk, (_, r) in zip(ids, new_rows, strict=True):
+                    copy.write_row(
+                        (
+                            pk,
+                            source_id,
+                            r.external_id,
+                            r.submitted_at,
+                            customers.get(r.customer_external_id)
+                            if r.customer_external_id
+                            else None,
+                            r.channel,
+                            r.touchpoint_id,
+                            r.nps,
+                            r.csat,
+                            r.ces,
+                            r.ratings_json,
+                            r.comment,
+                            r.attributes_json,
+                            r.content_hash,
+                            now,
+                            now,
+                            queued_at,
+                        )
+                    )
         except (IntegrityError, UniqueViolation):
             # The raw psycopg cursor that COPY needs raises psycopg's own error class.
             return _insert_rows_on_conflict_postgresql(source_id, new_rows, customers, queued_at)
         return {r.external_id: pk for pk, (_, r) in zip(ids, new_rows, strict=True)}
-
-
-_COPY_SPECIAL = re.compile(r"[\\\n\r\t]")
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
-
-
-def _copy_text(value: str) -> str:
-    """A value in COPY text format (backslash, newline, carriage return and tab escaped)."""
-    if _COPY_SPECIAL.search(value) is None:
-        return value
-    return value.translate(_COPY_ESCAPES)
 
 
 def _customer_ids_postgresql(cursor: Any, external_ids: set[str]) -> dict[str, int]:

@@ -14,7 +14,9 @@ connection per CPU at once.
 Scores (NPS, CSAT, CES) with intervals, aggregated in the database: one
 ``GROUP BY (period, group)`` query with conditional counts and sums returns everything;
 groups' totals, periods' totals and the overall figure are sums of those rows (counts and
-sums add), so no response row is ever loaded.
+sums add), so no response row is ever loaded. ``score_aggregates`` is the one set of
+aggregate expressions (and key names) over responses: the dashboards group by it too, and
+``analytics.stats.scores`` turns its rows into figures.
 
 Value of experience: each customer counts once, at the NPS score of their latest response
 within the filters (a correlated subquery on the ``(customer, submitted_at)`` index); one
@@ -59,7 +61,7 @@ from analytics.responses.sample import min_responses
 from analytics.runs.models import AnalysisRun
 from analytics.runs.selectors import run_latest_matching
 from analytics.stats.drivers.sufficient import ChunkMoments
-from analytics.stats.scores import score_block, score_block_change
+from analytics.stats.scores import COUNT_KEYS, ScoreBlock, score_block, score_block_change
 from cxhub.errors import InvalidInput
 from feedback.models import Attribute, Customer, Response
 
@@ -285,19 +287,6 @@ def driver_run_latest(*, outcome: str, filters: Mapping[str, Any]) -> AnalysisRu
 PERIODS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 BY_FIXED = ("touchpoint", "department", "journey", "channel", "segment", "region", "plan")
 _KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
-SUM_KEYS = (
-    "responses",
-    "nps_n",
-    "promoters",
-    "detractors",
-    "csat_n",
-    "csat_satisfied",
-    "csat_sum",
-    "csat_sumsq",
-    "ces_n",
-    "ces_sum",
-    "ces_sumsq",
-)
 
 
 def scores_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -373,39 +362,55 @@ def _group_expressions(by: str) -> dict[str, Any]:
     return {"group": text_expression, "group_label": text_expression}
 
 
-def _aggregates() -> dict[str, Any]:
+def score_aggregates(*, prefix: str = "", count: str = "pk") -> dict[str, Any]:
+    """Counts and sums behind every score (keys ``analytics.stats.scores.COUNT_KEYS``).
+
+    Over responses by default. For a related model (topic mentions) ``prefix`` is the path
+    to the response (``"response__"``) and ``count`` the response's id column
+    (``"response_id"``), counted distinct so that each response counts once.
+    """
+    distinct = count != "pk"
+
+    def counted(condition: Q | None = None) -> Count:
+        return Count(count, filter=condition, distinct=distinct)
+
+    def column(name: str) -> str:
+        return f"{prefix}{name}"
+
     return {
-        "responses": Count("pk"),
-        "nps_n": Count("nps"),
-        "promoters": Count("pk", filter=Q(nps__gte=9)),
-        "detractors": Count("pk", filter=Q(nps__lte=6)),
-        "csat_n": Count("csat"),
-        "csat_satisfied": Count("pk", filter=Q(csat__gte=4)),
-        "csat_sum": Sum("csat"),
-        "csat_sumsq": Sum(F("csat") * F("csat")),
-        "ces_n": Count("ces"),
-        "ces_sum": Sum("ces"),
-        "ces_sumsq": Sum(F("ces") * F("ces")),
+        "responses": counted(),
+        "comments": counted(~Q(**{column("comment"): ""})),
+        "nps_n": counted(Q(**{column("nps__isnull"): False})),
+        "promoters": counted(Q(**{column("nps__gte"): 9})),
+        "detractors": counted(Q(**{column("nps__lte"): 6})),
+        "csat_n": counted(Q(**{column("csat__isnull"): False})),
+        "csat_satisfied": counted(Q(**{column("csat__gte"): 4})),
+        "csat_sum": Sum(column("csat")),
+        "csat_sumsq": Sum(F(column("csat")) * F(column("csat"))),
+        "ces_n": counted(Q(**{column("ces__isnull"): False})),
+        "ces_sum": Sum(column("ces")),
+        "ces_sumsq": Sum(F(column("ces")) * F(column("ces"))),
     }
 
 
 def _add(total: dict[str, float], row: Mapping[str, Any]) -> None:
-    for key in SUM_KEYS:
+    for key in COUNT_KEYS:
         total[key] += float(row.get(key) or 0)
 
 
-def _block(row: Mapping[str, Any], min_n: int) -> dict[str, Any]:
-    return {"responses": int(row["responses"]), **score_block(row, min_n=min_n)}
+def _change_dict(later: ScoreBlock, earlier: ScoreBlock) -> dict[str, Any]:
+    return {key: score.as_dict() for key, score in score_block_change(later, earlier).items()}
 
 
 def _period_series(rows: Mapping[Any, Mapping[str, float]], min_n: int) -> list[dict[str, Any]]:
     series: list[dict[str, Any]] = []
-    previous: dict[str, Any] | None = None
+    previous: ScoreBlock | None = None
     for start in sorted(rows):
-        block = _block(rows[start], min_n)
-        item = {"period_start": start.isoformat() if start is not None else None, **block}
+        block = score_block(rows[start], min_n=min_n)
+        item: dict[str, Any] = {"period_start": start.isoformat() if start else None}
+        item.update(block.as_dict())
         item["change_from_previous"] = (
-            score_block_change(block, previous) if previous is not None else None
+            _change_dict(block, previous) if previous is not None else None
         )
         series.append(item)
         previous = block
@@ -425,9 +430,9 @@ def scores_summary(parameters: Mapping[str, Any]) -> dict[str, Any]:
     if by:
         keys.update(_group_expressions(by))
     if keys:
-        rows = list(qs.values(**keys).annotate(**_aggregates()).order_by())
+        rows = list(qs.values(**keys).annotate(**score_aggregates()).order_by())
     else:
-        rows = [qs.aggregate(**_aggregates())]
+        rows = [qs.aggregate(**score_aggregates())]
 
     overall: dict[str, float] = defaultdict(float)
     by_period: dict[Any, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -446,13 +451,11 @@ def scores_summary(parameters: Mapping[str, Any]) -> dict[str, Any]:
             _add(by_group[group], row)
             if period:
                 _add(group_periods[group][row["period_start"]], row)
-    for key in SUM_KEYS:
-        overall.setdefault(key, 0.0)
-
+    overall_block = score_block(overall, min_n=min_n)
     result: dict[str, Any] = {
         "parameters": dict(parameters),
         "min_responses": min_n,
-        "overall": _block(overall, min_n),
+        "overall": overall_block.as_dict(),
     }
     if period:
         result["periods"] = _period_series(by_period, min_n)
@@ -462,7 +465,7 @@ def scores_summary(parameters: Mapping[str, Any]) -> dict[str, Any]:
             item: dict[str, Any] = {
                 "key": group,
                 "label": group_labels.get(group) if group is not None else "(none)",
-                **_block(by_group[group], min_n),
+                **score_block(by_group[group], min_n=min_n).as_dict(),
             }
             if period:
                 item["periods"] = _period_series(group_periods[group], min_n)
@@ -471,10 +474,10 @@ def scores_summary(parameters: Mapping[str, Any]) -> dict[str, Any]:
     compare = parameters.get("compare")
     if compare:
         window = {**filters, **compare}
-        other = responses_filtered(window).order_by().aggregate(**_aggregates())
-        comparison = _block({k: float(other.get(k) or 0) for k in SUM_KEYS}, min_n)
-        result["comparison"] = {"window": compare, **comparison}
-        result["change"] = score_block_change(result["overall"], comparison)
+        other = responses_filtered(window).order_by().aggregate(**score_aggregates())
+        comparison = score_block(other, min_n=min_n)
+        result["comparison"] = {"window": compare, **comparison.as_dict()}
+        result["change"] = _change_dict(overall_block, comparison)
     return result
 
 

@@ -35,12 +35,14 @@ def _as_list(value: Any) -> list[str]:
 def _parse_moment(value: Any, *, end: bool) -> dt.datetime | None:
     text = str(value).strip()
     try:
-        moment = parse_datetime(text)
-        if moment is not None:
-            return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+        # A plain date first: parse_datetime also reads "2026-11-22" (as midnight), which
+        # would make date_to exclude its own day, unlike the dashboards' inclusive dates.
         day = parse_date(text)
         if day is None:
-            return None
+            moment = parse_datetime(text)
+            if moment is None:
+                return None
+            return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
         if end:
             day += dt.timedelta(days=1)
         return timezone.make_aware(dt.datetime.combine(day, dt.time.min))

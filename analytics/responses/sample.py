@@ -6,4 +6,6 @@ from django.conf import settings
 
 
 def min_responses() -> int:
-    return int(settings.CXHUB.get("MIN_RESPONSES", 30))
+    """The one minimum-n setting (``CXHUB["MIN_RESPONSES"]``); the score engine's
+    ``enough`` applies it: fewer answers than this give no number, on every surface."""
+    return int(getattr(settings, "CXHUB", {}).get("MIN_RESPONSES", 30))

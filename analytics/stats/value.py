@@ -35,14 +35,16 @@ def level_summary(row: Mapping[str, Any], *, min_n: int, level: float = 0.95) ->
     n = int(row["n"])
     return {
         "n": n,
-        "churn_pct": proportion_estimate(int(row["churned"]), n, min_n=min_n, level=level),
+        "churn_pct": proportion_estimate(
+            int(row["churned"]), n, min_n=min_n, level=level
+        ).as_dict(),
         "revenue_mean": mean_estimate(
             int(row["revenue_n"]),
             float(row["revenue_sum"] or 0),
             float(row["revenue_sumsq"] or 0),
             min_n=min_n,
             level=level,
-        ),
+        ).as_dict(),
     }
 
 
@@ -107,8 +109,8 @@ def churn_threshold(
     lr = max(2.0 * (float(ll[best]) - null_ll), 0.0)
     low_n, low_c = n[:breakpoint_score].sum(), churned[:breakpoint_score].sum()
     high_n, high_c = n[breakpoint_score:].sum(), churned[breakpoint_score:].sum()
-    below = proportion_estimate(int(low_c), int(low_n), level=level)
-    above = proportion_estimate(int(high_c), int(high_n), level=level)
+    below = proportion_estimate(int(low_c), int(low_n), min_n=1, level=level).as_dict()
+    above = proportion_estimate(int(high_c), int(high_n), min_n=1, level=level).as_dict()
 
     rng = np.random.default_rng(seed)
     rates = np.divide(churned, n, out=np.zeros_like(n), where=n > 0)
@@ -186,7 +188,7 @@ def move_value(
     n_a, n_b = int(from_row["n"]), int(to_row["n"])
     rev_n = int(from_row["revenue_n"])
     if min(n_a, n_b) < max(min_n, 1) or rev_n < max(min_n, 2):
-        return insufficient(min(n_a, n_b, rev_n), min_n)
+        return insufficient(min(n_a, n_b, rev_n), min_n).as_dict()
     p_a = float(from_row["churned"]) / n_a
     p_b = float(to_row["churned"]) / n_b
     delta = p_a - p_b
@@ -194,8 +196,9 @@ def move_value(
     revenue = mean_estimate(
         rev_n, float(from_row["revenue_sum"]), float(from_row["revenue_sumsq"]), min_n=2
     )
-    mean_revenue = revenue["value"]
-    var_revenue = revenue["se"] ** 2
+    assert revenue.value is not None and revenue.se is not None  # rev_n >= 2 checked above
+    mean_revenue = revenue.value
+    var_revenue = revenue.se**2
     value = delta * mean_revenue
     variance = mean_revenue**2 * var_delta + delta**2 * var_revenue + var_delta * var_revenue
     z = float(st.norm.ppf(0.5 + level / 2.0))

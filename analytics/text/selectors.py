@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from analytics.responses.filters import responses_filtered
 from analytics.text.models import (
@@ -100,30 +101,109 @@ def _aggregates() -> dict[str, Any]:
     }
 
 
+DEFAULT_WINDOW_DAYS = 364
+"""A window ends on the day of the newest response and starts this many days before (the
+last 12 months); the dashboards' filters and the Topics page both default to it."""
+
+
+def window_label(date_from: dt.date, date_to: dt.date, *, default: bool) -> str:
+    """The window a count is for, in words: "in the last 12 months (3 Dec 2025 – 2 Dec
+    2026)" for the default window, "1 Nov – 30 Nov 2026" for one a person chose."""
+    if date_from.year == date_to.year:
+        span = f"{date_from.day} {date_from:%b} – {date_to.day} {date_to:%b %Y}"
+    else:
+        span = f"{date_from.day} {date_from:%b %Y} – {date_to.day} {date_to:%b %Y}"
+    return f"in the last 12 months ({span})" if default else span
+
+
+@dataclass(frozen=True)
+class TopicWindow:
+    """Calendar days ``date_from`` … ``date_to`` (inclusive); ``default`` if nobody chose."""
+
+    date_from: dt.date
+    date_to: dt.date
+    default: bool
+
+    @property
+    def label(self) -> str:
+        return window_label(self.date_from, self.date_to, default=self.default)
+
+    def filters(self, *, touchpoint: str | None = None) -> TopicFilters:
+        def start(day: dt.date) -> dt.datetime:
+            return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+        return TopicFilters(
+            submitted_after=start(self.date_from),
+            submitted_before=start(self.date_to + dt.timedelta(days=1)),
+            touchpoint=touchpoint,
+        )
+
+
+def topic_window_get(*, date_from: str = "", date_to: str = "") -> TopicWindow:
+    """The window of ISO dates given, or the default one ending on the newest response's
+    day; a bad date is a 400 on its field."""
+    errors: dict[str, list[str]] = {}
+    days: dict[str, dt.date | None] = {}
+    for name, raw in (("date_from", date_from), ("date_to", date_to)):
+        try:
+            days[name] = dt.date.fromisoformat(raw.strip()) if raw.strip() else None
+        except ValueError:
+            errors[name] = ["Enter a date as YYYY-MM-DD."]
+    if errors:
+        raise InvalidInput(field_errors=errors)
+    last = Response.objects.order_by().aggregate(last=Max("submitted_at"))["last"]
+    end = days["date_to"] or (timezone.localdate(last) if last else timezone.localdate())
+    begin = days["date_from"] or end - dt.timedelta(days=DEFAULT_WINDOW_DAYS)
+    if begin > end:
+        raise InvalidInput(
+            field_errors={"date_from": ["The start date must be on or before the end date."]}
+        )
+    return TopicWindow(begin, end, default=not (days["date_from"] or days["date_to"]))
+
+
+def _topic_rows(
+    mention_q: Q, aggregates: Mapping[str, Any]
+) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    mentions = TopicMention.objects.filter(mention_q).order_by()
+    own = {row["topic_id"]: row for row in mentions.values("topic_id").annotate(**aggregates)}
+    rolled = {
+        row["root"]: row
+        for row in mentions.annotate(root=Coalesce("topic__parent_id", "topic_id"))
+        .values("root")
+        .annotate(**aggregates)
+    }
+    return own, rolled
+
+
+def topic_mention_stats(
+    *, mention_q: Q, aggregates: Mapping[str, Any] | None = None
+) -> dict[int, dict[str, Any]]:
+    """The one count of a topic's mentions, per topic id, for mentions matching ``mention_q``
+    (a window and scope on ``response__``): responses mentioning the topic or, for a parent
+    topic, any of its sub-topics, each response once (key ``responses``), with the other
+    ``aggregates`` over the same mentions. Two grouped queries.
+
+    ``aggregates`` must count responses distinct (``Count("response_id", distinct=True)``)
+    where a response may mention several sub-topics of one parent.
+    """
+    own, rolled = _topic_rows(mention_q, aggregates or _aggregates())
+    return {**own, **rolled}  # a sub-topic is never a root; a root's rolled row includes it
+
+
 def topics_with_stats(
     *, filters: TopicFilters | None = None, include_inactive: bool = False
 ) -> list[dict[str, Any]]:
     """The taxonomy (parents first, then their children) with counts and mean sentiment.
 
     ``own`` counts mentions of the topic itself; ``total`` counts responses mentioning the
-    topic or any of its children, each response once. Three queries whatever the size.
+    topic or any of its children, each response once (``topic_mention_stats``). Three
+    queries whatever the size.
     """
     filters = filters or TopicFilters()
     topics = Topic.objects.select_related("parent").order_by("name")
     if not include_inactive:
         topics = topics.filter(is_active=True)
-    mentions = TopicMention.objects.filter(filters.mention_q())
-    own = {
-        row["topic_id"]: row
-        for row in mentions.values("topic_id").annotate(**_aggregates()).order_by()
-    }
-    rolled = {
-        row["root"]: row
-        for row in mentions.annotate(root=Coalesce("topic__parent_id", "topic_id"))
-        .values("root")
-        .annotate(**_aggregates())
-        .order_by()
-    }
+    own, rolled = _topic_rows(filters.mention_q(), _aggregates())
     result: list[dict[str, Any]] = []
     children: dict[int, list[Topic]] = {}
     roots: list[Topic] = []
@@ -296,28 +376,6 @@ def topic_nps_counts(
 
 # --- reads the dashboards make (they never query text models themselves) -----------------
 
-TOPIC_MENTION_AGGREGATES: dict[str, Any] = {
-    "mentions": Count("id"),
-    "negative": Count("id", filter=Q(sentiment_label=SentimentLabel.NEGATIVE)),
-    "positive": Count("id", filter=Q(sentiment_label=SentimentLabel.POSITIVE)),
-    "nps_n": Count("response__nps"),
-    "promoters": Count("id", filter=Q(response__nps__gte=9)),
-    "detractors": Count("id", filter=Q(response__nps__lte=6)),
-}
-
-
-def topic_mention_counts(*, mentions: Q, limit: int = 15) -> list[dict[str, Any]]:
-    """The most mentioned topics among the mentions matching ``mentions`` (a condition on
-    ``TopicMention``, e.g. a response filter under ``response__``): one grouped query with
-    mentions, negative/positive mentions and the NPS counts of the mentioning responses."""
-    return list(
-        TopicMention.objects.order_by()
-        .filter(mentions)
-        .values("topic_id")
-        .annotate(**TOPIC_MENTION_AGGREGATES)
-        .order_by("-mentions", "topic_id")[:limit]
-    )
-
 
 def topic_labels(*, topic_ids: list[int]) -> dict[int, tuple[str, str]]:
     """``{topic id: (slug, name)}`` for these topics (one query)."""
@@ -330,10 +388,11 @@ def topic_labels(*, topic_ids: list[int]) -> dict[int, tuple[str, str]]:
 
 
 def topic_negative_comments(*, mentions: Q, topic_id: int, limit: int = 3) -> list[str]:
-    """The most negative comments mentioning a topic, newest first among equals."""
+    """The most negative comments mentioning a topic or its sub-topics (as
+    ``topic_mention_stats`` counts them), newest first among equals."""
     return list(
         TopicMention.objects.filter(mentions)
-        .filter(topic_id=topic_id, sentiment__isnull=False)
+        .filter(Q(topic_id=topic_id) | Q(topic__parent_id=topic_id), sentiment__isnull=False)
         .exclude(response__comment="")
         .order_by("sentiment", "-response__submitted_at")
         .values_list("response__comment", flat=True)[:limit]

@@ -289,22 +289,6 @@ def _write_generic(
     )
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
-
-
-def _copy_value(value: object) -> str:
-    """One value in COPY text format."""
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    return str(value)
-
-
 def _write_postgresql(
     ids: list[int],
     empty_ids: list[int],
@@ -341,9 +325,9 @@ def _write_postgresql(
         )
         raw = cursor.cursor
         if analyses:
-            payload = "".join("\t".join(map(_copy_value, row)) + "\n" for row in analyses)
             with raw.copy("COPY cxhub_tagging_analysis FROM STDIN") as copy:
-                copy.write(payload.encode("utf-8"))
+                for analysis_row in analyses:
+                    copy.write_row(analysis_row)
             cursor.execute(
                 f"INSERT INTO {analysis_table} (response_id, language, language_supported, sentiment, "
                 "sentiment_label, taxonomy_version, analysed_at) "
@@ -357,9 +341,9 @@ def _write_postgresql(
             )
             cursor.execute("TRUNCATE cxhub_tagging_analysis")
         if mentions:
-            payload = "".join("\t".join(map(_copy_value, row)) + "\n" for row in mentions)
             with raw.copy("COPY cxhub_tagging_mention FROM STDIN") as copy:
-                copy.write(payload.encode("utf-8"))
+                for mention_row in mentions:
+                    copy.write_row(mention_row)
             cursor.execute(
                 f'INSERT INTO {mention_table} (response_id, topic_id, sentence, start, "end", '
                 "sentiment, sentiment_label, origin) "
@@ -860,7 +844,9 @@ def topic_impact_compute(*, parameters: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "outcome": "nps",
         "filters": dict(parameters["filters"]),
-        "nps": nps_estimate(totals["n"], totals["promoters"], totals["detractors"], min_n=min_n),
+        "nps": nps_estimate(
+            totals["n"], totals["promoters"], totals["detractors"], min_n=min_n
+        ).as_dict(),
         "topics": topics,
         "method": "NPS of all answers minus NPS of the answers not mentioning the topic; "
         "95% interval by the delta method",

@@ -19,7 +19,8 @@ from analytics.text import selectors as text_selectors
 from analytics.text import services as text_services
 from analytics.text.forms import TagCorrectionForm
 from analytics.text.models import SentimentLabel, ThemeProposal, Topic
-from cxhub.errors import ApplicationError
+from cxhub.errors import ApplicationError, InvalidInput
+from cxhub.users import request_user
 from feedback.models import Response
 from feedback.roles import user_is_cx_manager
 
@@ -67,8 +68,18 @@ def topics_page(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Topic '{topic.name}' added; comments are being re-tagged.")
         return HttpResponseRedirect(reverse("analytics-topics-page"))
     touchpoint = request.GET.get("touchpoint") or None
-    filters = text_selectors.TopicFilters(touchpoint=touchpoint)
-    topics = text_selectors.topics_with_stats(filters=filters)
+    try:
+        window = text_selectors.topic_window_get(
+            date_from=request.GET.get("date_from", ""), date_to=request.GET.get("date_to", "")
+        )
+    except InvalidInput as exc:
+        return render(
+            request,
+            "analytics/topics.html",
+            {"errors": exc.field_errors, "topics": [], "parents": [], "touchpoint": touchpoint},
+            status=400,
+        )
+    topics = text_selectors.topics_with_stats(filters=window.filters(touchpoint=touchpoint))
     parents = [t for t in topics if t["parent"] is None]
     return render(
         request,
@@ -77,6 +88,7 @@ def topics_page(request: HttpRequest) -> HttpResponse:
             "topics": topics,
             "parents": parents,
             "touchpoint": touchpoint or "",
+            "window": window,
             "can_edit": user_is_cx_manager(request.user),
         },
     )
@@ -139,7 +151,7 @@ def tag_correct_page(request: HttpRequest, pk: int) -> HttpResponse:
                 action=form.cleaned_data["action"],
                 sentiment=form.cleaned_data["sentiment"],
                 note=form.cleaned_data["note"],
-                corrected_by=request.user,  # type: ignore[arg-type]
+                corrected_by=request_user(request),
             )
         except ApplicationError as exc:
             for field, field_messages in exc.field_errors.items():

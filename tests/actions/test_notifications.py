@@ -186,3 +186,17 @@ def test_notification_api_lists_marks_read_and_sets_preferences(org: Org, api: A
         "/api/v1/notifications/preferences/", {"carrier_pigeon": True}, format="json"
     )
     assert bad.status_code == 400
+
+
+@pytest.mark.django_db
+def test_email_links_point_at_the_configured_base_url(org: Org, settings: Any) -> None:
+    """The link in a notification e-mail starts with CXHUB_BASE_URL, not a development host."""
+    from actions.notifications import notification_email_send
+
+    settings.CXHUB_BASE_URL = "https://cx.example.com"
+    note = Notification.objects.create(
+        recipient=org.owner, kind="assigned", title="Yours", body="An action.", url="/actions/7/"
+    )
+
+    assert notification_email_send(notification_id=note.pk) is True
+    assert mail.outbox[-1].body.endswith("Open in CXHub: https://cx.example.com/actions/7/")

@@ -2,20 +2,40 @@ from __future__ import annotations
 
 import datetime as dt
 
+from analytics.stats.scores import Score, nps_estimate
 from dashboards.narrative import TOO_EARLY, certainty, narrative_build
+
+
+def _score(value: float, low: float, high: float, n: int = 200) -> Score:
+    return Score(status="ok", n=n, value=value, low=low, high=high, se=(high - low) / 3.92)
 
 
 def test_an_interval_crossing_zero_is_too_early_to_tell() -> None:
     """A change whose interval contains zero is never called a change."""
-    assert certainty(value=3.0, low=-1.0, high=7.0) == TOO_EARLY
-    assert certainty(value=-3.0, low=-7.0, high=0.0) == TOO_EARLY
+    assert certainty(_score(3.0, -1.0, 7.0)) == TOO_EARLY
+    assert certainty(_score(-3.0, -7.0, 0.0)) == TOO_EARLY
 
 
 def test_an_interval_clear_of_zero_is_likely_and_far_from_zero_very_likely() -> None:
     """One side of zero is 'likely'; with the near end at least half the estimate, 'very likely'."""
-    assert certainty(value=5.0, low=1.0, high=9.0) == "likely"
-    assert certainty(value=5.0, low=3.0, high=7.0) == "very likely"
-    assert certainty(value=-5.0, low=-7.0, high=-3.0) == "very likely"
+    assert certainty(_score(5.0, 1.0, 9.0)) == "likely"
+    assert certainty(_score(5.0, 3.0, 7.0)) == "very likely"
+    assert certainty(_score(-5.0, -7.0, -3.0)) == "very likely"
+
+
+def test_a_collapsed_interval_is_never_read_as_certainty() -> None:
+    """An interval of zero width (the plain Wald interval of 30 promoters of 30) says
+    nothing about certainty: 'too early to tell', never 'very likely'."""
+    assert certainty(_score(100.0, 100.0, 100.0)) == TOO_EARLY
+    assert certainty(_score(20.0, 20.0, 20.0)) == TOO_EARLY
+
+
+def test_all_promoters_are_certain_only_against_values_outside_the_interval() -> None:
+    """30 of 30 promoters: NPS 100 with adjusted-Wald interval about 79 to 100, so it is
+    clearly above 50 but not clearly above 90."""
+    all_promoters = nps_estimate(30, 30, 0, min_n=30)
+    assert certainty(all_promoters, reference=50.0) == "very likely"
+    assert certainty(all_promoters, reference=90.0) == TOO_EARLY
 
 
 def test_score_change_crossing_zero_reads_too_early_to_tell() -> None:
@@ -24,8 +44,8 @@ def test_score_change_crossing_zero_reads_too_early_to_tell() -> None:
         {
             "audience": "Billing",
             "responses": 400,
-            "nps": {"value": 12, "low": 4, "high": 20},
-            "nps_change": {"change": 4.0, "low": -2.0, "high": 10.0, "weeks": 4, "n": 200},
+            "nps": _score(12, 4, 20),
+            "nps_change": {"change": _score(4.0, -2.0, 10.0), "weeks": 4},
         }
     )
     text = " ".join(story.what_changed)
@@ -38,8 +58,8 @@ def test_clear_score_change_is_called_likely_real() -> None:
     story = narrative_build(
         {
             "responses": 400,
-            "nps": {"value": 12, "low": 4, "high": 20},
-            "nps_change": {"change": 8.0, "low": 2.0, "high": 14.0, "weeks": 4, "n": 200},
+            "nps": _score(12, 4, 20),
+            "nps_change": {"change": _score(8.0, 2.0, 14.0), "weeks": 4},
         }
     )
     assert any(
@@ -54,7 +74,7 @@ def test_too_few_responses_give_no_score() -> None:
             "audience": "Stores",
             "responses": 12,
             "min_responses": 30,
-            "nps": {"value": 50, "low": 0, "high": 90},
+            "nps": nps_estimate(12, 8, 2, min_n=30),
         }
     )
     assert "not enough responses" in story.you_said[0]
@@ -66,7 +86,7 @@ def test_you_said_names_top_issues_and_quotes_customers() -> None:
     story = narrative_build(
         {
             "responses": 900,
-            "nps": {"value": -5, "low": -10, "high": 0},
+            "nps": _score(-5, -10, 0),
             "top_issues": [
                 {
                     "topic": "Wait time",

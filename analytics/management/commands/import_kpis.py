@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from analytics.impact.services import CSVFormatError, observations_import_csv
-from cxhub.errors import ApplicationError
+from cxhub.errors import ApplicationError, error_text
 from feedback.models import Source
 
 
@@ -66,8 +66,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         except ApplicationError as exc:
             rejected.unlink(missing_ok=True)
-            messages = "; ".join(" ".join(m) for m in exc.field_errors.values())
-            raise CommandError(messages) from None
+            raise CommandError(error_text(exc)) from None
         except UnicodeDecodeError:
             rejected.unlink(missing_ok=True)
             raise CommandError(f"{path} is not UTF-8 text.") from None

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cxhub.errors import ApplicationError
+from cxhub.errors import ApplicationError, error_text
+from cxhub.links import absolute_url
 from demo.generator import DEFAULT_SEED, DRIVERS, PLANTED_TRUTHS
 from demo.selectors import demo_logins
 from demo.services import demo_has_data, demo_seed
@@ -85,7 +86,7 @@ class Command(BaseCommand):
                 log=self.stdout.write,
             )
         except ApplicationError as exc:
-            raise CommandError(exc.message) from exc
+            raise CommandError(error_text(exc)) from exc
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo organisation ready in {summary.seconds} s: {summary.customers:,} customers, "
@@ -128,7 +129,7 @@ def demo_logins_table() -> str:
     rows = demo_logins()
     header = ("login", "password", "role", "departments")
     widths = [max(len(header[i]), *(len(row[i]) for row in rows)) for i in range(4)]
-    lines = ["Demo logins for http://127.0.0.1:8000/ (development only):"]
+    lines = [f"Demo logins for {absolute_url('/')} (development only):"]
     lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]

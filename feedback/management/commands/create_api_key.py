@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cxhub.errors import ApplicationError
+from cxhub.errors import ApplicationError, error_text
 from feedback.models import Source
 from feedback.services import source_api_key_create, source_get_or_create
 
@@ -33,9 +33,7 @@ class Command(BaseCommand):
             source, created = source_get_or_create(name=options["source"], kind=options["kind"])
             _, key = source_api_key_create(source=source, name=options["name"])
         except ApplicationError as exc:
-            raise CommandError(
-                " ".join(m for ms in exc.field_errors.values() for m in ms)
-            ) from None
+            raise CommandError(error_text(exc)) from None
         verb = "Created source" if created else "Source"
         self.stderr.write(
             f"{verb} {source.name!r} ({source.kind}). The key is shown once; store it now:"

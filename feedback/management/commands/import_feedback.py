@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from cxhub.errors import ApplicationError
+from cxhub.errors import ApplicationError, error_text
 from feedback.models import Source
 from feedback.services import feedback_import_csv, source_get_or_create
 
@@ -68,9 +68,7 @@ class Command(BaseCommand):
                     on_progress=bar.update,
                 )
         except ApplicationError as exc:
-            raise CommandError(
-                " ".join(m for ms in exc.field_errors.values() for m in ms)
-            ) from None
+            raise CommandError(error_text(exc)) from None
         except OSError as exc:
             raise CommandError(f"Cannot read or write a file: {exc}") from None
         self.stdout.write(summary.line())

@@ -1,0 +1,100 @@
+"""Template helpers that write every score on a page (``{% load score_tags %}``).
+
+The dashboards and the insights page both use them, and their digits come from the score
+engine's ``score_decimals`` (the interval's width), so a figure is never shown more
+precisely than it is known and reads the same on every page. Each figure carries
+``data-*`` attributes with the numbers as shown, which the cross-surface agreement test
+reads. A tag takes a ``Score`` or its dict form (``Score.as_dict``, as the scores API and
+stored runs hold it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from analytics.stats.scores import Score, score_text
+
+register = template.Library()
+
+Figure = Score | Mapping[str, Any] | None
+
+
+def _score(figure: Figure) -> Score | None:
+    if figure is None or isinstance(figure, Score):
+        return figure
+    return Score.from_dict(figure)
+
+
+def _insufficient(score: Score | None) -> SafeString:
+    if score is None:
+        return mark_safe('<span class="muted" data-score-status="none">–</span>')  # a constant
+    return format_html(
+        '<span class="muted" title="{}" data-score-status="insufficient" data-n="{}">'
+        "not enough responses</span>",
+        score.message,
+        score.n,
+    )
+
+
+def _shown(score: Score, text: dict[str, str], body: SafeString) -> SafeString:
+    """``body`` wrapped in the figure's numbers as shown, for readers and tests."""
+    return format_html(
+        '<span data-score-status="ok" data-n="{}" data-value="{}" data-low="{}" data-high="{}">'
+        "{}</span>",
+        score.n,
+        text["value"],
+        text["low"],
+        text["high"],
+        body,
+    )
+
+
+@register.simple_tag
+def score_cell(figure: Figure, unit: str = "") -> SafeString:
+    """'value (low to high)', or why there is no number (too few answers)."""
+    score = _score(figure)
+    if score is None or not score.ok:
+        return _insufficient(score)
+    text = score_text(score)
+    body = format_html(
+        '{}{} <small class="muted">({} to {})</small>',
+        text["value"],
+        unit,
+        text["low"],
+        text["high"],
+    )
+    return _shown(score, text, body)
+
+
+@register.simple_tag
+def score_value(figure: Figure, unit: str = "") -> SafeString:
+    """The value alone (a headline figure), with its digits from the interval."""
+    score = _score(figure)
+    if score is None or not score.ok:
+        return mark_safe('<span data-score-status="insufficient">–</span>')  # a constant
+    text = score_text(score)
+    return _shown(score, text, format_html("{}{}", text["value"], unit))
+
+
+@register.simple_tag
+def score_interval(figure: Figure) -> str:
+    """'low to high' with the value's digits, or '' when there is no number."""
+    score = _score(figure)
+    if score is None or not score.ok:
+        return ""
+    text = score_text(score)
+    return f"{text['low']} to {text['high']}"
+
+
+@register.simple_tag
+def score_half_width(figure: Figure) -> str:
+    """'±half-width' with the value's digits, or '' when there is no number."""
+    score = _score(figure)
+    if score is None or not score.ok:
+        return ""
+    return f"±{score_text(score)['half_width']}"
