@@ -1,4 +1,5 @@
-"""Analysis pages: driver quadrant and priorities, the verbatim explorer, action impact."""
+"""Analysis pages: insights (scores, drivers, value, topic impact, runs), the verbatim
+explorer, action impact. Analytics is read through its features' selectors and services."""
 
 from __future__ import annotations
 
@@ -7,22 +8,26 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
-from analytics.models import AnalysisRun, Topic
+from actions.models import Action
+from actions.selectors import action_get
+from analytics.impact.services import MEASURABLE_STATUSES, impact_request
+from analytics.insights import selectors as insights_selectors
+from analytics.runs import selectors as run_selectors
 from analytics.runs.services import run_request
-from analytics.text.services import tag_correct
-from cxhub.errors import ApplicationError, error_text
-from cxhub.redirects import redirect_back
+from cxhub.errors import ApplicationError, InvalidInput, NotFound, error_text
 from cxhub.users import request_user
 from dashboards import charts, impact, pages, permissions, selectors
 from dashboards.filters import VerbatimForm, department_slugs, filters_parse
 from dashboards.views import _render
 from feedback.filters import scope_window_label
-from feedback.models import Response
+from feedback.models import Department
 from feedback.roles import user_is_cx_manager
 
 
@@ -50,7 +55,17 @@ def _filters(
     return filters, form, catalogue
 
 
-# --- Drivers --------------------------------------------------------------------------------
+# --- Insights -------------------------------------------------------------------------------
+
+OUTCOMES = {"nps": "NPS (0–10)", "csat": "CSAT (1–5)", "ces": "CES (1–7)"}
+INSIGHT_RUN_KINDS = ("drivers", "value", "topic_impact", "scores")
+RUN_CHOICES = {
+    "all": "Drivers (NPS and CSAT), value of experience and topic impact",
+    "drivers": "Driver analysis for the chosen outcome",
+    "value": "Value of experience",
+    "topic_impact": "Topic impact",
+}
+SCORES_CACHE_SECONDS = 60
 
 
 def _driver_points(result: dict[str, Any]) -> list[charts.DriverPoint]:
@@ -70,62 +85,136 @@ def _driver_points(result: dict[str, Any]) -> list[charts.DriverPoint]:
     return points
 
 
+def _insights_department(request: HttpRequest, slug: str) -> str:
+    """The department slug of the page's scope ("" for the organisation); 403 for a
+    department the user may not see, a message and the organisation for an unknown one."""
+    if not slug:
+        return ""
+    department = selectors.catalogue_get().department_by_slug(slug)
+    if department is None:
+        messages.error(request, f"Unknown department '{slug}'; showing the whole organisation.")
+        return ""
+    if not permissions.user_can_view_department(request.user, department.id):
+        raise PermissionDenied("This department's data is shared with its members and CX managers.")
+    return slug
+
+
+def _scores_for(department_slug: str) -> dict[str, Any]:
+    """Weekly scores by touchpoint for the scope; one aggregate, shared for a minute."""
+    key = f"dashboards:insights:scores:week-touchpoint:{department_slug or '*'}"
+    scores = cache.get(key)
+    if scores is None:
+        data: dict[str, Any] = {"period": "week", "by": "touchpoint"}
+        if department_slug:
+            data["department"] = department_slug
+        scores = insights_selectors.scores_summary(insights_selectors.scores_parameters_clean(data))
+        cache.set(key, scores, SCORES_CACHE_SECONDS)
+    return {**scores, "periods": scores.get("periods", [])[-8:]}
+
+
 @login_required
-@require_http_methods(["GET", "POST"])
-def drivers(request: HttpRequest) -> HttpResponse:
-    """Which drivers move the score: quadrant, shares with intervals, a priority list."""
-    department_slug = request.GET.get("department", "") or request.POST.get("department", "")
-    if request.method == "POST":
-        if not user_is_cx_manager(request.user):
-            raise PermissionDenied("Only CX managers start analyses.")
-        parameters: dict[str, Any] = {
-            "outcome": request.POST.get("outcome", "nps"),
-            "filters": {"department": [department_slug]} if department_slug else {},
-        }
-        try:
-            started = run_request(
-                kind=AnalysisRun.Kind.DRIVERS,
-                parameters=parameters,
-                requested_by=request_user(request),
-            )
-            messages.success(
-                request, f"Driver analysis #{started.pk} started; refresh in a moment."
-            )
-        except ApplicationError as error:
-            messages.error(request, f"The analysis could not start: {error_text(error)}")
-        query = urlencode({"department": department_slug}) if department_slug else ""
-        return HttpResponseRedirect(request.path + (f"?{query}" if query else ""))
-    filters, form, catalogue = _filters(request)
+@require_GET
+def insights(request: HttpRequest) -> HttpResponse:
+    """Scores, what drives them (quadrant, shares and priorities with intervals), what they
+    are worth, topic impact and the recent runs, for the organisation or one department."""
+    department_slug = _insights_department(request, request.GET.get("department", ""))
+    try:
+        scores = _scores_for(department_slug)
+    except InvalidInput:
+        # The cached catalogue may still list a department that has just been removed.
+        messages.error(request, "Unknown department; showing the whole organisation.")
+        department_slug = ""
+        scores = _scores_for(department_slug)
     outcome = request.GET.get("outcome", "nps")
-    if outcome not in {"nps", "csat", "ces"}:
-        outcome = "nps"
+    if outcome not in OUTCOMES:
         messages.error(request, "Unknown outcome; showing NPS. Choose nps, csat or ces.")
-    run = selectors.driver_run_latest(department_slug=department_slug, outcome=outcome)
-    result: dict[str, Any] = run.result if run else {}
+        outcome = "nps"
+    driver_filters = {"department": [department_slug]} if department_slug else {}
+    drivers_run = insights_selectors.driver_run_latest(outcome=outcome, filters=driver_filters)
+    result: dict[str, Any] = drivers_run.result if drivers_run else {}
     points = _driver_points(result)
+    value_run = run_selectors.run_latest_matching(kind="value", outcome="nps", filters={})
+    topics_run = run_selectors.run_latest_matching(kind="topic_impact", outcome="nps", filters={})
     context: dict[str, Any] = {
-        "form": form,
-        "filters": filters,
-        "run": run,
-        "run_window": scope_window_label((run.parameters or {}).get("filters") or {})
-        if run
-        else "",
+        "department_slug": department_slug,
+        "departments": [
+            d
+            for d in selectors.catalogue_get().departments
+            if permissions.user_can_view_department(request.user, d.id)
+        ],
+        "outcome": outcome,
+        "outcomes": OUTCOMES,
+        "run_choices": RUN_CHOICES,
+        "scores": scores,
+        "drivers_run": drivers_run,
         "result": result,
         "drivers": pages.driver_rows(result),
         "priority": result.get("priority") or [],
-        "department_slug": department_slug,
-        "outcome": outcome,
-        "departments": catalogue.departments,
-        "can_act": user_is_cx_manager(request.user),
         "charts": [charts.driver_quadrant_chart(dom_id="chart-driver-quadrant", drivers=points)]
         if points
         else [],
-        "pending": AnalysisRun.objects.filter(
-            kind=AnalysisRun.Kind.DRIVERS,
-            status__in=[AnalysisRun.Status.QUEUED, AnalysisRun.Status.RUNNING],
-        ).exists(),
+        "pending": run_selectors.run_pending_exists(kind="drivers"),
+        "value_run": value_run,
+        "value": value_run.result if value_run else None,
+        "topics_run": topics_run,
+        "topics": (topics_run.result.get("topics", [])[:15] if topics_run else []),
+        "recent_runs": run_selectors.runs_recent(kinds=INSIGHT_RUN_KINDS, limit=8),
+        "can_act": user_is_cx_manager(request.user),
+        "scores_window": scope_window_label({}),
+        "drivers_window": run_selectors.run_window_label(drivers_run),
+        "value_window": run_selectors.run_window_label(value_run),
+        "topics_window": run_selectors.run_window_label(topics_run),
     }
-    return render(request, "dashboards/drivers.html", context)
+    return render(request, "dashboards/insights.html", context)
+
+
+def _insight_runs(
+    which: str, outcome: str, department_slug: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """The runs one "Run analysis" choice queues: driver runs in the page's scope, value of
+    experience and topic impact for the whole organisation (what the page shows)."""
+    scope = {"filters": {"department": [department_slug]}} if department_slug else {}
+    drivers = [("drivers", {"outcome": outcome, **scope})]
+    if which == "all":
+        drivers = [("drivers", {"outcome": name, **scope}) for name in ("nps", "csat")]
+        return [*drivers, ("value", {}), ("topic_impact", {})]
+    if which == "drivers":
+        return drivers
+    return [(which, {})]
+
+
+@login_required
+@require_POST
+def insights_run(request: HttpRequest) -> HttpResponseRedirect:
+    """A CX manager queues analyses; the page shows them under "Recent runs"."""
+    if not user_is_cx_manager(request.user):
+        raise PermissionDenied("Only CX managers start analyses.")
+    department_slug = request.POST.get("department", "")
+    outcome = request.POST.get("outcome", "nps")
+    which = request.POST.get("analysis", "all")
+    query = urlencode(
+        {k: v for k, v in (("department", department_slug), ("outcome", outcome)) if v}
+    )
+    back = HttpResponseRedirect(reverse("dashboards:insights") + (f"?{query}" if query else ""))
+    if which not in RUN_CHOICES or outcome not in OUTCOMES:
+        messages.error(
+            request,
+            f"Choose an analysis ({', '.join(RUN_CHOICES)}) and an outcome ({', '.join(OUTCOMES)}).",
+        )
+        return back
+    started = []
+    for kind, parameters in _insight_runs(which, outcome, department_slug):
+        try:
+            run = run_request(kind=kind, parameters=parameters, requested_by=request_user(request))
+        except ApplicationError as error:
+            messages.error(request, f"{kind}: the analysis could not start: {error_text(error)}")
+        else:
+            started.append(f"#{run.pk} {run.get_kind_display().lower()}")
+    if started:
+        messages.success(
+            request, "Analysis queued: " + ", ".join(started) + ". Refresh in a moment."
+        )
+    return back
 
 
 # --- Verbatim explorer ----------------------------------------------------------------------
@@ -178,68 +267,53 @@ def verbatims(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def impact_list(request: HttpRequest) -> HttpResponse:
-    """Implemented and measured actions with their measured effects and money value."""
-    context = impact.impact_list_context(request)
+    """Every implemented action the user can see, its measured effects per metric and
+    method, the verdict, and the roll-up of their money value; one department or all."""
+    departments = list(Department.objects.order_by("name").only("slug", "name"))
+    slug = request.GET.get("department") or None
+    if slug is not None and slug not in {d.slug for d in departments}:
+        messages.error(request, f"Unknown department '{slug}'; showing the whole organisation.")
+        slug = None
+    actions = impact.impact_actions(user=request.user, department_slug=slug)
+    context = impact.impact_list_context(actions=actions, department_slug=slug)
+    context.update(departments=departments, department=slug or "")
     return render(request, "dashboards/impact_list.html", context)
+
+
+def _visible_action(request: HttpRequest, pk: int) -> Action:
+    try:
+        return action_get(user=request.user, action_id=pk)
+    except NotFound:
+        raise Http404("No such action, or it is not visible to you.") from None
+
+
+def _can_estimate(request: HttpRequest, action: Action) -> bool:
+    return user_is_cx_manager(request.user) or action.owner_id == request.user.pk
 
 
 @login_required
 @require_GET
 def impact_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One action's KPI series before/after, in its scope and its control scope."""
-    context = impact.impact_detail_context(request, pk)
-    if context is None:
-        raise Http404("No such action.")
+    """One action's estimates per metric with intervals, its KPI series before and after in
+    scope and control scope, earlier estimates, and "Re-estimate now" for those allowed."""
+    action = _visible_action(request, pk)
+    context = impact.impact_detail_context(action=action)
+    context["can_estimate"] = (
+        _can_estimate(request, action) and action.status in MEASURABLE_STATUSES
+    )
     return render(request, "dashboards/impact_detail.html", context)
 
 
 @login_required
-@require_http_methods(["POST"])
-def tag_correct_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """A CX manager adds or removes a topic on one comment; corrections win over rules."""
-    if not user_is_cx_manager(request.user):
-        raise PermissionDenied("Only CX managers correct tags.")
-    response = Response.objects.filter(pk=pk).first()
-    topic = Topic.objects.filter(slug=request.POST.get("topic", "")).first()
-    if response is None:
-        raise Http404("No such response.")
-    error = ""
-    if topic is None:
-        error = "Choose a topic from the list."
+@require_POST
+def impact_estimate(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    """Queue a re-estimation (CX managers and the action's owner) and come back to the page."""
+    action = _visible_action(request, pk)
+    if not _can_estimate(request, action):
+        raise PermissionDenied("Only CX managers and the action's owner may re-estimate.")
+    if action.status not in MEASURABLE_STATUSES:
+        messages.error(request, "Impact is measured once the action is implemented.")
     else:
-        raw_sentiment = request.POST.get("sentiment", "")
-        try:
-            sentiment = float(raw_sentiment) if raw_sentiment not in ("", None) else None
-            tag_correct(
-                response=response,
-                topic=topic,
-                action=request.POST.get("action", ""),
-                corrected_by=request_user(request),
-                sentiment=sentiment if request.POST.get("action") == "add" else None,
-            )
-        except ValueError:
-            error = "Sentiment must be a number between -1 and 1."
-        except ApplicationError as exc:
-            error = error_text(exc)
-    row = (
-        Response.objects.filter(pk=pk)
-        .select_related("touchpoint", "analysis")
-        .prefetch_related("topic_mentions__topic")
-        .get()
-    )
-    context = {
-        "response": row,
-        "can_correct": True,
-        "topics": [("", "Any topic"), *selectors.topic_choices_get()],
-        "correction_error": error,
-        "corrected": not error,
-    }
-    if getattr(request, "htmx", None):
-        return render(
-            request, "dashboards/partials/verbatim_item.html", context, status=400 if error else 200
-        )
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, "Tags corrected.")
-    return redirect_back(request, "/verbatims/")
+        run = impact_request(action=action, requested_by=request_user(request))
+        messages.success(request, f"Re-estimation queued (run #{run.pk}); reload in a moment.")
+    return HttpResponseRedirect(reverse("dashboards:impact-detail", args=[action.pk]))

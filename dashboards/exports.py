@@ -13,6 +13,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
+from analytics.impact import selectors as impact_selectors
+from analytics.insights import selectors as insights_selectors
 from analytics.stats.scores import Score, ScoreBlock
 from dashboards import impact, pages, permissions, selectors
 from dashboards.filters import VerbatimForm, filters_parse
@@ -175,8 +177,8 @@ def _drivers_table(
     outcome = request.GET.get("outcome", "nps")
     if outcome not in {"nps", "csat", "ces"}:
         return _error("outcome: choose one of nps, csat, ces.")
-    run = selectors.driver_run_latest(
-        department_slug=department.slug if department else "", outcome=outcome
+    run = insights_selectors.driver_run_latest(
+        outcome=outcome, filters={"department": [department.slug]} if department else {}
     )
     if run is None:
         raise Http404("No driver analysis for this scope yet.")
@@ -269,17 +271,18 @@ def _impact_table(
     request: HttpRequest, table: str, department: selectors.DepartmentInfo | None
 ) -> HttpResponse:
     """Every current estimate of the implemented actions the user may read."""
-    context = impact.impact_list_context(request)
+    actions = impact.impact_actions(
+        user=request.user, department_slug=department.slug if department else None
+    )
+    estimates = impact_selectors.impact_estimates_by_action([a.pk for a in actions])
     header = [
         "action_id", "action", "department", "owner", "implemented_on", "metric", "method",
         "causal", "status", "effect", "effect_low", "effect_high", "p_value",
         "value_per_year", "value_low", "value_high", "currency", "roi",
     ]  # fmt: skip
     rows = []
-    for action, estimates in context["rows"]:
-        if department is not None and action.department_id != department.id:
-            continue
-        for e in estimates:
+    for action in actions:
+        for e in estimates.get(action.pk, []):
             rows.append(
                 [
                     action.pk,

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.http import QueryDict
 
-from analytics.models import SentimentLabel
+from analytics.text.choices import SentimentLabel
 from analytics.text.selectors import DEFAULT_WINDOW_DAYS
 from cxhub.errors import InvalidInput
 from feedback.filters import (

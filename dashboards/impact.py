@@ -1,37 +1,52 @@
-"""The action impact view: a KPI's series before and after an action, in the action's scope
-and in its control scope, next to the measured estimate with its interval."""
+"""Context of the impact pages: every implemented action's measured effects with the roll-up,
+and one action's estimates per metric next to its KPI series in scope and control scope.
+
+Reads go through ``analytics.impact.selectors``; this module only shapes them for charts.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from typing import Any
 
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 
-from actions.models import Action, ActionStatus
+from actions.models import Action
 from actions.permissions import actions_visible_to
-from analytics.models import Kpi, KpiObservation
-from dashboards import charts, selectors
+from analytics.impact import selectors as impact_selectors
+from dashboards import charts
 
 SERIES_WINDOW_DAYS = 26 * 7
+VERDICTS = {
+    "delivered": "Delivered",
+    "not_delivered": "No clear effect",
+    "not_yet_measurable": "Not measurable yet",
+}
 
 
-def _estimates_for(actions: list[Action]) -> dict[int, list[dict[str, Any]]]:
-    """Measured estimates per action, as plain dicts (empty until a measurement exists)."""
-    return selectors.impact_estimates_get([a.pk for a in actions])
-
-
-def impact_list_context(request: HttpRequest) -> dict[str, Any]:
-    actions = list(
-        actions_visible_to(request.user)
-        .filter(status__in=[ActionStatus.IMPLEMENTED, ActionStatus.MEASURED])
-        .select_related("owner", "department")
-        .order_by("-implemented_at", "-id")[:100]
+def impact_actions(*, user: Any, department_slug: str | None) -> list[Action]:
+    """Implemented and measured actions the user can see (one department's, or all), newest
+    implementation first: the rows of the impact page and its CSV."""
+    return list(
+        impact_selectors.actions_with_estimates(
+            department_slug=department_slug, visible=actions_visible_to(user)
+        ).order_by("-implemented_at", "-id")
     )
-    estimates = _estimates_for(actions)
+
+
+def impact_list_context(*, actions: list[Action], department_slug: str | None) -> dict[str, Any]:
+    """Rows of (action, current estimates, verdict), the roll-up and the value chart."""
+    estimates = impact_selectors.impact_estimates_by_action([a.pk for a in actions])
+    summary = impact_selectors.impact_rollup(actions=actions, department_slug=department_slug)
+    verdicts: dict[int, dict[str, Any]] = {}
+    for key, label in VERDICTS.items():
+        for entry in summary[key]:
+            verdicts[entry["id"]] = {
+                "key": key,
+                "label": label,
+                "reasons": entry.get("reasons", []),
+            }
     value_items = []
     currency = ""
     for action in actions:
@@ -48,7 +63,10 @@ def impact_list_context(request: HttpRequest) -> dict[str, Any]:
                     )
                 )
     return {
-        "rows": [(action, estimates.get(action.pk, [])) for action in actions],
+        "rollup": summary,
+        "rows": [
+            (action, estimates.get(action.pk, []), verdicts.get(action.pk)) for action in actions
+        ],
         "charts": [
             charts.action_value_chart(
                 dom_id="chart-action-value", items=value_items, currency=currency or "EUR"
@@ -59,48 +77,16 @@ def impact_list_context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def _scope_q(departments: list[int], attributes: dict[str, Any]) -> Q:
-    """KPI observations belonging to a scope: its departments, or its segment/region."""
-    condition = Q()
-    if departments:
-        condition |= Q(department_id__in=departments)
-    for column in ("segment", "region"):
-        values = attributes.get(column) or []
-        if isinstance(values, str):
-            values = [values]
-        if values:
-            condition |= Q(**{f"{column}__in": values})
-    return condition
+def _points(series: list[tuple[dt.date, float]]) -> list[charts.KpiPoint]:
+    return [charts.KpiPoint(period, value) for period, value in series]
 
 
-def _series(kpi: Kpi, scope: Q, start: dt.date, end: dt.date) -> list[charts.KpiPoint]:
-    """One value per period: the mean over the scope's observations of that period."""
-    totals: dict[dt.date, list[float]] = defaultdict(list)
-    for period, value in (
-        KpiObservation.objects.filter(
-            scope, kpi=kpi, period_start__gte=start, period_start__lte=end
-        )
-        .order_by("period_start")
-        .values_list("period_start", "value")
-    ):
-        totals[period].append(float(value))
-    return [charts.KpiPoint(period, sum(v) / len(v)) for period, v in sorted(totals.items())]
-
-
-def impact_detail_context(request: HttpRequest, pk: int) -> dict[str, Any] | None:
-    action = (
-        actions_visible_to(request.user)
-        .filter(pk=pk)
-        .select_related("owner", "department")
-        .prefetch_related("scope_departments", "control_departments")
-        .first()
-    )
-    if action is None:
-        return None
+def impact_detail_context(*, action: Action) -> dict[str, Any]:
+    """The action's estimates per metric (causal and before/after), history and KPI charts."""
     kpi_slugs = [
         str(t.get("kpi")) for t in action.target_kpis or [] if isinstance(t, dict) and t.get("kpi")
     ]
-    kpis = list(Kpi.objects.filter(slug__in=kpi_slugs))
+    kpis = impact_selectors.kpis_by_slugs(slugs=kpi_slugs)
     anchor = action.implemented_at or timezone.localdate()
     start, end = (
         anchor - dt.timedelta(days=SERIES_WINDOW_DAYS),
@@ -108,23 +94,35 @@ def impact_detail_context(request: HttpRequest, pk: int) -> dict[str, Any] | Non
     )
     scope_departments = [d.pk for d in action.scope_departments.all()] or [action.department_id]
     control_departments = [d.pk for d in action.control_departments.all()]
-    treated_q = _scope_q(scope_departments, action.scope_attributes or {})
-    control_q = _scope_q(control_departments, action.control_attributes or {})
+    treated_q = impact_selectors.kpi_chart_scope(
+        departments=scope_departments, attributes=action.scope_attributes or {}
+    )
+    control_q: Q = impact_selectors.kpi_chart_scope(
+        departments=control_departments, attributes=action.control_attributes or {}
+    )
     kpi_charts = []
     for index, kpi in enumerate(kpis):
-        control = _series(kpi, control_q, start, end) if control_q else []
+        control = (
+            impact_selectors.kpi_chart_series(kpi=kpi, scope=control_q, start=start, end=end)
+            if control_q
+            else []
+        )
         kpi_charts.append(
             charts.kpi_series_chart(
                 dom_id=f"chart-kpi-{index}",
                 kpi_label=kpi.name,
-                treated=_series(kpi, treated_q, start, end),
-                control=control,
+                treated=_points(
+                    impact_selectors.kpi_chart_series(
+                        kpi=kpi, scope=treated_q, start=start, end=end
+                    )
+                ),
+                control=_points(control),
                 implemented_on=action.implemented_at,
             )
         )
     return {
         "action": action,
-        "estimates": selectors.impact_estimates_get([action.pk]).get(action.pk, []),
+        "summary": impact_selectors.action_impact_summary(action=action),
         "charts": kpi_charts,
         "has_control": bool(control_q),
         "kpis": kpis,

@@ -16,15 +16,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.cache import cache
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from actions.models import Action, ActionStatus
 from actions.permissions import actions_visible_to
-from analytics.insights.selectors import driver_run_latest as analytics_driver_run_latest
+from analytics.impact.selectors import impact_estimates_by_action
 from analytics.insights.selectors import score_aggregates
-from analytics.models import AnalysisRun, ImpactEstimate, SentimentLabel, Topic, TopicMention
 from analytics.responses.sample import min_responses
 from analytics.stats.scores import (
     COUNT_KEYS,
@@ -37,6 +36,8 @@ from analytics.stats.scores import (
     score_block,
 )
 from analytics.stats.topic_impact import topic_nps_impact
+from analytics.text import selectors as text_selectors
+from analytics.text.choices import SentimentLabel
 from analytics.text.selectors import topic_mention_stats
 from dashboards.filters import DashboardFilters, FilterOptions
 from feedback.filters import response_scope_q, responses_in_scope
@@ -567,12 +568,7 @@ def topic_figures_get(
     rows = rows[:TOPICS_SHOWN]
     if not rows:
         return []
-    labels = {
-        pk: (slug, name)
-        for pk, slug, name in Topic.objects.filter(id__in=[pk for pk, _ in rows]).values_list(
-            "id", "slug", "name"
-        )
-    }
+    labels = text_selectors.topic_labels(topic_ids=[pk for pk, _ in rows])
     minimum = min_responses()
     topics = []
     for topic_id, row in rows:
@@ -608,12 +604,10 @@ def topic_quotes_get(
 ) -> list[str]:
     """The most negative comments on a topic or its sub-topics in the view (the customers'
     own words), as the topic's mentions are counted."""
-    return list(
-        TopicMention.objects.filter(response_scope_q(filters.scope, prefix="response__"))
-        .filter(Q(topic_id=topic_id) | Q(topic__parent_id=topic_id), sentiment__isnull=False)
-        .exclude(response__comment="")
-        .order_by("sentiment", "-response__submitted_at")
-        .values_list("response__comment", flat=True)[:limit]
+    return text_selectors.topic_negative_comments(
+        mentions=response_scope_q(filters.scope, prefix="response__"),
+        topic_id=topic_id,
+        limit=limit,
     )
 
 
@@ -659,79 +653,17 @@ def verbatims_get(
     start = (query.page - 1) * per_page
     rows = list(
         queryset.order_by("-submitted_at", "-id").prefetch_related(
-            Prefetch(
-                "topic_mentions",
-                queryset=TopicMention.objects.select_related("topic").order_by("topic__name"),
-            )
+            text_selectors.topic_mentions_prefetch()
         )[start : start + per_page + 1]
     )
     return rows[:per_page], len(rows) > per_page
 
 
 def topic_choices_get() -> list[tuple[str, str]]:
-    return list(Topic.objects.filter(is_active=True).order_by("name").values_list("slug", "name"))
-
-
-# --- Driver analysis results ----------------------------------------------------------------
-
-
-def driver_run_latest(*, department_slug: str = "", outcome: str = "nps") -> AnalysisRun | None:
-    """The newest successful driver analysis of the whole organisation or one department."""
-    filters = {"department": [department_slug]} if department_slug else {}
-    return analytics_driver_run_latest(outcome=outcome, filters=filters)
+    return text_selectors.topic_choices()
 
 
 # --- Measured impact ------------------------------------------------------------------------
-
-
-def _estimate_dict(estimate: ImpactEstimate) -> dict[str, Any]:
-    return {
-        "id": estimate.pk,
-        "action_id": estimate.action_id,
-        "metric": estimate.kpi.name if estimate.kpi else estimate.metric.upper(),
-        "metric_slug": estimate.metric,
-        "unit": _impact_unit(estimate),
-        "method": estimate.get_method_display(),
-        "is_primary": estimate.is_primary,
-        "ok": estimate.status == ImpactEstimate.Status.OK,
-        "message": estimate.message,
-        "effect": estimate.effect,
-        "low": estimate.ci_low,
-        "high": estimate.ci_high,
-        "p_value": estimate.p_value,
-        "baseline": estimate.baseline,
-        "after": estimate.after,
-        "n_pre": estimate.n_pre,
-        "n_post": estimate.n_post,
-        "higher_is_better": estimate.higher_is_better,
-        "value": estimate.annual_value,
-        "value_low": estimate.annual_value_ci_low,
-        "value_high": estimate.annual_value_ci_high,
-        "currency": estimate.currency,
-        "roi": estimate.roi,
-        "roi_low": estimate.roi_ci_low,
-        "roi_high": estimate.roi_ci_high,
-    }
-
-
-def _impact_unit(estimate: ImpactEstimate) -> str:
-    if estimate.kpi is None:
-        return "points" if estimate.metric == "nps" else ""
-    return {"percent": "pp", "currency": estimate.kpi.currency}.get(estimate.kpi.unit, "")
-
-
-def impact_estimates_get(action_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """Current measured effects per action (one query), primary (causal) estimates first."""
-    estimates: dict[int, list[dict[str, Any]]] = {}
-    if not action_ids:
-        return estimates
-    for estimate in (
-        ImpactEstimate.objects.filter(action_id__in=action_ids, is_current=True)
-        .select_related("kpi")
-        .order_by("action_id", "-is_primary", "metric", "method")
-    ):
-        estimates.setdefault(estimate.action_id, []).append(_estimate_dict(estimate))
-    return estimates
 
 
 def story_impacts_get(actions: list[ActionLine]) -> list[dict[str, Any]]:
@@ -739,7 +671,7 @@ def story_impacts_get(actions: list[ActionLine]) -> list[dict[str, Any]]:
     titles = {line.id: line.title for line in actions}
     costs = {line.id: line.cost for line in actions}
     impacts = []
-    for action_id, estimates in impact_estimates_get(list(titles)).items():
+    for action_id, estimates in impact_estimates_by_action(list(titles)).items():
         for estimate in estimates:
             if estimate["is_primary"] and estimate["ok"] and estimate["effect"] is not None:
                 value = estimate["value"]

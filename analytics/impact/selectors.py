@@ -402,7 +402,7 @@ def _improvement_significant(row: ImpactEstimate) -> bool:
 
 
 def impact_rollup(
-    *, actions: QuerySet[Action], department_slug: str | None = None
+    *, actions: Iterable[Action], department_slug: str | None = None
 ) -> dict[str, Any]:
     """Organisation (or department) roll-up: total measured value with its interval, and
     which actions delivered a significant improvement and which did not (two queries)."""
@@ -529,3 +529,92 @@ def kpi_observations(
     if end is not None:
         rows = rows.filter(period_start__lte=end)
     return rows
+
+
+# --- pages: current estimates per action and KPI series for charts ------------------------
+
+
+def _estimate_row(estimate: ImpactEstimate) -> dict[str, Any]:
+    """One current estimate as the pages show it (readable metric and method)."""
+    return {
+        "id": estimate.pk,
+        "action_id": estimate.action_id,
+        "metric": estimate.kpi.name if estimate.kpi else estimate.metric.upper(),
+        "metric_slug": estimate.metric,
+        "unit": _impact_unit(estimate),
+        "method": estimate.get_method_display(),
+        "is_primary": estimate.is_primary,
+        "ok": estimate.status == ImpactEstimate.Status.OK,
+        "message": estimate.message,
+        "effect": estimate.effect,
+        "low": estimate.ci_low,
+        "high": estimate.ci_high,
+        "p_value": estimate.p_value,
+        "baseline": estimate.baseline,
+        "after": estimate.after,
+        "n_pre": estimate.n_pre,
+        "n_post": estimate.n_post,
+        "higher_is_better": estimate.higher_is_better,
+        "value": estimate.annual_value,
+        "value_low": estimate.annual_value_ci_low,
+        "value_high": estimate.annual_value_ci_high,
+        "currency": estimate.currency,
+        "roi": estimate.roi,
+        "roi_low": estimate.roi_ci_low,
+        "roi_high": estimate.roi_ci_high,
+    }
+
+
+def _impact_unit(estimate: ImpactEstimate) -> str:
+    """The unit of an effect as a page writes it ("points" for NPS, "pp" for a percent KPI)."""
+    if estimate.kpi is None:
+        return "points" if estimate.metric == "nps" else ""
+    return {"percent": "pp", "currency": estimate.kpi.currency}.get(estimate.kpi.unit, "")
+
+
+def impact_estimates_by_action(action_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Current measured effects per action (one query), primary (causal) estimates first."""
+    estimates: dict[int, list[dict[str, Any]]] = {}
+    if not action_ids:
+        return estimates
+    for estimate in (
+        ImpactEstimate.objects.filter(action_id__in=action_ids, is_current=True)
+        .select_related("kpi")
+        .order_by("action_id", "-is_primary", "metric", "method")
+    ):
+        estimates.setdefault(estimate.action_id, []).append(_estimate_row(estimate))
+    return estimates
+
+
+def kpis_by_slugs(*, slugs: Sequence[str]) -> list[Kpi]:
+    return list(Kpi.objects.filter(slug__in=list(slugs)).order_by("name"))
+
+
+def kpi_chart_scope(*, departments: Sequence[int], attributes: Mapping[str, Any]) -> Q:
+    """KPI observations a chart shows for a scope: its departments, or its segment/region."""
+    condition = Q()
+    if departments:
+        condition |= Q(department_id__in=list(departments))
+    for column in ("segment", "region"):
+        values = attributes.get(column) or []
+        if isinstance(values, str):
+            values = [values]
+        if values:
+            condition |= Q(**{f"{column}__in": values})
+    return condition
+
+
+def kpi_chart_series(
+    *, kpi: Kpi, scope: Q, start: dt.date, end: dt.date
+) -> list[tuple[dt.date, float]]:
+    """One value per period for a chart: the mean over the scope's observations of that period."""
+    totals: dict[dt.date, list[float]] = {}
+    for period, value in (
+        KpiObservation.objects.filter(
+            scope, kpi=kpi, period_start__gte=start, period_start__lte=end
+        )
+        .order_by("period_start")
+        .values_list("period_start", "value")
+    ):
+        totals.setdefault(period, []).append(float(value))
+    return [(period, sum(v) / len(v)) for period, v in sorted(totals.items())]

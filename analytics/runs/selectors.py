@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from analytics.runs.models import AnalysisRun
+from feedback.filters import scope_window_label
 
 
 def run_latest_matching(
@@ -27,3 +28,27 @@ def run_latest_matching(
         if params.get("outcome", outcome) == outcome and (params.get("filters") or {}) == wanted:
             return AnalysisRun.objects.select_related("requested_by").get(pk=run_id)
     return None
+
+
+def runs_recent(*, kinds: Sequence[str], limit: int = 8) -> list[AnalysisRun]:
+    """The newest runs of these kinds, any status, without their (large) results."""
+    return list(
+        AnalysisRun.objects.filter(kind__in=list(kinds))
+        .select_related("requested_by")
+        .defer("result")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def run_pending_exists(*, kind: str) -> bool:
+    """Whether a run of ``kind`` is queued or running (a page says "refresh in a moment")."""
+    return AnalysisRun.objects.filter(
+        kind=kind, status__in=[AnalysisRun.Status.QUEUED, AnalysisRun.Status.RUNNING]
+    ).exists()
+
+
+def run_window_label(run: AnalysisRun | None) -> str:
+    """The window of the responses a run analysed, in words ("" without a run)."""
+    if run is None:
+        return ""
+    return scope_window_label((run.parameters or {}).get("filters") or {})

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from analytics.text.choices import SentimentLabel
 from cxhub.models import TimeStampedModel
 
 __all__ = [
@@ -18,12 +19,6 @@ __all__ = [
 ]
 
 _SENTIMENT_RANGE = Q(sentiment__isnull=True) | Q(sentiment__gte=-1, sentiment__lte=1)
-
-
-class SentimentLabel(models.TextChoices):
-    POSITIVE = "positive", "Positive"
-    NEUTRAL = "neutral", "Neutral"
-    NEGATIVE = "negative", "Negative"
 
 
 class Topic(TimeStampedModel):

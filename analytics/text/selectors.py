@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, Max, Q, QuerySet
+from django.db.models import Avg, Count, Max, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -348,3 +348,51 @@ def topic_nps_counts(
         .order_by("topic__slug")
     )
     return {k: int(v or 0) for k, v in totals.items()}, per_topic
+
+
+# --- reads the dashboards make (they never query text models themselves) -----------------
+
+
+def topic_labels(*, topic_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """``{topic id: (slug, name)}`` for these topics (one query)."""
+    return {
+        pk: (slug, name)
+        for pk, slug, name in Topic.objects.filter(id__in=topic_ids).values_list(
+            "id", "slug", "name"
+        )
+    }
+
+
+def topic_negative_comments(*, mentions: Q, topic_id: int, limit: int = 3) -> list[str]:
+    """The most negative comments mentioning a topic or its sub-topics (as
+    ``topic_mention_stats`` counts them), newest first among equals."""
+    return list(
+        TopicMention.objects.filter(mentions)
+        .filter(Q(topic_id=topic_id) | Q(topic__parent_id=topic_id), sentiment__isnull=False)
+        .exclude(response__comment="")
+        .order_by("sentiment", "-response__submitted_at")
+        .values_list("response__comment", flat=True)[:limit]
+    )
+
+
+def topic_mentions_prefetch() -> Prefetch:
+    """Prefetch of a response queryset's topic mentions with their topics, by topic name."""
+    return Prefetch(
+        "topic_mentions",
+        queryset=TopicMention.objects.select_related("topic").order_by("topic__name"),
+    )
+
+
+def topic_choices() -> list[tuple[str, str]]:
+    """``(slug, name)`` of the active topics, by name: the choices of a tag correction."""
+    return list(Topic.objects.filter(is_active=True).order_by("name").values_list("slug", "name"))
+
+
+def response_with_tags(*, response_id: int) -> Response:
+    """One response with its touchpoint, analysis and topic mentions, as a verbatim shows it."""
+    return (
+        Response.objects.filter(pk=response_id)
+        .select_related("touchpoint", "analysis")
+        .prefetch_related(topic_mentions_prefetch())
+        .get()
+    )

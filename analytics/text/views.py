@@ -17,8 +17,10 @@ from analytics.runs.models import AnalysisRun
 from analytics.runs.services import run_request
 from analytics.text import selectors as text_selectors
 from analytics.text import services as text_services
+from analytics.text.forms import TagCorrectionForm
 from analytics.text.models import SentimentLabel, ThemeProposal, Topic
 from cxhub.errors import ApplicationError, InvalidInput
+from cxhub.users import request_user
 from feedback.filters import response_scope_clean, scope_days
 from feedback.models import Response
 from feedback.roles import user_is_cx_manager
@@ -119,47 +121,68 @@ def topic_verbatims_page(request: HttpRequest, slug: str) -> HttpResponse:
             "rows": rows,
             "sentiment": sentiment,
             "sentiments": SentimentLabel.choices,
-            "all_topics": list(
-                Topic.objects.filter(is_active=True).order_by("name").values_list("slug", "name")
-            ),
+            "topics": text_selectors.topic_choices(),
             "can_edit": user_is_cx_manager(request.user),
         },
     )
 
 
+def _form_errors(form: TagCorrectionForm) -> str:
+    return " ".join(str(m) for msgs in form.errors.values() for m in msgs)
+
+
 @login_required
 @require_POST
 def tag_correct_page(request: HttpRequest, pk: int) -> HttpResponse:
-    """Apply one correction (add/remove a topic, set its sentiment) and go back."""
+    """The one tag correction: a CX manager adds or removes a topic on one comment (with the
+    mention's sentiment when adding). An htmx post gets the response's tags and form back
+    (400 with the messages when the correction is refused); a plain post goes back to
+    ``next`` with a message."""
     _require_cx_manager(request)
     response = Response.objects.filter(pk=pk).first()
     if response is None:
         raise Http404("No such response.")
-    topic = Topic.objects.filter(slug=request.POST.get("topic", "")).first()
-    if topic is None:
-        messages.error(request, "Choose a topic from the list.")
-        return _back(request, reverse("analytics-topics-page"))
-    raw_sentiment = request.POST.get("sentiment", "").strip()
-    try:
-        sentiment = float(raw_sentiment) if raw_sentiment else None
-    except ValueError:
-        messages.error(request, "Sentiment must be a number from -1 to 1.")
-        return _back(request, reverse("analytics-topics-page"))
-    try:
-        text_services.tag_correct(
-            response=response,
-            topic=topic,
-            action=request.POST.get("action", ""),
-            sentiment=sentiment,
-            note=request.POST.get("note", ""),
-            corrected_by=request.user,  # type: ignore[arg-type]
+    topics = text_selectors.topic_choices()
+    form = TagCorrectionForm(request.POST, topics=topics)
+    topic = None
+    if form.is_valid():
+        topic = Topic.objects.get(slug=form.cleaned_data["topic"])
+        try:
+            text_services.tag_correct(
+                response=response,
+                topic=topic,
+                action=form.cleaned_data["action"],
+                sentiment=form.cleaned_data["sentiment"],
+                note=form.cleaned_data["note"],
+                corrected_by=request_user(request),
+            )
+        except ApplicationError as exc:
+            for field, field_messages in exc.field_errors.items():
+                for message in field_messages:
+                    form.add_error(field if field in form.fields else None, str(message))
+            if not exc.field_errors:
+                form.add_error(None, exc.message)
+    error = _form_errors(form)
+    if getattr(request, "htmx", None):
+        context = {
+            "response": text_selectors.response_with_tags(response_id=pk),
+            "topics": topics,
+            "can_correct": True,
+            "correction_error": error,
+            "corrected": not error,
+            "next": request.POST.get("next", ""),
+        }
+        return render(
+            request, "analytics/partials/response_tags.html", context, status=400 if error else 200
         )
-    except ApplicationError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        done = "removed" if request.POST.get("action") == "remove" else "added"
-        messages.success(request, f"Response {pk}: '{topic.name}' {done}.")
-    return _back(request, reverse("analytics-topic-verbatims-page", args=[topic.slug]))
+    if error:
+        messages.error(request, error)
+        return _back(request, reverse("analytics-topics-page"))
+    done = "removed" if form.cleaned_data["action"] == "remove" else "added"
+    messages.success(request, f"Response {pk}: '{topic.name if topic else ''}' {done}.")
+    return _back(
+        request, reverse("analytics-topic-verbatims-page", args=[form.cleaned_data["topic"]])
+    )
 
 
 @login_required

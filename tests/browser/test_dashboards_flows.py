@@ -138,7 +138,7 @@ def test_cx_manager_line_manager_and_viewer_walk_the_main_flow(
     Attribute.objects.get_or_create(slug="wait_time", defaults={"label": "Wait time"})
     base = live_server.url
 
-    # CX manager: overview with charts, a filter change in place, the driver page.
+    # CX manager: overview with charts, a filter change in place, the insights page.
     cx = Session(browser, base, "cx")
     cx.page.wait_for_selector("#chart-trend-nps .main-svg")
     assert cx.page.locator("#chart-trend-nps").get_attribute("role") == "img"
@@ -147,9 +147,9 @@ def test_cx_manager_line_manager_and_viewer_walk_the_main_flow(
     cx.page.wait_for_url(re.compile(r".*channel=web.*"))
     cx.page.wait_for_selector("#chart-trend-nps .main-svg")
     assert "channel web" in cx.page.inner_text("#window-note")
-    cx.goto("/drivers/")
+    cx.goto("/insights/")
     cx.page.wait_for_selector("#chart-driver-quadrant .main-svg")
-    cx.shot("drivers")
+    cx.shot("insights")
     cx.page.locator("a", has_text="Create action").first.click()
     cx.page.wait_for_url(re.compile(r".*/actions/new/\?from=driver&slug=wait_time.*"))
     cx.page.fill("#id_title", "Answer billing calls within 2 minutes")

@@ -60,7 +60,7 @@ def test_cx_manager_corrects_a_tag_inline(billing_call: Any) -> None:
     [response] = plant_responses(touchpoint=billing_call, nps_values=[2], comment="Charged twice")
     manager = cx_manager()
     reply = _client(manager).post(
-        f"/verbatims/{response.pk}/tags/",
+        f"/topics/responses/{response.pk}/tags/",
         {"topic": "billing", "action": "add", "sentiment": "-0.6"},
         HTTP_HX_REQUEST="true",
     )
@@ -70,67 +70,22 @@ def test_cx_manager_corrects_a_tag_inline(billing_call: Any) -> None:
     assert response.topic_mentions.get().topic == topic
     assert (
         _client(viewer())
-        .post(f"/verbatims/{response.pk}/tags/", {"topic": "billing", "action": "remove"})
+        .post(f"/topics/responses/{response.pk}/tags/", {"topic": "billing", "action": "remove"})
         .status_code
         == 403
     )
     bad = _client(manager).post(
-        f"/verbatims/{response.pk}/tags/",
+        f"/topics/responses/{response.pk}/tags/",
         {"topic": "billing", "action": "add", "sentiment": "lots"},
         HTTP_HX_REQUEST="true",
     )
     assert bad.status_code == 400
+    assert "Sentiment must be a number from -1 to 1." in bad.content.decode()
 
 
-def test_driver_page_shows_quadrant_priorities_and_create_action_links() -> None:
-    """The newest driver run is drawn; CX managers get a 'Create action' link per driver."""
-    AnalysisRun.objects.create(
-        kind=AnalysisRun.Kind.DRIVERS,
-        status=AnalysisRun.Status.SUCCEEDED,
-        parameters={"outcome": "nps", "filters": {}},
-        finished_at=timezone.now(),
-        result={
-            "drivers": [
-                {
-                    "slug": "wait_time",
-                    "label": "Wait time",
-                    "share": 0.55,
-                    "share_interval": [0.45, 0.65],
-                    "performance": 30.0,
-                    "quadrant": "fix_first",
-                },
-                {
-                    "slug": "staff",
-                    "label": "Staff",
-                    "share": 0.45,
-                    "share_interval": [0.35, 0.55],
-                    "performance": 80.0,
-                    "quadrant": "strength",
-                },
-            ],
-            "priority": [
-                {
-                    "slug": "wait_time",
-                    "label": "Wait time",
-                    "gain": 1.2,
-                    "gain_interval": [0.9, 1.5],
-                    "cumulative_gain": 1.2,
-                    "share": 0.55,
-                    "performance": 30.0,
-                }
-            ],
-        },
-    )
-    html = _client(cx_manager()).get("/drivers/").content.decode()
-    assert "chart-driver-quadrant" in html
-    assert "/actions/new/?from=driver&amp;slug=wait_time&amp;share=0.5500" in html
-    assert "Fix first" in html
-    assert "Create action" not in _client(viewer()).get("/drivers/").content.decode()
-
-
-def test_driver_page_without_a_run_says_so() -> None:
-    html = _client(viewer()).get("/drivers/").content.decode()
-    assert "No driver analysis yet" in html
+def test_insights_page_without_a_driver_run_says_so() -> None:
+    html = _client(viewer()).get("/insights/").content.decode()
+    assert "No driver analysis for NPS yet" in html
 
 
 def test_impact_view_shows_kpi_before_after_with_control_and_the_estimate() -> None:
@@ -184,9 +139,9 @@ def test_impact_view_shows_kpi_before_after_with_control_and_the_estimate() -> N
     assert names == ["Action scope", "Control scope"]
     assert chart.figure["data"][0]["y"][-1] == pytest.approx(2.0)
     html = detail.content.decode()
-    assert "-1.40 to -0.60" in html
+    assert "[-1.40, -0.60]" in html
     listing = client.get("/impact/").content.decode()
-    assert "Call back" in listing
+    assert "Call back" in listing and "-1.40 to -0.60" in listing
     exported = client.get("/export/impact.csv").content.decode().splitlines()
     assert len(exported) == 2 and ",-1.0,-1.4,-0.6," in exported[1]
     overview = client.get("/").content.decode()

@@ -50,11 +50,11 @@ def test_a_cx_manager_follows_measured_value_to_an_action_and_re_estimates_it(
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
 
-    page.goto(f"{live_server.url}/impact/rollup/")
-    assert page.locator("h1").inner_text() == "Measured value of actions"
+    page.goto(f"{live_server.url}/impact/")
+    assert page.locator("h1").inner_text() == "What our actions changed"
     assert "EUR a year" in page.locator("[data-testid=total-EUR]").inner_text()
     page.get_by_role("link", name="Call back every detractor within a day").first.click()
-    page.wait_for_url(f"{live_server.url}/impact/{action.pk}/estimates/")
+    page.wait_for_url(f"{live_server.url}/impact/{action.pk}/")
     assert page.locator("tr[data-method=did]").count() >= 4  # NPS, CSAT, CES, revenue
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "impact-action.png"), full_page=True)

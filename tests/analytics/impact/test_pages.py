@@ -1,4 +1,4 @@
-"""Impact pages: the roll-up and one action's estimates, rendered for people."""
+"""Impact pages: the list with its roll-up and one action's estimates, rendered for people."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_rollup_page_shows_the_total_and_who_delivered(
     client = _client(cx_manager())
 
     with django_assert_max_num_queries(12):
-        page = client.get("/impact/rollup/")
+        page = client.get("/impact/")
 
     assert page.status_code == 200
     html = page.content.decode()
@@ -62,22 +62,23 @@ def test_action_page_shows_each_method_and_lets_a_manager_re_estimate(
     action_impact_estimate(action=action, today=TODAY)
     client = _client(cx_manager())
 
-    page = client.get(f"/impact/{action.pk}/estimates/")
+    page = client.get(f"/impact/{action.pk}/")
 
     html = page.content.decode()
     assert page.status_code == 200
     assert "Difference-in-differences" in html and "Before/after (plain)" in html
     assert "Pre-period parallel trends" in html
     with django_capture_on_commit_callbacks(execute=True):
-        answer = client.post(f"/impact/{action.pk}/estimates/run/")
+        answer = client.post(f"/impact/{action.pk}/estimate/")
     assert answer.status_code == 302
     assert AnalysisRun.objects.filter(kind="impact", status="succeeded").count() == 1
 
 
 def test_a_viewer_cannot_re_estimate_or_see_other_departments() -> None:
-    """A viewer outside the department gets 403 on both the page and the button."""
+    """A viewer outside the department gets 404 on both the page and the button (an action
+    they cannot see does not exist for them)."""
     action = _action(target_kpis=[])
     outsider = _client(viewer())
-    assert outsider.get(f"/impact/{action.pk}/estimates/").status_code == 403
-    assert outsider.post(f"/impact/{action.pk}/estimates/run/").status_code == 403
+    assert outsider.get(f"/impact/{action.pk}/").status_code == 404
+    assert outsider.post(f"/impact/{action.pk}/estimate/").status_code == 404
     assert AnalysisRun.objects.count() == 0

@@ -267,7 +267,8 @@ def test_pages_escape_comments_and_stay_within_a_query_budget(
     assert page.status_code == 200
     assert "<script>alert(" not in html
     assert "&lt;script&gt;alert(" in html
-    assert "Add or set" not in html  # viewers see no correction forms
+    assert "Save correction" not in html  # viewers see no correction forms
+    assert "Save correction" in _login(cx_manager()).get("/topics/staff-attitude/").content.decode()
     with django_assert_max_num_queries(12):
         listing = client.get("/topics/")
     assert listing.status_code == 200 and "Staff attitude" in listing.content.decode()
