@@ -26,12 +26,11 @@ from analytics.insights.selectors import (
 from analytics.responses.sample import min_responses
 from analytics.runs.kinds import RunOutcome
 from analytics.runs.models import AnalysisRun
-from analytics.runs.services import parameter_int, run_fail, run_succeed
+from analytics.runs.services import parameter_int, parameter_scope, run_fail, run_succeed
 from analytics.stats.drivers.analysis import DriverSpec, NotEnoughData, drivers_analyse
 from analytics.stats.drivers.shapley import MAX_EXACT_DRIVERS
 from analytics.stats.value import value_of_experience
 from cxhub.errors import InvalidInput
-from feedback.filters import response_scope_clean
 
 OUTCOMES = ("nps", "csat", "ces")
 MISSING = ("listwise", "pairwise")
@@ -79,15 +78,7 @@ def drivers_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
             f"Exact Shapley is limited to {MAX_EXACT_DRIVERS} drivers; use 'auto' or "
             "'relative_weights'."
         ]
-    filters: dict[str, Any] = {}
-    raw_filters = data.get("filters", {})
-    if not isinstance(raw_filters, Mapping):
-        errors["filters"] = ["Must be an object of filters."]
-    else:
-        try:
-            filters = response_scope_clean(raw_filters)
-        except InvalidInput as exc:
-            errors.update({f"filters.{k}": v for k, v in exc.field_errors.items()})
+    filters = parameter_scope(errors, data)
     if errors:
         raise InvalidInput(field_errors=errors)
     return {
@@ -220,15 +211,7 @@ def value_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     replicates = parameter_int(errors, data, "replicates", 500, 0, 5000)
     seed = parameter_int(errors, data, "seed", 0, 0, 2**31 - 1)
-    filters: dict[str, Any] = {}
-    raw_filters = data.get("filters", {})
-    if not isinstance(raw_filters, Mapping):
-        errors["filters"] = ["Must be an object of filters."]
-    else:
-        try:
-            filters = response_scope_clean(raw_filters)
-        except InvalidInput as exc:
-            errors.update({f"filters.{k}": v for k, v in exc.field_errors.items()})
+    filters = parameter_scope(errors, data)
     if errors:
         raise InvalidInput(field_errors=errors)
     return {"replicates": replicates, "seed": seed, "filters": filters}

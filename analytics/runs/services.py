@@ -23,8 +23,23 @@ from django.utils import timezone
 from analytics.runs.kinds import RunKind, run_kind_get, run_kinds_available
 from analytics.runs.models import AnalysisRun
 from cxhub.errors import InvalidInput, NotFound
+from feedback.filters import response_scope_clean
 
 logger = logging.getLogger(__name__)
+
+
+def parameter_scope(errors: dict[str, list[str]], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's ``filters`` cleaned as the one response scope; field messages go into
+    ``errors`` as ``filters.<name>`` (an empty scope when they are missing or wrong)."""
+    raw_filters = data.get("filters", {})
+    if not isinstance(raw_filters, Mapping):
+        errors["filters"] = ["Must be an object of filters."]
+        return {}
+    try:
+        return response_scope_clean(raw_filters)
+    except InvalidInput as exc:
+        errors.update({f"filters.{k}": v for k, v in exc.field_errors.items()})
+        return {}
 
 
 def parameter_int(

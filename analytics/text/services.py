@@ -26,7 +26,7 @@ from actions import services as action_services
 from analytics.responses.sample import min_responses
 from analytics.runs.kinds import RunOutcome
 from analytics.runs.models import AnalysisRun
-from analytics.runs.services import parameter_int
+from analytics.runs.services import parameter_int, parameter_scope
 from analytics.stats.scores import nps_estimate
 from analytics.stats.topic_impact import topic_nps_impact
 from analytics.text.engine.default_taxonomy import DEFAULT_TOPICS
@@ -49,7 +49,7 @@ from analytics.text.selectors import (
     topic_slugs,
 )
 from cxhub.errors import InvalidInput
-from feedback.filters import register_response_filter, response_scope_clean
+from feedback.filters import register_response_filter
 from feedback.models import Response
 from feedback.processing import register_response_processor
 
@@ -809,15 +809,7 @@ def theme_dismiss(*, proposal: ThemeProposal, dismissed_by: AbstractBaseUser) ->
 
 def topic_impact_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
-    filters: dict[str, Any] = {}
-    raw_filters = data.get("filters", {})
-    if not isinstance(raw_filters, Mapping):
-        errors["filters"] = ["Must be an object of filters."]
-    else:
-        try:
-            filters = response_scope_clean(raw_filters)
-        except InvalidInput as exc:
-            errors.update({f"filters.{k}": v for k, v in exc.field_errors.items()})
+    filters = parameter_scope(errors, data)
     if errors:
         raise InvalidInput(field_errors=errors)
     return {"outcome": "nps", "filters": filters}
