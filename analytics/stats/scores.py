@@ -343,10 +343,15 @@ def score_decimals(score: Score | None) -> int:
     ±12 → 0 decimals, ±3 → 0, ±0.3 → 1, ±0.04 → 2 (at most ``MAX_DECIMALS``). A figure
     without an interval (or of zero width) is shown whole.
     """
-    half = score.half_width if score is not None else None
-    if half is None or half <= 0 or not math.isfinite(half):
+    return interval_decimals(score.half_width if score is not None else None)
+
+
+def interval_decimals(half_width: float | None) -> int:
+    """Decimals that an interval of this half-width supports (one significant digit of it),
+    for any estimate shown with its interval: driver shares, effects, scores."""
+    if half_width is None or half_width <= 0 or not math.isfinite(half_width):
         return 0
-    return max(0, min(MAX_DECIMALS, -math.floor(math.log10(half))))
+    return max(0, min(MAX_DECIMALS, -math.floor(math.log10(half_width))))
 
 
 def score_text(score: Score, *, decimals: int | None = None) -> dict[str, str]:

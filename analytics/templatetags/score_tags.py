@@ -17,7 +17,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from analytics.stats.scores import Score, score_text
+from analytics.stats.scores import Score, interval_decimals, score_text
 
 register = template.Library()
 
@@ -98,3 +98,16 @@ def score_half_width(figure: Figure) -> str:
     if score is None or not score.ok:
         return ""
     return f"±{score_text(score)['half_width']}"
+
+
+@register.simple_tag
+def share_cell(share: float | None, interval: Any = None) -> str:
+    """A share (0–1) as a percentage with its interval, digits from the interval's width:
+    "17.2% (16.7–17.7%)", or "9% (4–14%)" when the interval is wide."""
+    if share is None:
+        return "–"
+    if not interval or interval[0] is None or interval[1] is None:
+        return f"{100 * share:.0f}%"
+    low, high = 100 * float(interval[0]), 100 * float(interval[1])
+    places = interval_decimals((high - low) / 2)
+    return f"{100 * share:.{places}f}% ({low:.{places}f}–{high:.{places}f}%)"

@@ -177,3 +177,20 @@ def test_the_dict_form_reads_back_as_the_same_score() -> None:
         again = Score.from_dict(score.as_dict())
         assert again == score
         assert score_text(again) == score_text(score)
+
+
+@pytest.mark.parametrize(
+    ("share", "interval", "shown"),
+    [
+        (0.1723, (0.1671, 0.1774), "17.2% (16.7–17.7%)"),  # ±0.5 points: one decimal
+        (0.09, (0.04, 0.14), "9% (4–14%)"),  # ±5 points: whole percent
+        (0.061, (0.0604, 0.0616), "6.10% (6.04–6.16%)"),  # never "6% (6–6%)"
+        (0.2, None, "20%"),
+    ],
+)
+def test_a_driver_share_shows_the_digits_its_interval_supports(
+    share: float, interval: tuple[float, float] | None, shown: str
+) -> None:
+    from analytics.templatetags.score_tags import share_cell
+
+    assert share_cell(share, interval) == shown
