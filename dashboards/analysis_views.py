@@ -101,7 +101,8 @@ def _insights_department(request: HttpRequest, slug: str) -> str:
 
 def _scores_for(department_slug: str) -> dict[str, Any]:
     """Weekly scores by touchpoint for the scope; one aggregate, shared for a minute."""
-    key = f"dashboards:insights:scores:week-touchpoint:{department_slug or '*'}"
+    version = selectors.data_version_get().key  # new responses are never hidden by the cache
+    key = f"dashboards:insights:scores:week-touchpoint:{department_slug or '*'}:{version}"
     scores = cache.get(key)
     if scores is None:
         data: dict[str, Any] = {"period": "week", "by": "touchpoint"}

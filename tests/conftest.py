@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 from cxhub.celery import app as celery_app
 
@@ -55,6 +56,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if IN_CI:
         pytest.fail(f"CI=true but services are missing: {reason}", pytrace=False)
     pytest.skip(f"needs PostgreSQL and Redis: {reason}")
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_figures_between_tests() -> Iterator[None]:
+    """Figures cached by one test (the shared cache and this process's memo of it) would
+    otherwise be read by the next, whose data differ: rolled-back rows stay cached."""
+    from dashboards.selectors import figures_forget
+
+    cache.clear()
+    figures_forget()
+    yield
+    cache.clear()
+    figures_forget()
 
 
 @pytest.fixture(autouse=True)
