@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -313,20 +313,7 @@ def _insert_rows_postgresql(
                         (
                             pk,
                             source_id,
-                            r.external_id,
-                            r.submitted_at,
-                            customers.get(r.customer_external_id)
-                            if r.customer_external_id
-                            else None,
-                            r.channel,
-                            r.touchpoint_id,
-                            r.nps,
-                            r.csat,
-                            r.ces,
-                            r.ratings_json,
-                            r.comment,
-                            r.attributes_json,
-                            r.content_hash,
+                            *_content_values(r, customers),
                             now,
                             now,
                             queued_at,
@@ -336,6 +323,25 @@ def _insert_rows_postgresql(
             # The raw psycopg cursor that COPY needs raises psycopg's own error class.
             return _insert_rows_on_conflict_postgresql(source_id, new_rows, customers, queued_at)
         return {r.external_id: pk for pk, (_, r) in zip(ids, new_rows, strict=True)}
+
+
+def _content_values(r: NormalisedResponse, customers: Mapping[str, int]) -> tuple[Any, ...]:
+    """A response's stored content in column order (external_id … content_hash), the same for
+    every write path: COPY into the table, COPY into the staging table and INSERT."""
+    return (
+        r.external_id,
+        r.submitted_at,
+        customers.get(r.customer_external_id) if r.customer_external_id else None,
+        r.channel,
+        r.touchpoint_id,
+        r.nps,
+        r.csat,
+        r.ces,
+        r.ratings_json,
+        r.comment,
+        r.attributes_json,
+        r.content_hash,
+    )
 
 
 def _customer_ids_postgresql(cursor: Any, external_ids: set[str]) -> dict[str, int]:
@@ -390,18 +396,7 @@ def _insert_rows_on_conflict_postgresql(
                 copy.write_row(
                     (
                         index,
-                        r.external_id,
-                        r.submitted_at,
-                        customers.get(r.customer_external_id) if r.customer_external_id else None,
-                        r.channel,
-                        r.touchpoint_id,
-                        r.nps,
-                        r.csat,
-                        r.ces,
-                        r.ratings_json,
-                        r.comment,
-                        r.attributes_json,
-                        r.content_hash,
+                        *_content_values(r, customers),
                     )
                 )
         cursor.execute(
@@ -466,18 +461,7 @@ def _insert_rows_generic(
                 params.extend(
                     (
                         source_id,
-                        r.external_id,
-                        r.submitted_at,
-                        customers.get(r.customer_external_id) if r.customer_external_id else None,
-                        r.channel,
-                        r.touchpoint_id,
-                        r.nps,
-                        r.csat,
-                        r.ces,
-                        r.ratings_json,
-                        r.comment,
-                        r.attributes_json,
-                        r.content_hash,
+                        *_content_values(r, customers),
                         now,
                         now,
                         queued_at,
