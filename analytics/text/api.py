@@ -144,19 +144,6 @@ RESPONSE_TAGS = inline_serializer(
 )
 
 
-def _topic_row(topic: Topic) -> dict[str, Any]:
-    return {
-        "id": topic.pk,
-        "slug": topic.slug,
-        "name": topic.name,
-        "parent": topic.parent.slug if topic.parent else None,
-        "description": topic.description,
-        "keywords": topic.keywords,
-        "origin": topic.origin,
-        "is_active": topic.is_active,
-    }
-
-
 TOPIC_FILTERS = [
     *[
         OpenApiParameter(name, str, description=description)
@@ -215,7 +202,7 @@ class TopicListApi(APIView):
             description=data.get("description", ""),
             created_by=request.user,  # type: ignore[arg-type]
         )
-        return Response(_topic_row(topic), status=status.HTTP_201_CREATED)
+        return Response(text_selectors.topic_row(topic), status=status.HTTP_201_CREATED)
 
 
 class TopicDetailApi(APIView):
@@ -225,7 +212,7 @@ class TopicDetailApi(APIView):
 
     @extend_schema(operation_id="analytics_topic_retrieve", responses=TopicOutSerializer)
     def get(self, request: Request, slug: str) -> Response:
-        return Response(_topic_row(text_selectors.topic_get(slug=slug)))
+        return Response(text_selectors.topic_row(text_selectors.topic_get(slug=slug)))
 
     @extend_schema(request=TopicUpdateSerializer, responses=TopicOutSerializer)
     def patch(self, request: Request, slug: str) -> Response:
@@ -241,7 +228,7 @@ class TopicDetailApi(APIView):
         if "parent" in data:
             data["parent"] = _topic_or_400(data["parent"], "parent")
         topic = text_services.topic_update(topic=topic, **data)
-        return Response(_topic_row(topic))
+        return Response(text_selectors.topic_row(topic))
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, slug: str) -> Response:
@@ -412,7 +399,7 @@ class ThemeAcceptApi(APIView):
             keywords=data.get("keywords"),
             parent=_topic_or_400(data.get("parent"), "parent"),
         )
-        return Response(_topic_row(topic), status=status.HTTP_201_CREATED)
+        return Response(text_selectors.topic_row(topic), status=status.HTTP_201_CREATED)
 
 
 class ThemeDismissApi(APIView):

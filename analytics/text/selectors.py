@@ -25,6 +25,20 @@ from feedback.filters import response_scope_q, responses_in_scope, window_label
 from feedback.models import Response
 
 
+def topic_row(topic: Topic) -> dict[str, Any]:
+    """A topic as the API and the Topics page describe it (without counts)."""
+    return {
+        "id": topic.pk,
+        "slug": topic.slug,
+        "name": topic.name,
+        "parent": topic.parent.slug if topic.parent else None,
+        "description": topic.description,
+        "keywords": topic.keywords,
+        "origin": topic.origin,
+        "is_active": topic.is_active,
+    }
+
+
 def topic_get(*, slug: str) -> Topic:
     topic = Topic.objects.select_related("parent").filter(slug=slug).first()
     if topic is None:
@@ -200,14 +214,7 @@ def topics_with_stats(
             else own_stats
         )
         return {
-            "id": topic.pk,
-            "slug": topic.slug,
-            "name": topic.name,
-            "parent": topic.parent.slug if topic.parent else None,
-            "description": topic.description,
-            "keywords": topic.keywords,
-            "origin": topic.origin,
-            "is_active": topic.is_active,
+            **topic_row(topic),
             "own": own_stats,
             "total": total_stats,
         }
