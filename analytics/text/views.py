@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from analytics.runs.models import AnalysisRun
@@ -19,7 +18,8 @@ from analytics.text import selectors as text_selectors
 from analytics.text import services as text_services
 from analytics.text.forms import TagCorrectionForm
 from analytics.text.models import SentimentLabel, ThemeProposal, Topic
-from cxhub.errors import ApplicationError, InvalidInput
+from cxhub.errors import ApplicationError, InvalidInput, error_text
+from cxhub.redirects import redirect_back
 from cxhub.users import request_user
 from feedback.filters import response_scope_clean, scope_days
 from feedback.models import Response
@@ -29,19 +29,6 @@ from feedback.roles import user_is_cx_manager
 def _require_cx_manager(request: HttpRequest) -> None:
     if not user_is_cx_manager(request.user):
         raise PermissionDenied("Only CX managers can change topics and tags.")
-
-
-def _error_text(exc: ApplicationError) -> str:
-    return " ".join(str(m) for msgs in exc.field_errors.values() for m in msgs) or exc.message
-
-
-def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = fallback
-    return HttpResponseRedirect(target)
 
 
 @login_required
@@ -64,7 +51,7 @@ def topics_page(request: HttpRequest) -> HttpResponse:
                 created_by=request.user,  # type: ignore[arg-type]
             )
         except ApplicationError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, f"Topic '{topic.name}' added; comments are being re-tagged.")
         return HttpResponseRedirect(reverse("analytics-topics-page"))
@@ -177,10 +164,10 @@ def tag_correct_page(request: HttpRequest, pk: int) -> HttpResponse:
         )
     if error:
         messages.error(request, error)
-        return _back(request, reverse("analytics-topics-page"))
+        return redirect_back(request, reverse("analytics-topics-page"))
     done = "removed" if form.cleaned_data["action"] == "remove" else "added"
     messages.success(request, f"Response {pk}: '{topic.name if topic else ''}' {done}.")
-    return _back(
+    return redirect_back(
         request, reverse("analytics-topic-verbatims-page", args=[form.cleaned_data["topic"]])
     )
 
@@ -194,7 +181,7 @@ def themes_page(request: HttpRequest) -> HttpResponse:
         try:
             _theme_decide(request)
         except ApplicationError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         return HttpResponseRedirect(reverse("analytics-themes-page"))
     themes = list(text_selectors.themes_list(status=ThemeProposal.Status.PROPOSED)[:50])
     examples = text_selectors.theme_examples(proposals=themes)
