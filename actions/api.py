@@ -19,7 +19,6 @@ from rest_framework.views import APIView
 from actions import selectors, services
 from actions.filters import ActionFilter
 from actions.models import ActionUpdate, Alert, AlertStatus, Notification
-from actions.permissions import HasCXHubRole
 from actions.serializers import (
     ActionCreateSerializer,
     ActionDetailSerializer,
@@ -37,6 +36,7 @@ from actions.serializers import (
     NotificationSerializer,
     ReassignSerializer,
 )
+from cxhub import access
 from cxhub.errors import InvalidInput
 from cxhub.users import request_user
 
@@ -56,7 +56,8 @@ def _context(request: Request) -> dict[str, Any]:
 
 
 class ActionListCreateApi(GenericAPIView):
-    permission_classes = [HasCXHubRole]
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.CX_MANAGER
     pagination_class = NewestFirstPagination
     filterset_class = ActionFilter
     serializer_class = ActionSerializer
@@ -106,7 +107,8 @@ class ActionListCreateApi(GenericAPIView):
 
 
 class ActionDetailApi(APIView):
-    permission_classes = [HasCXHubRole]
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.MANAGERS
 
     @extend_schema(summary="One action", responses={200: ActionDetailSerializer, **ERROR_RESPONSES})
     def get(self, request: Request, action_id: int) -> Response:
@@ -142,7 +144,8 @@ class ActionDetailApi(APIView):
 class ActionTransitionApi(APIView):
     """``POST actions/{id}/<transition>/``; the body depends on the transition."""
 
-    permission_classes = [HasCXHubRole]
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.MANAGERS
     transition: str = ""
     input_serializer: type[serializers.Serializer] | None = None
 
@@ -195,7 +198,8 @@ transition_views = {
 
 
 class ActionUpdatesApi(GenericAPIView):
-    permission_classes = [HasCXHubRole]
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.MANAGERS
     queryset = ActionUpdate.objects.none()
     pagination_class = NewestFirstPagination
     serializer_class = ActionUpdateSerializer
@@ -224,7 +228,8 @@ class ActionUpdatesApi(GenericAPIView):
 
 
 class ActionHistoryApi(APIView):
-    permission_classes = [HasCXHubRole]
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.NONE
 
     @extend_schema(
         summary="Who changed what and when, newest first",
@@ -237,7 +242,9 @@ class ActionHistoryApi(APIView):
 
 
 class AlertListApi(GenericAPIView):
-    permission_classes = [HasCXHubRole]
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.NONE
+    access_reads = access.Reads.MANAGERS
     queryset = Alert.objects.none()
     pagination_class = NewestFirstPagination
     serializer_class = AlertSerializer
@@ -264,7 +271,9 @@ class AlertListApi(GenericAPIView):
 
 
 class AlertHandleApi(APIView):
-    permission_classes = [HasCXHubRole]
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.MANAGERS
+    access_reads = access.Reads.NONE
 
     @extend_schema(
         summary="Mark an alert handled (who, when, note)",
@@ -282,7 +291,8 @@ class AlertHandleApi(APIView):
 
 
 class NotificationListApi(GenericAPIView):
-    permission_classes = [HasCXHubRole]
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.NONE
     queryset = Notification.objects.none()
     pagination_class = NewestFirstPagination
     serializer_class = NotificationSerializer
@@ -294,7 +304,9 @@ class NotificationListApi(GenericAPIView):
 
 
 class NotificationReadApi(APIView):
-    permission_classes = [HasCXHubRole]
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.ROLE
+    access_reads = access.Reads.NONE
 
     @extend_schema(
         summary="Mark notifications read (all, or the given ids)",
@@ -320,7 +332,8 @@ class NotificationReadApi(APIView):
 
 
 class NotificationPreferenceApi(APIView):
-    permission_classes = [HasCXHubRole]
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.ROLE
 
     @extend_schema(
         summary="Which notifications you receive", responses={200: NotificationPreferenceSerializer}

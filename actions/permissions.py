@@ -16,17 +16,13 @@ but not change answers 403 with a message.
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
-from rest_framework import permissions
-from rest_framework.request import Request
+from django.db.models import QuerySet
 
 from actions.models import Action, ActionStatus, Alert
+from cxhub import access
 from cxhub.errors import Forbidden
-from feedback.models import Department
-from feedback.roles import Role, user_is_cx_manager, user_is_line_manager, user_roles
+from feedback.roles import user_is_cx_manager, user_is_line_manager
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -34,44 +30,17 @@ OWNER_EDITABLE_FIELDS = frozenset({"description", "progress"})
 
 
 def user_has_role(user: AnyUser) -> bool:
-    if not user.is_authenticated:
-        return False
-    if user_is_cx_manager(user):
-        return True
-    return bool(user_roles(user) & {Role.LINE_MANAGER.value, Role.VIEWER.value})
-
-
-def _department_ids(user: AnyUser) -> QuerySet[Any]:
-    """Ids of the departments ``user`` is a member of, as a subquery (no join, no DISTINCT)."""
-    membership = Department.members.through.objects.filter(user_id=cast(int, user.pk))
-    return membership.values("department_id")
+    return access.access_for(user).has_role
 
 
 def actions_visible_to(user: AnyUser, queryset: QuerySet[Action] | None = None) -> QuerySet[Action]:
-    """The actions ``user`` may read."""
-    queryset = Action.objects.all() if queryset is None else queryset
-    if not user_has_role(user):
-        return queryset.none()
-    if user_is_cx_manager(user):
-        return queryset
-    return queryset.filter(
-        Q(department_id__in=_department_ids(user))
-        | Q(cross_department=True)
-        | Q(owner_id=user.pk)
-        | Q(created_by_id=user.pk)
-    )
+    """The actions ``user`` may read (``cxhub.access`` rule for actions)."""
+    return access.visible(user, Action.objects.all() if queryset is None else queryset)
 
 
 def alerts_visible_to(user: AnyUser, queryset: QuerySet[Alert] | None = None) -> QuerySet[Alert]:
     """The alerts ``user`` may read: CX managers all, line managers their departments'."""
-    queryset = Alert.objects.all() if queryset is None else queryset
-    if not user.is_authenticated:
-        return queryset.none()
-    if user_is_cx_manager(user):
-        return queryset
-    if user_is_line_manager(user):
-        return queryset.filter(department_id__in=_department_ids(user))
-    return queryset.none()
+    return access.visible(user, Alert.objects.all() if queryset is None else queryset)
 
 
 def _is_owner(user: AnyUser, action: Action) -> bool:
@@ -131,12 +100,3 @@ def is_open(action: Action) -> bool:
         ActionStatus.ACCEPTED,
         ActionStatus.IN_PROGRESS,
     }
-
-
-class HasCXHubRole(permissions.BasePermission):
-    """DRF gate: a signed-in user holding a CXHub role (API keys and strangers get 403)."""
-
-    message = "You need a CXHub role (CX manager, line manager or viewer) to use this."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return user_has_role(request.user)

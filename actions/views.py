@@ -12,7 +12,6 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -43,8 +42,8 @@ from actions.permissions import (
     can_post_update,
     can_transition,
     is_open,
-    user_has_role,
 )
+from cxhub import access
 from cxhub.errors import ApplicationError, Forbidden, NotFound, error_text
 from cxhub.redirects import redirect_back
 from cxhub.users import request_user
@@ -69,13 +68,11 @@ TRANSITION_LABELS = {
 
 
 def role_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Login required; a signed-in user without a CXHub role gets 403."""
+    """The access policy's page gate (``cxhub.access.page``); domain refusals become 403/404."""
 
-    @login_required
+    @access.page
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not user_has_role(request.user):
-            raise PermissionDenied("You need a CXHub role to use this page.")
         try:
             return view(request, *args, **kwargs)
         except NotFound as error:
@@ -199,6 +196,7 @@ def detail(request: HttpRequest, action_id: int) -> HttpResponse:
 def transition(request: HttpRequest, action_id: int, name: str) -> HttpResponse:
     if name not in PAGE_TRANSITIONS:
         raise Http404("No such step.")
+    access.require_writer(request.user)
     action = selectors.action_get(user=request.user, action_id=action_id)
     if not can_transition(request.user, action, name):
         raise PermissionDenied(services.transition_refusal(action, name))
@@ -226,6 +224,7 @@ def transition(request: HttpRequest, action_id: int, name: str) -> HttpResponse:
 @require_POST
 @role_required
 def update_post(request: HttpRequest, action_id: int) -> HttpResponse:
+    access.require_writer(request.user)
     action = selectors.action_get(user=request.user, action_id=action_id)
     detail_url = reverse("actions:detail", args=[action.pk])
     form = UpdateForm(request.POST)
@@ -359,6 +358,7 @@ def create(request: HttpRequest) -> HttpResponse:
 @role_required
 def edit(request: HttpRequest, action_id: int) -> HttpResponse:
     """CX managers change what was agreed: title, dates, cost, KPIs and scope."""
+    access.require_cx_manager(request.user, "Only a CX manager can edit an action's plan.")
     action = selectors.action_get(user=request.user, action_id=action_id)
     if not can_edit_fields(request.user, action, {"title"}):
         raise PermissionDenied("Only a CX manager can edit an action's plan.")
@@ -389,6 +389,8 @@ def edit(request: HttpRequest, action_id: int) -> HttpResponse:
 
 @role_required
 def alerts(request: HttpRequest) -> HttpResponse:
+    if not access.may_read(request.user, "actions.Alert"):
+        raise PermissionDenied(access.MANAGERS_ONLY)
     status_filter = request.GET.get("status", AlertStatus.OPEN)
     if status_filter not in {*AlertStatus.values, "all"}:
         status_filter = AlertStatus.OPEN
@@ -412,6 +414,8 @@ def alerts(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required
 def alert_handle(request: HttpRequest, alert_id: int) -> HttpResponse:
+    if not access.may_read(request.user, "actions.Alert"):
+        raise PermissionDenied(access.MANAGERS_ONLY)
     alert = selectors.alert_get(user=request.user, alert_id=alert_id)
     form = AlertHandleForm(request.POST)
     back = reverse("actions:alerts")

@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -21,6 +20,7 @@ from analytics.impact.services import MEASURABLE_STATUSES, impact_request
 from analytics.insights import selectors as insights_selectors
 from analytics.runs import selectors as run_selectors
 from analytics.runs.services import run_request
+from cxhub import access
 from cxhub.errors import ApplicationError, InvalidInput, NotFound, error_text
 from cxhub.users import request_user
 from dashboards import charts, impact, pages, permissions, selectors
@@ -32,24 +32,19 @@ from feedback.roles import user_is_cx_manager
 
 
 def _filters(
-    request: HttpRequest, *, topics: list[tuple[str, str]] | None = None
+    request: HttpRequest, *, records: bool, topics: list[tuple[str, str]] | None = None
 ) -> tuple[Any, Any, selectors.Catalogue]:
     catalogue = selectors.catalogue_get()
     version = selectors.data_version_get()
     slugs = department_slugs(request.GET)
     named = [catalogue.department_by_slug(slug) for slug in slugs]
-    for department in named:
-        if department is not None and not permissions.user_can_view_department(
-            request.user, department.id
-        ):
-            raise PermissionDenied(
-                "This department's data is shared with its members and CX managers."
-            )
     single = named[0] if len(named) == 1 else None
     filters, form = filters_parse(
         request.GET,
         options=catalogue.options(department_slug=single.slug if single else ""),
         latest_day=version.latest_day,
+        user=request.user,
+        records=records,
         topics=topics,
     )
     return filters, form, catalogue
@@ -113,7 +108,7 @@ def _scores_for(department_slug: str) -> dict[str, Any]:
     return {**scores, "periods": scores.get("periods", [])[-8:]}
 
 
-@login_required
+@access.page
 @require_GET
 def insights(request: HttpRequest) -> HttpResponse:
     """Scores, what drives them (quadrant, shares and priorities with intervals), what they
@@ -159,7 +154,9 @@ def insights(request: HttpRequest) -> HttpResponse:
         "value": value_run.result if value_run else None,
         "topics_run": topics_run,
         "topics": (topics_run.result.get("topics", [])[:15] if topics_run else []),
-        "recent_runs": run_selectors.runs_recent(kinds=INSIGHT_RUN_KINDS, limit=8),
+        "recent_runs": run_selectors.runs_recent(
+            kinds=INSIGHT_RUN_KINDS, user=request.user, limit=8
+        ),
         "can_act": user_is_cx_manager(request.user),
         "scores_window": scope_window_label({}),
         "drivers_window": run_selectors.run_window_label(drivers_run),
@@ -184,7 +181,7 @@ def _insight_runs(
     return [(which, {})]
 
 
-@login_required
+@access.page
 @require_POST
 def insights_run(request: HttpRequest) -> HttpResponseRedirect:
     """A CX manager queues analyses; the page shows them under "Recent runs"."""
@@ -221,12 +218,12 @@ def insights_run(request: HttpRequest) -> HttpResponseRedirect:
 # --- Verbatim explorer ----------------------------------------------------------------------
 
 
-@login_required
+@access.page
 @require_GET
 def verbatims(request: HttpRequest) -> HttpResponse:
     """Search and filter what customers wrote; every comment is shown escaped."""
     topics = selectors.topic_choices_get()
-    filters, form, catalogue = _filters(request, topics=topics)
+    filters, form, catalogue = _filters(request, records=True, topics=topics)
     explorer = VerbatimForm(request.GET)
     context: dict[str, Any] = {
         "form": form,
@@ -265,7 +262,7 @@ def verbatims(request: HttpRequest) -> HttpResponse:
 # --- Action impact --------------------------------------------------------------------------
 
 
-@login_required
+@access.page
 @require_GET
 def impact_list(request: HttpRequest) -> HttpResponse:
     """Every implemented action the user can see, its measured effects per metric and
@@ -275,6 +272,11 @@ def impact_list(request: HttpRequest) -> HttpResponse:
     if slug is not None and slug not in {d.slug for d in departments}:
         messages.error(request, f"Unknown department '{slug}'; showing the whole organisation.")
         slug = None
+    chosen = next((d for d in departments if d.slug == slug), None)
+    access.require_department(request.user, chosen.pk if chosen else None)
+    departments = [
+        d for d in departments if access.access_for(request.user).may_see_department(d.pk)
+    ]
     actions = impact.impact_actions(user=request.user, department_slug=slug)
     context = impact.impact_list_context(actions=actions, department_slug=slug)
     context.update(departments=departments, department=slug or "")
@@ -292,7 +294,7 @@ def _can_estimate(request: HttpRequest, action: Action) -> bool:
     return user_is_cx_manager(request.user) or action.owner_id == request.user.pk
 
 
-@login_required
+@access.page
 @require_GET
 def impact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One action's estimates per metric with intervals, its KPI series before and after in
@@ -305,10 +307,11 @@ def impact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "dashboards/impact_detail.html", context)
 
 
-@login_required
+@access.page
 @require_POST
 def impact_estimate(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     """Queue a re-estimation (CX managers and the action's owner) and come back to the page."""
+    access.require_writer(request.user)
     action = _visible_action(request, pk)
     if not _can_estimate(request, action):
         raise PermissionDenied("Only CX managers and the action's owner may re-estimate.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListCreateAPIView
@@ -13,9 +13,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cxhub import access
 from cxhub.errors import InvalidInput, NotFound
 from cxhub.users import request_user
-from dashboards import permissions, services
+from dashboards import services
 from dashboards.models import COMMENT_MAX_LENGTH, DashboardComment
 from feedback.models import Department
 
@@ -53,17 +54,16 @@ class DashboardCommentListCreate(ListCreateAPIView):
 
     serializer_class = DashboardCommentSerializer
     pagination_class = NewestFirst
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.ROLE
 
     def get_queryset(self) -> QuerySet[DashboardComment]:
-        user = self.request.user
-        queryset = DashboardComment.objects.select_related("author", "department").order_by(
-            "-created_at", "-id"
+        queryset = access.visible(
+            self.request.user,
+            DashboardComment.objects.select_related("author", "department").order_by(
+                "-created_at", "-id"
+            ),
         )
-        if not permissions.user_sees_all_departments(user):
-            queryset = queryset.filter(
-                Q(department__isnull=True)
-                | Q(department_id__in=permissions.user_department_ids(user))
-            )
         department = self.request.query_params.get("department")
         if department == "":
             queryset = queryset.filter(department__isnull=True)
@@ -102,6 +102,8 @@ class DashboardCommentStatus(APIView):
     """``POST {"status": "actioned" | "closed" | "open"}`` (CX managers)."""
 
     serializer_class = DashboardCommentStatusSerializer
+    permission_classes = [access.Policy]
+    access_reads = access.Reads.NONE
 
     @extend_schema(request=DashboardCommentStatusSerializer, responses=DashboardCommentSerializer)
     def post(self, request: Request, pk: int) -> Response:

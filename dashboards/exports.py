@@ -225,6 +225,8 @@ def _verbatims_table(
         request.GET,
         options=catalogue.options(department_slug=department.slug if department else ""),
         latest_day=version.latest_day,
+        user=request.user,
+        records=True,
         topics=selectors.topic_choices_get(),
     )
     explorer = VerbatimForm(request.GET)

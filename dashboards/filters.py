@@ -23,6 +23,7 @@ from django.http import QueryDict
 
 from analytics.text.choices import SentimentLabel
 from analytics.text.selectors import DEFAULT_WINDOW_DAYS
+from cxhub import access
 from cxhub.errors import InvalidInput
 from feedback.filters import (
     LIST_PARAMETERS,
@@ -162,10 +163,17 @@ def filters_parse(
     *,
     options: FilterOptions,
     latest_day: dt.date,
+    user: access.AnyUser,
+    records: bool = False,
     fixed_department: str = "",
     topics: list[tuple[str, str]] | None = None,
 ) -> tuple[DashboardFilters | None, DashboardFilterForm]:
     """Validate the URL's filters; returns ``(None, form)`` with errors when any is invalid.
+
+    The scope then passes the access policy for ``user`` (``cxhub.access.scope_restrict``):
+    a department, journey or touchpoint the user may not see is refused with 403, and for
+    ``records`` (verbatims and their export) an open scope is narrowed to the user's own
+    departments.
 
     Without dates the window is the 364 days up to ``latest_day`` (the day of the newest
     response); with only ``date_from`` it runs to ``latest_day`` (or that same day); with
@@ -184,6 +192,7 @@ def filters_parse(
             for message in messages:
                 form.add_error(name if name in form.fields else None, message)
         return None, form
+    scope = access.scope_restrict(user, scope, records=records)
     first, last = scope_days(scope)
     if last is None:
         last = max(latest_day, first) if first else latest_day

@@ -235,6 +235,7 @@ def dashboard_context(
         request.GET,
         options=catalogue.options(department_slug=slug),
         latest_day=version.latest_day,
+        user=request.user,
         fixed_department=slug,
     )
     context: dict[str, Any] = {
@@ -288,7 +289,7 @@ def dashboard_context(
     return context
 
 
-def _visible(catalogue: selectors.Catalogue, slug: str, visible: set[int]) -> bool:
+def _visible(catalogue: selectors.Catalogue, slug: str, visible: frozenset[int] | set[int]) -> bool:
     info = catalogue.department_by_slug(slug)
     return bool(info and info.id in visible)
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
+from cxhub import access
 from cxhub.errors import ApplicationError, error_text
 from cxhub.redirects import redirect_back
 from cxhub.users import request_user
@@ -59,7 +59,7 @@ def _department_or_404(request: HttpRequest, slug: str) -> selectors.DepartmentI
     return department
 
 
-@login_required
+@access.page
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
     context = pages.dashboard_context(request, department=None)
@@ -72,7 +72,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@access.page
 @require_GET
 def department(request: HttpRequest, slug: str) -> HttpResponse:
     info = _department_or_404(request, slug)
@@ -86,7 +86,7 @@ def department(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@login_required
+@access.page
 @require_GET
 def department_report(request: HttpRequest, slug: str) -> HttpResponse:
     """A one-page printable report of a department's dashboard."""
@@ -95,7 +95,7 @@ def department_report(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "dashboards/report.html", context, status=context["status"])
 
 
-@login_required
+@access.page
 @require_GET
 def export_csv(request: HttpRequest, table: str) -> HttpResponse:
     """Any dashboard table as CSV, under the same filters as the page it came from."""
@@ -106,7 +106,7 @@ def export_csv(request: HttpRequest, table: str) -> HttpResponse:
     return exports.table_csv(request, table=table, department=department)
 
 
-@login_required
+@access.page
 @require_POST
 def comment_create(request: HttpRequest) -> HttpResponse:
     """Post a comment or suggestion from a dashboard (htmx swaps the comment list)."""
@@ -147,7 +147,7 @@ def comment_create(request: HttpRequest) -> HttpResponse:
     return redirect_back(request, fallback)
 
 
-@login_required
+@access.page
 @require_GET
 def comment_list(request: HttpRequest) -> HttpResponse:
     """Every comment and suggestion on every dashboard, for CX managers."""
@@ -157,9 +157,10 @@ def comment_list(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboards/comments.html", context, status=context["status"])
 
 
-@login_required
+@access.page
 @require_POST
 def comment_status(request: HttpRequest, pk: int) -> HttpResponse:
+    access.require_cx_manager(request.user, "Only CX managers can change the status of comments.")
     try:
         services.dashboard_comment_resolve(
             comment_id=pk,

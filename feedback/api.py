@@ -20,12 +20,12 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 
+from cxhub import access
 from cxhub.errors import ApplicationError, Forbidden, InvalidInput
 from feedback import selectors, services
 from feedback.authentication import SourceAPIKeyAuthentication, request_source
 from feedback.filters import CustomerFilterSet, ResponseFilterSet, renamed_parameters_refuse
 from feedback.models import Customer, Response, Source
-from feedback.permissions import FeedbackAccess
 from feedback.serializers import (
     BulkCustomerResultSerializer,
     BulkIngestResultSerializer,
@@ -198,7 +198,8 @@ def _bulk_items(request: Request, *, kind: str) -> tuple[list[Any], list[int] | 
 
 class FeedbackListCreateApi(generics.GenericAPIView[Response]):
     authentication_classes = AUTHENTICATION
-    permission_classes = [FeedbackAccess]
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.SOURCE_OR_CX_MANAGER
     parser_classes = [parsers.JSONParser]
     serializer_class = ResponseSerializer
     pagination_class = ResponseCursorPagination
@@ -206,7 +207,7 @@ class FeedbackListCreateApi(generics.GenericAPIView[Response]):
     filterset_class = ResponseFilterSet
 
     def get_queryset(self) -> QuerySet[Response]:
-        return selectors.responses_list()
+        return access.visible(self.request.user, selectors.responses_list())
 
     @extend_schema(
         summary="List feedback responses",
@@ -215,6 +216,7 @@ class FeedbackListCreateApi(generics.GenericAPIView[Response]):
     )
     def get(self, request: Request) -> ApiResponse:
         renamed_parameters_refuse(request.query_params)
+        access.request_scope(request.user, request.query_params, records=True)
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -260,11 +262,11 @@ class FeedbackListCreateApi(generics.GenericAPIView[Response]):
 
 class FeedbackDetailApi(generics.RetrieveAPIView[Response]):
     authentication_classes = AUTHENTICATION
-    permission_classes = [FeedbackAccess]
+    permission_classes = [access.Policy]
     serializer_class = ResponseSerializer
 
     def get_queryset(self) -> QuerySet[Response]:
-        return selectors.responses_list()
+        return access.visible(self.request.user, selectors.responses_list())
 
     @extend_schema(
         summary="One feedback response",
@@ -276,7 +278,9 @@ class FeedbackDetailApi(generics.RetrieveAPIView[Response]):
 
 class FeedbackBulkApi(generics.GenericAPIView[Response]):
     authentication_classes = AUTHENTICATION
-    permission_classes = [FeedbackAccess]
+    permission_classes = [access.Policy]
+    access_reads = access.Reads.NONE
+    access_writes = access.Writes.SOURCE_OR_CX_MANAGER
     parser_classes = [parsers.JSONParser, CSVParser]
     serializer_class = BulkIngestResultSerializer  # type: ignore[assignment]
 
@@ -350,7 +354,9 @@ class FeedbackBulkApi(generics.GenericAPIView[Response]):
 
 class CustomerListCreateApi(generics.GenericAPIView[Customer]):
     authentication_classes = AUTHENTICATION
-    permission_classes = [FeedbackAccess]
+    permission_classes = [access.Policy]
+    access_reads = access.Reads.CX_MANAGER
+    access_writes = access.Writes.SOURCE_OR_CX_MANAGER
     parser_classes = [parsers.JSONParser]
     serializer_class = CustomerSerializer
     pagination_class = CustomerCursorPagination
@@ -358,7 +364,7 @@ class CustomerListCreateApi(generics.GenericAPIView[Customer]):
     filterset_class = CustomerFilterSet
 
     def get_queryset(self) -> QuerySet[Customer]:
-        return selectors.customers_list()
+        return access.visible(self.request.user, selectors.customers_list())
 
     @extend_schema(
         summary="List customers", responses={200: CustomerSerializer(many=True), **ERROR_RESPONSES}
@@ -388,11 +394,12 @@ class CustomerListCreateApi(generics.GenericAPIView[Customer]):
 
 class CustomerDetailApi(generics.RetrieveAPIView[Customer]):
     authentication_classes = AUTHENTICATION
-    permission_classes = [FeedbackAccess]
+    permission_classes = [access.Policy]
+    access_reads = access.Reads.CX_MANAGER
     serializer_class = CustomerSerializer
 
     def get_queryset(self) -> QuerySet[Customer]:
-        return selectors.customers_list()
+        return access.visible(self.request.user, selectors.customers_list())
 
     @extend_schema(
         summary="One customer",
@@ -404,7 +411,9 @@ class CustomerDetailApi(generics.RetrieveAPIView[Customer]):
 
 class CustomerBulkApi(generics.GenericAPIView[Customer]):
     authentication_classes = AUTHENTICATION
-    permission_classes = [FeedbackAccess]
+    permission_classes = [access.Policy]
+    access_reads = access.Reads.NONE
+    access_writes = access.Writes.SOURCE_OR_CX_MANAGER
     parser_classes = [parsers.JSONParser]
     serializer_class = BulkCustomerResultSerializer  # type: ignore[assignment]
 

@@ -19,10 +19,9 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
-from rest_framework import generics, permissions, serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,18 +38,18 @@ from analytics.impact.selectors import (
     kpi_observations,
 )
 from analytics.impact.services import MEASURABLE_STATUSES, impact_request
+from cxhub import access
 from cxhub.errors import Forbidden, InvalidInput, NotFound
 from feedback.authentication import SourceAPIKeyAuthentication, request_source
 from feedback.models import Department
-from feedback.permissions import FeedbackAccess, is_source_request
-from feedback.roles import user_is_cx_manager
 
 AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
 
 
 class ActionImpactApi(APIView):
     authentication_classes = AUTHENTICATION
-    permission_classes = [IsAuthenticated]
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.MANAGERS
 
     @extend_schema(
         summary="An action's measured impact",
@@ -77,7 +76,9 @@ class ActionImpactApi(APIView):
     )
     def post(self, request: Request, action_id: int) -> Response:
         action = action_get(user=request.user, action_id=action_id)
-        if not (user_is_cx_manager(request.user) or action.owner_id == request.user.pk):
+        if not (
+            access.access_for(request.user).is_cx_manager or action.owner_id == request.user.pk
+        ):
             raise Forbidden("Only CX managers and the action's owner may re-estimate its impact.")
         if action.status not in MEASURABLE_STATUSES:
             message = f"The action is '{action.status}'; impact is measured once it is implemented."
@@ -91,7 +92,8 @@ class ActionImpactApi(APIView):
 
 class ImpactRollupApi(APIView):
     authentication_classes = AUTHENTICATION
-    permission_classes = [IsAuthenticated]
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.NONE
 
     @extend_schema(
         summary="Measured value of actions, per department or organisation",
@@ -104,13 +106,15 @@ class ImpactRollupApi(APIView):
     )
     def get(self, request: Request) -> Response:
         slug = request.query_params.get("department") or None
-        if slug is not None and not Department.objects.filter(slug=slug).exists():
+        department = Department.objects.filter(slug=slug).first() if slug else None
+        if slug is not None and department is None:
             valid = ", ".join(Department.objects.order_by("slug").values_list("slug", flat=True))
             raise InvalidInput(
                 field_errors={
                     "department": [f"Unknown department '{slug}'. Valid: {valid or 'none'}."]
                 }
             )
+        access.require_department(request.user, department.pk if department else None)
         actions = actions_with_estimates(
             department_slug=slug, visible=actions_visible_to(request.user)
         )
@@ -208,24 +212,6 @@ BULK_RESULT = inline_serializer(
 )
 
 
-class KpiCatalogueAccess(permissions.BasePermission):
-    """Anyone signed in reads the catalogue; only CX managers declare KPIs."""
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if not (request.user and request.user.is_authenticated):
-            self.message = "Authentication credentials were not provided."
-            return False
-        if is_source_request(request):
-            self.message = (
-                "An API key may post observations but not read or change the KPI catalogue."
-            )
-            return False
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        self.message = "Only CX managers may declare KPIs."
-        return user_is_cx_manager(request.user)
-
-
 class ObservationPagination(CursorPagination):
     ordering = ("period_start", "id")
     page_size = 200
@@ -244,7 +230,7 @@ def _kpi_or_error(slug: str, *, reading: bool) -> Kpi:
 
 class KpiListCreateApi(APIView):
     authentication_classes = KPI_AUTHENTICATION
-    permission_classes = [KpiCatalogueAccess]
+    permission_classes = [access.Policy]
 
     @extend_schema(responses={200: KpiSerializer(many=True)}, summary="List the KPIs")
     def get(self, request: Request) -> Response:
@@ -262,19 +248,23 @@ class KpiListCreateApi(APIView):
 
 class KpiObservationListCreateApi(generics.GenericAPIView[KpiObservation]):
     authentication_classes = KPI_AUTHENTICATION
-    permission_classes = [FeedbackAccess]
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.SOURCE_OR_CX_MANAGER
     serializer_class = KpiObservationSerializer
     pagination_class = ObservationPagination
 
     def get_queryset(self) -> QuerySet[KpiObservation]:
         kpi = _kpi_or_error(self.kwargs["slug"], reading=True)
         params = self.request.query_params
-        return kpi_observations(
-            kpi=kpi,
-            granularity=params.get("granularity") or None,
-            scope_key=params.get("scope"),
-            date_from=params.get("from") or None,
-            date_to=params.get("to") or None,
+        return access.visible(
+            self.request.user,
+            kpi_observations(
+                kpi=kpi,
+                granularity=params.get("granularity") or None,
+                scope_key=params.get("scope"),
+                date_from=params.get("from") or None,
+                date_to=params.get("to") or None,
+            ),
         )
 
     @extend_schema(
@@ -318,7 +308,9 @@ class KpiObservationListCreateApi(generics.GenericAPIView[KpiObservation]):
 
 class KpiObservationBulkApi(APIView):
     authentication_classes = KPI_AUTHENTICATION
-    permission_classes = [FeedbackAccess]
+    permission_classes = [access.Policy]
+    access_reads = access.Reads.NONE
+    access_writes = access.Writes.SOURCE_OR_CX_MANAGER
 
     @extend_schema(
         request=OBSERVATION_INPUT.__class__(many=True),

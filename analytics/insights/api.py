@@ -22,6 +22,7 @@ from analytics.runs.api import (
     query_params_dict,
 )
 from analytics.runs.models import AnalysisRun
+from cxhub import access
 
 
 class ScoresView(AnalysisView):
@@ -43,6 +44,7 @@ class ScoresView(AnalysisView):
     )
     def get(self, request: Request) -> Response:
         parameters = scores_parameters_clean(query_params_dict(request))
+        access.scope_restrict(request.user, parameters["filters"], records=False)
         return Response(scores_summary(parameters))
 
 

@@ -1,6 +1,7 @@
 """Runs API: start analysis runs and follow them; what every feature's API shares.
 
-Reads are for signed-in people; only CX managers start runs; source API keys get nothing.
+Reads are for people with a role, each run shown only to those who may see the scope it was
+computed for (``cxhub.access``); only CX managers start runs; source API keys get nothing.
 ``AnalysisView`` (that access rule), ``FILTER_PARAMETERS`` and ``latest_run_response`` (the
 latest succeeded run for the same outcome and filters) serve the features' read endpoints.
 """
@@ -12,7 +13,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, permissions, serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -22,10 +23,10 @@ from rest_framework.views import APIView
 from analytics.runs.models import AnalysisRun
 from analytics.runs.selectors import run_latest_matching
 from analytics.runs.services import run_request
+from cxhub import access
 from cxhub.errors import InvalidInput, NotFound
-from feedback.authentication import SourceAPIKeyAuthentication, SourceClient
+from feedback.authentication import SourceAPIKeyAuthentication
 from feedback.filters import SCOPE_PARAMETERS, response_scope_clean, scope_parameter_help
-from feedback.roles import user_is_cx_manager
 
 AUTHENTICATION = [SourceAPIKeyAuthentication, TokenAuthentication, SessionAuthentication]
 
@@ -35,30 +36,9 @@ FILTER_PARAMETERS = [
 ]
 
 
-class AnalysisAccess(permissions.BasePermission):
-    """Reads: any signed-in person. Starting runs: CX managers. API keys: nothing."""
-
-    message: str = "You may not do this."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        if isinstance(user, SourceClient):
-            self.message = "An API key may post data for its source but cannot use analytics."
-            return False
-        if not (user and user.is_authenticated):
-            self.message = "Authentication credentials were not provided."
-            return False
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        if user_is_cx_manager(user):
-            return True
-        self.message = "Only CX managers may start analysis runs."
-        return False
-
-
 class AnalysisView(APIView):
     authentication_classes = AUTHENTICATION
-    permission_classes = [AnalysisAccess]
+    permission_classes = [access.Policy]
 
 
 def query_params_dict(request: Request) -> dict[str, Any]:
@@ -119,6 +99,7 @@ def latest_run_response(
     if outcomes is not None and outcome not in outcomes:
         raise InvalidInput(field_errors={"outcome": [f"Must be one of: {', '.join(outcomes)}."]})
     filters = response_scope_clean({k: v for k, v in query.items() if k in SCOPE_PARAMETERS})
+    access.scope_restrict(request.user, filters, records=False)
     run = run_latest_matching(kind=kind, outcome=outcome, filters=filters)
     if run is None:
         raise NotFound(
@@ -141,12 +122,12 @@ def latest_run_response(
 
 class RunListCreateView(generics.ListAPIView[AnalysisRun]):
     authentication_classes = AUTHENTICATION
-    permission_classes = [AnalysisAccess]
+    permission_classes = [access.Policy]
     serializer_class = AnalysisRunListSerializer
     pagination_class = RunPagination
 
     def get_queryset(self) -> QuerySet[AnalysisRun]:
-        qs = AnalysisRun.objects.select_related("requested_by")
+        qs = access.visible(self.request.user, AnalysisRun.objects.select_related("requested_by"))
         kind = self.request.query_params.get("kind")
         if kind:
             if kind not in AnalysisRun.Kind.values:
@@ -190,9 +171,11 @@ class RunListCreateView(generics.ListAPIView[AnalysisRun]):
 
 class RunDetailView(generics.RetrieveAPIView[AnalysisRun]):
     authentication_classes = AUTHENTICATION
-    permission_classes = [AnalysisAccess]
+    permission_classes = [access.Policy]
     serializer_class = AnalysisRunSerializer
-    queryset = AnalysisRun.objects.select_related("requested_by")
+
+    def get_queryset(self) -> QuerySet[AnalysisRun]:
+        return access.visible(self.request.user, AnalysisRun.objects.select_related("requested_by"))
 
 
 urlpatterns = [

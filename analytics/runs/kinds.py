@@ -33,11 +33,15 @@ class RunKind:
     ``dispatch``, when set, is asked first by the worker task: it may take the run over
     (a driver run with ``workers > 1`` fans out as a Celery chord) and returns a status
     text, or returns None to let the engine execute the run in this process.
+    ``scope`` says whose data the run reads, from its cleaned parameters: the ids of the
+    departments (empty: an aggregate across departments), or None when its result holds
+    records of every department. Without it, the departments its ``filters`` name.
     """
 
     validate: Callable[[Mapping[str, Any]], dict[str, Any]]
     execute: Callable[[AnalysisRun], RunOutcome]
     dispatch: Callable[[AnalysisRun], str | None] | None = None
+    scope: Callable[[Mapping[str, Any]], set[int] | None] | None = None
 
 
 _kinds: dict[str, RunKind] = {}

@@ -50,6 +50,11 @@ class AnalysisRun(TimeStampedModel):
     )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The scope the run was computed for (``cxhub.access``): the departments whose data it
+    # read (none: an aggregate across departments, open to every role), and whether its
+    # result holds records (comments) of every department (then only CX managers read it).
+    scope_departments = models.ManyToManyField("feedback.Department", blank=True, related_name="+")
+    scope_every_department = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from analytics.runs.models import AnalysisRun
+from cxhub import access
 from feedback.filters import scope_window_label
 
 
@@ -30,10 +31,11 @@ def run_latest_matching(
     return None
 
 
-def runs_recent(*, kinds: Sequence[str], limit: int = 8) -> list[AnalysisRun]:
-    """The newest runs of these kinds, any status, without their (large) results."""
+def runs_recent(*, kinds: Sequence[str], user: access.AnyUser, limit: int = 8) -> list[AnalysisRun]:
+    """The newest runs of these kinds that ``user`` may see, any status, without their
+    (large) results."""
     return list(
-        AnalysisRun.objects.filter(kind__in=list(kinds))
+        access.visible(user, AnalysisRun.objects.filter(kind__in=list(kinds)))
         .select_related("requested_by")
         .defer("result")
         .order_by("-created_at", "-id")[:limit]

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from analytics.runs.kinds import RunKind, run_kind_get, run_kinds_available
 from analytics.runs.models import AnalysisRun
+from cxhub.access import scope_department_ids
 from cxhub.errors import InvalidInput, NotFound
 from feedback.filters import response_scope_clean
 
@@ -89,12 +90,27 @@ def run_create(
 ) -> AnalysisRun:
     """Record a queued run with validated parameters; nothing is computed yet."""
     cleaned = run_parameters_clean(kind=kind, parameters=parameters)
-    return AnalysisRun.objects.create(
+    departments = run_scope(kind=kind, parameters=cleaned)
+    run = AnalysisRun.objects.create(
         kind=kind,
         parameters=cleaned,
         requested_by=requested_by if requested_by and requested_by.is_authenticated else None,  # type: ignore[misc]
         status=AnalysisRun.Status.QUEUED,
+        scope_every_department=departments is None,
     )
+    if departments:
+        run.scope_departments.set(sorted(departments))
+    return run
+
+
+def run_scope(*, kind: str, parameters: Mapping[str, Any]) -> set[int] | None:
+    """The departments whose data a run of ``kind`` reads (``RunKind.scope``): empty for an
+    aggregate across departments, None when the result holds every department's records."""
+    handler = _handler_for(kind)
+    if handler.scope is not None:
+        return handler.scope(parameters)
+    filters = parameters.get("filters")
+    return (scope_department_ids(filters) if isinstance(filters, Mapping) else None) or set()
 
 
 def run_enqueue(*, run: AnalysisRun) -> None:

@@ -17,8 +17,7 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
-from rest_framework import permissions, serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,6 +28,7 @@ from analytics.runs.services import run_request
 from analytics.text import selectors as text_selectors
 from analytics.text import services as text_services
 from analytics.text.models import ThemeProposal, Topic
+from cxhub import access
 from cxhub.errors import InvalidInput, NotFound
 from feedback.filters import (
     renamed_parameters_refuse,
@@ -36,22 +36,6 @@ from feedback.filters import (
     scope_parameter_help,
 )
 from feedback.models import Response as FeedbackResponse
-from feedback.roles import user_is_cx_manager
-
-
-class CxManagerWrites(permissions.BasePermission):
-    """Reads for anyone signed in; writes only for CX managers."""
-
-    message = "Only CX managers can change the taxonomy, correct tags or decide on themes."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if not (request.user and request.user.is_authenticated):
-            return False
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        if not user_is_cx_manager(request.user):
-            raise PermissionDenied(self.message)
-        return True
 
 
 def _errors_from(serializer: serializers.Serializer[Any]) -> InvalidInput:
@@ -160,7 +144,7 @@ class TopicFilterSerializer(serializers.Serializer[Any]):
 class TopicListApi(APIView):
     """The taxonomy with mention counts and mean sentiment; CX managers add topics."""
 
-    permission_classes = [CxManagerWrites]
+    permission_classes = [access.Policy]
 
     @extend_schema(
         parameters=TOPIC_FILTERS, responses={200: OpenApiResponse(description="Topics with stats")}
@@ -181,6 +165,7 @@ class TopicListApi(APIView):
             errors.update({k: [str(m) for m in v] for k, v in params.errors.items()})
         if errors:
             raise InvalidInput(field_errors=errors)
+        scope = access.scope_restrict(request.user, scope, records=False)
         data = params.validated_data
         filters = text_selectors.TopicFilters(scope=scope)
         topics = text_selectors.topics_with_stats(
@@ -208,7 +193,7 @@ class TopicListApi(APIView):
 class TopicDetailApi(APIView):
     """One topic; CX managers edit it or deactivate it (DELETE keeps it for history)."""
 
-    permission_classes = [CxManagerWrites]
+    permission_classes = [access.Policy]
 
     @extend_schema(operation_id="analytics_topic_retrieve", responses=TopicOutSerializer)
     def get(self, request: Request, slug: str) -> Response:
@@ -246,10 +231,10 @@ class TagCorrectionSerializer(serializers.Serializer[Any]):
 class ResponseTagsApi(APIView):
     """A response's language, sentiment and topics; CX managers correct them."""
 
-    permission_classes = [CxManagerWrites]
+    permission_classes = [access.Policy]
 
     def _response(self, pk: int) -> FeedbackResponse:
-        response = FeedbackResponse.objects.filter(pk=pk).first()
+        response = access.visible(self.request.user, FeedbackResponse.objects.filter(pk=pk)).first()
         if response is None:
             raise NotFound(f"Response {pk} does not exist.")
         return response
@@ -303,7 +288,8 @@ def _theme_row(theme: ThemeProposal, examples: dict[int, str]) -> dict[str, Any]
 class ThemeListApi(APIView):
     """Themes proposed from comments no topic matched (default: the undecided ones)."""
 
-    permission_classes = [CxManagerWrites]
+    permission_classes = [access.Policy]
+    access_reads = access.Reads.CX_MANAGER
 
     @extend_schema(
         parameters=[
@@ -332,7 +318,8 @@ class ThemeListApi(APIView):
 class ThemeDiscoverApi(APIView):
     """Start theme discovery on untagged comments; poll the returned analysis run."""
 
-    permission_classes = [CxManagerWrites]
+    permission_classes = [access.Policy]
+    access_reads = access.Reads.NONE
 
     @extend_schema(
         request=inline_serializer(
@@ -382,7 +369,8 @@ def _theme(pk: int) -> ThemeProposal:
 class ThemeAcceptApi(APIView):
     """Accept a theme into the taxonomy in one step (its terms become keywords)."""
 
-    permission_classes = [CxManagerWrites]
+    permission_classes = [access.Policy]
+    access_reads = access.Reads.NONE
 
     @extend_schema(request=ThemeAcceptSerializer, responses={201: TopicOutSerializer})
     def post(self, request: Request, pk: int) -> Response:
@@ -403,7 +391,8 @@ class ThemeAcceptApi(APIView):
 
 
 class ThemeDismissApi(APIView):
-    permission_classes = [CxManagerWrites]
+    permission_classes = [access.Policy]
+    access_reads = access.Reads.NONE
 
     @extend_schema(request=None, responses=ThemeOutSerializer)
     def post(self, request: Request, pk: int) -> Response:

@@ -20,6 +20,7 @@ from analytics.text.models import (
     Topic,
     TopicMention,
 )
+from cxhub import access
 from cxhub.errors import InvalidInput, NotFound
 from feedback.filters import response_scope_q, responses_in_scope, window_label
 from feedback.models import Response
@@ -281,11 +282,12 @@ def response_tags(*, response: Response) -> dict[str, Any]:
 
 
 def topic_verbatims(
-    *, topic: Topic, sentiment: str | None = None, limit: int = 50
+    *, topic: Topic, user: access.AnyUser, sentiment: str | None = None, limit: int = 50
 ) -> list[TopicMention]:
-    """The latest mentions of a topic (or its children) with their responses, newest first."""
+    """The latest mentions of a topic (or its children) with their responses, newest first,
+    among the comments ``user`` may read (``cxhub.access``)."""
     ids = [topic.pk, *Topic.objects.filter(parent=topic).values_list("id", flat=True)]
-    mentions = TopicMention.objects.filter(topic_id__in=ids)
+    mentions = access.visible(user, TopicMention.objects.filter(topic_id__in=ids))
     if sentiment:
         if sentiment not in SentimentLabel.values:
             raise InvalidInput(

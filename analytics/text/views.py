@@ -5,7 +5,6 @@ and theme proposals. Plain server-rendered forms; every comment is escaped by th
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -18,10 +17,11 @@ from analytics.text import selectors as text_selectors
 from analytics.text import services as text_services
 from analytics.text.forms import TagCorrectionForm
 from analytics.text.models import SentimentLabel, ThemeProposal, Topic
+from cxhub import access
 from cxhub.errors import ApplicationError, InvalidInput, error_text
 from cxhub.redirects import redirect_back
 from cxhub.users import request_user
-from feedback.filters import response_scope_clean, scope_days
+from feedback.filters import scope_days
 from feedback.models import Response
 from feedback.roles import user_is_cx_manager
 
@@ -31,7 +31,7 @@ def _require_cx_manager(request: HttpRequest) -> None:
         raise PermissionDenied("Only CX managers can change topics and tags.")
 
 
-@login_required
+@access.page
 @require_http_methods(["GET", "POST"])
 def topics_page(request: HttpRequest) -> HttpResponse:
     """The taxonomy with counts and sentiment; CX managers add a topic here."""
@@ -57,7 +57,7 @@ def topics_page(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("analytics-topics-page"))
     touchpoint = request.GET.get("touchpoint") or None
     try:
-        scope = response_scope_clean(request.GET)
+        scope = access.request_scope(request.user, request.GET, records=False)
         first, last = scope_days(scope)
         window = text_selectors.topic_window_get(
             date_from=first.isoformat() if first else "", date_to=last.isoformat() if last else ""
@@ -84,7 +84,7 @@ def topics_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@access.page
 def topic_verbatims_page(request: HttpRequest, slug: str) -> HttpResponse:
     """The latest comments mentioning a topic, each with its tags and correction forms."""
     topic = Topic.objects.select_related("parent").filter(slug=slug).first()
@@ -93,7 +93,9 @@ def topic_verbatims_page(request: HttpRequest, slug: str) -> HttpResponse:
     sentiment = request.GET.get("sentiment", "")
     if sentiment not in SentimentLabel.values:
         sentiment = ""
-    mentions = text_selectors.topic_verbatims(topic=topic, sentiment=sentiment or None, limit=50)
+    mentions = text_selectors.topic_verbatims(
+        topic=topic, user=request.user, sentiment=sentiment or None, limit=50
+    )
     response_ids = [m.response_id for m in mentions]
     tags = text_selectors.response_topics_map(response_ids=response_ids)
     rows = [
@@ -118,7 +120,7 @@ def _form_errors(form: TagCorrectionForm) -> str:
     return " ".join(str(m) for msgs in form.errors.values() for m in msgs)
 
 
-@login_required
+@access.page
 @require_POST
 def tag_correct_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The one tag correction: a CX manager adds or removes a topic on one comment (with the
@@ -172,7 +174,7 @@ def tag_correct_page(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@access.page
 @require_http_methods(["GET", "POST"])
 def themes_page(request: HttpRequest) -> HttpResponse:
     """Proposed themes with their terms and examples; CX managers accept or dismiss them."""
@@ -183,6 +185,9 @@ def themes_page(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             messages.error(request, error_text(exc))
         return HttpResponseRedirect(reverse("analytics-themes-page"))
+    access.require_cx_manager(
+        request.user, "Proposed themes quote every department's comments; CX managers review them."
+    )
     themes = list(text_selectors.themes_list(status=ThemeProposal.Status.PROPOSED)[:50])
     examples = text_selectors.theme_examples(proposals=themes)
     rows = [

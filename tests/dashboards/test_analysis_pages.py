@@ -9,7 +9,13 @@ from django.utils import timezone
 
 from analytics.models import AnalysisRun, ImpactEstimate, Kpi, KpiObservation, TagCorrection
 from tests.dashboards.factories import plant_action, plant_responses, plant_topic, tag
-from tests.feedback.factories import DepartmentFactory, TouchpointFactory, cx_manager, viewer
+from tests.feedback.factories import (
+    DepartmentFactory,
+    TouchpointFactory,
+    cx_manager,
+    member_everywhere,
+    viewer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +43,7 @@ def test_verbatims_are_shown_escaped_and_searchable(billing_call: Any) -> None:
     )
     [other] = plant_responses(touchpoint=billing_call, nps_values=[10], comment="Lovely staff")
     tag(marked, topic, -0.7)
-    client = _client(viewer())
+    client = _client(member_everywhere(viewer()))
     html = client.get("/verbatims/").content.decode()
     assert "&lt;b&gt;bold&lt;/b&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>alert(1)</script>" not in html

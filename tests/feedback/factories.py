@@ -170,3 +170,11 @@ class ResponseFactory(DjangoModelFactory):
             attributes=dict(sorted(r.attributes.items())),
         )
     )
+
+
+def member_everywhere(user: Any) -> Any:
+    """``user`` made a member of every department that exists now (a reader whose
+    departments hold all the test's data; the access policy scopes records to them)."""
+    for department in Department.objects.all():
+        department.members.add(user)
+    return user

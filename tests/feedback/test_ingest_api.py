@@ -278,10 +278,10 @@ def test_detail_of_unknown_id_is_404(viewer_client: APIClient) -> None:
     assert answer.json()["errors"]
 
 
-def test_detail_shows_the_stored_response(key_client: APIClient, viewer_client: APIClient) -> None:
+def test_detail_shows_the_stored_response(key_client: APIClient, cx_client: APIClient) -> None:
     """Any signed-in user reads a response by id."""
     created = key_client.post(URL, feedback_item(), format="json").json()
-    answer = viewer_client.get(f"{URL}{created['id']}/")
+    answer = cx_client.get(f"{URL}{created['id']}/")
     assert answer.status_code == 200
     assert answer.json() == created
 

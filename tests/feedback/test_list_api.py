@@ -60,9 +60,9 @@ def responses(organisation: dict[str, Any]) -> dict[str, Response]:
     }
 
 
-def test_list_is_newest_first(viewer_client: APIClient, responses: dict[str, Response]) -> None:
+def test_list_is_newest_first(cx_client: APIClient, responses: dict[str, Response]) -> None:
     """Responses come newest first."""
-    answer = viewer_client.get(URL)
+    answer = cx_client.get(URL)
     assert answer.status_code == 200
     assert _ids(answer) == [
         responses["passive_no_touchpoint"].id,
@@ -96,10 +96,10 @@ def test_list_is_newest_first(viewer_client: APIClient, responses: dict[str, Res
     ],
 )
 def test_filters(
-    viewer_client: APIClient, responses: dict[str, Response], query: str, expected: list[str]
+    cx_client: APIClient, responses: dict[str, Response], query: str, expected: list[str]
 ) -> None:
     """Each filter narrows the list to the matching responses."""
-    answer = viewer_client.get(f"{URL}?{query}")
+    answer = cx_client.get(f"{URL}?{query}")
     assert answer.status_code == 200, answer.json()
     assert _ids(answer) == [responses[name].id for name in expected]
 
@@ -122,17 +122,17 @@ def test_filters(
 )
 @pytest.mark.usefixtures("empty_filter_registry")
 def test_bad_or_unavailable_filters_are_400(
-    viewer_client: APIClient, responses: dict[str, Response], query: str
+    cx_client: APIClient, responses: dict[str, Response], query: str
 ) -> None:
     """Invalid filter values, and topic/sentiment before analytics registers them, are 400s."""
-    answer = viewer_client.get(f"{URL}?{query}")
+    answer = cx_client.get(f"{URL}?{query}")
     assert answer.status_code == 400
     assert answer.json()["errors"]
 
 
 @pytest.mark.usefixtures("empty_filter_registry")
 def test_topic_filter_is_delegated_to_the_registered_implementation(
-    viewer_client: APIClient, responses: dict[str, Response]
+    cx_client: APIClient, responses: dict[str, Response]
 ) -> None:
     """A registered 'topic' filter checks the values it accepts and receives them as a list."""
     seen: list[list[str]] = []
@@ -145,8 +145,8 @@ def test_topic_filter_is_delegated_to_the_registered_implementation(
         return condition
 
     register_response_filter("topic", condition=by_comment_words, values=lambda: ["site", "bill"])
-    answer = viewer_client.get(f"{URL}?topic=site")
-    unknown = viewer_client.get(f"{URL}?topic=parking")
+    answer = cx_client.get(f"{URL}?topic=site")
+    unknown = cx_client.get(f"{URL}?topic=parking")
 
     assert answer.status_code == 200
     assert seen == [["site"]]
@@ -158,7 +158,7 @@ def test_topic_filter_is_delegated_to_the_registered_implementation(
 
 
 def test_cursor_pagination_walks_every_response_once(
-    viewer_client: APIClient, organisation: dict[str, Any]
+    cx_client: APIClient, organisation: dict[str, Any]
 ) -> None:
     """Following 'next' visits every response exactly once, newest first, even with equal times."""
     source = SourceFactory()
@@ -169,7 +169,7 @@ def test_cursor_pagination_walks_every_response_once(
     seen: list[int] = []
     url: str | None = f"{URL}?page_size=7"
     while url:
-        answer = viewer_client.get(url)
+        answer = cx_client.get(url)
         assert answer.status_code == 200
         seen.extend(_ids(answer))
         url = answer.json()["next"]
@@ -178,7 +178,7 @@ def test_cursor_pagination_walks_every_response_once(
 
 
 def test_list_query_count_does_not_grow_with_rows(
-    viewer_client: APIClient, organisation: dict[str, Any], django_assert_max_num_queries: Any
+    cx_client: APIClient, organisation: dict[str, Any], django_assert_max_num_queries: Any
 ) -> None:
     """A page of 50 responses with sources, touchpoints and customers costs a fixed few queries."""
     source = SourceFactory()
@@ -188,12 +188,12 @@ def test_list_query_count_does_not_grow_with_rows(
             touchpoint=organisation["billing" if i % 2 else "web"],
             customer=CustomerFactory(),
         )
-    viewer_client.get(URL)  # warm the session/role caches
+    cx_client.get(URL)  # warm the session/role caches
     with django_assert_max_num_queries(4):
-        answer = viewer_client.get(URL)
+        answer = cx_client.get(URL)
     assert len(answer.json()["results"]) == 50
     with django_assert_max_num_queries(4):
-        viewer_client.get(f"{URL}?page_size=5")
+        cx_client.get(f"{URL}?page_size=5")
 
 
 def test_unauthenticated_list_is_401(db: None) -> None:

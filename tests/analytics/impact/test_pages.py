@@ -75,10 +75,12 @@ def test_action_page_shows_each_method_and_lets_a_manager_re_estimate(
 
 
 def test_a_viewer_cannot_re_estimate_or_see_other_departments() -> None:
-    """A viewer outside the department gets 404 on both the page and the button (an action
-    they cannot see does not exist for them)."""
+    """A viewer outside the department gets 404 on the page (an action they cannot see does
+    not exist for them) and 403 on the button, before any look-up: viewers change nothing,
+    whichever id they try."""
     action = _action(target_kpis=[])
     outsider = _client(viewer())
     assert outsider.get(f"/impact/{action.pk}/").status_code == 404
-    assert outsider.post(f"/impact/{action.pk}/estimate/").status_code == 404
+    assert outsider.post(f"/impact/{action.pk}/estimate/").status_code == 403
+    assert outsider.post("/impact/999999/estimate/").status_code == 403
     assert AnalysisRun.objects.count() == 0

@@ -16,7 +16,6 @@ from tests.feedback.factories import (
     CustomerFactory,
     SourceAPIKeyFactory,
     TouchpointFactory,
-    UserFactory,
     viewer,
 )
 
@@ -165,7 +164,7 @@ def test_scores_api_uses_a_constant_number_of_queries(
     """The scores endpoint aggregates in the database: the query count does not grow with data."""
     store_responses(_planted_rows())
     client = APIClient()
-    client.force_authenticate(UserFactory())
+    client.force_authenticate(viewer())
     with django_assert_max_num_queries(8):  # type: ignore[operator]
         assert client.get("/api/v1/analytics/scores/?period=week&by=touchpoint").status_code == 200
 
