@@ -36,3 +36,30 @@ class FeedbackAccess(permissions.BasePermission):
             return True
         self.message = "Only CX managers (or a source's API key) may post data."
         return False
+
+
+class CustomerRecordAccess(FeedbackAccess):
+    """One customer: read as feedback; PATCH by API keys (their own customers, checked by
+    the service) and CX managers; DELETE (erasure) by CX managers and administrators only."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method == "DELETE" and request.user and request.user.is_authenticated:
+            if user_is_cx_manager(request.user):
+                return True
+            self.message = "Only CX managers and administrators may erase a customer."
+            return False
+        return super().has_permission(request, view)
+
+
+class CustomerPrivacyAccess(permissions.BasePermission):
+    """Everything about one customer (the export): CX managers and administrators only."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            self.message = "Authentication credentials were not provided."
+            return False
+        if user_is_cx_manager(user):
+            return True
+        self.message = "Only CX managers and administrators may export a customer's data."
+        return False
