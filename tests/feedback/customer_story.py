@@ -25,7 +25,7 @@ NAME = "Plantina Uniqueson"
 EMAIL = "plantina.uniqueson@example.org"
 PHONE = "+44 20 7946 0958"
 RECENT = (timezone.now() - dt.timedelta(hours=1)).isoformat()
-PLANTED = ("Zorblax", "Quxfiddle", CUSTOMER_ID, "Plantina", "uniqueson", "7946")
+PLANTED = ("Zorblax", "Quxfiddle", CUSTOMER_ID, "Plantina", "uniqueson", "7946 0958")
 
 
 def customer_story_build(

@@ -262,3 +262,18 @@ def test_an_erased_customer_cannot_be_written(cx_client: APIClient) -> None:
     assert answer.status_code == 403
     assert "was erased" in answer.json()["errors"]["external_id"][0]
     assert Customer.objects.get().plan != "x"
+
+
+def test_a_large_bulk_records_its_new_customers_as_the_keys(
+    crm: tuple[APIClient, Any], organisation: Any
+) -> None:
+    """Past the small-batch threshold (PostgreSQL then COPYs) new customers still belong to
+    the posting key's source."""
+    client, crm_source = crm
+    items = [feedback_item(external_id=f"r-{n}", customer_id=f"C-{n}") for n in range(30)]
+
+    answer = client.post("/api/v1/feedback/bulk/", items, format="json")
+
+    assert answer.json()["created"] == 30
+    assert set(Customer.objects.values_list("source", flat=True)) == {crm_source.pk}
+    assert Customer.objects.count() == 30
