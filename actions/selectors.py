@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
@@ -382,3 +382,55 @@ def notification_preference_get(*, user: User) -> NotificationPreference:
     return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(
         user=user
     )
+
+
+def customer_actions_export(customer_id: int, response_ids: Sequence[int]) -> dict[str, Any]:
+    """Customer export: the alerts raised on their responses and the actions linked to them
+    (created from one of their responses or from one of their alerts)."""
+    alerts = (
+        Alert.objects.filter(response_id__in=response_ids)
+        .select_related("touchpoint", "department", "handled_by")
+        .order_by("created_at", "id")
+    )
+    actions = (
+        Action.objects.filter(
+            Q(source_response_id__in=response_ids) | Q(alerts__response_id__in=response_ids)
+        )
+        .distinct()
+        .select_related("department", "owner")
+        .order_by("created_at", "id")
+    )
+    return {
+        "alerts": [
+            {
+                "id": alert.pk,
+                "response_id": alert.response_id,
+                "touchpoint": alert.touchpoint.slug if alert.touchpoint else None,
+                "department": alert.department.slug if alert.department else None,
+                "reason": alert.reason,
+                "nps": alert.nps,
+                "sentiment": alert.sentiment,
+                "status": alert.status,
+                "handled_by": alert.handled_by.get_username() if alert.handled_by else None,
+                "handled_at": alert.handled_at,
+                "handled_note": alert.handled_note,
+                "action_id": alert.action_id,
+                "created_at": alert.created_at,
+            }
+            for alert in alerts
+        ],
+        "actions": [
+            {
+                "id": action.pk,
+                "title": action.title,
+                "description": action.description,
+                "status": action.status,
+                "department": action.department.slug,
+                "owner": action.owner.get_username(),
+                "source_response_id": action.source_response_id,
+                "evidence": action.evidence,
+                "created_at": action.created_at,
+            }
+            for action in actions
+        ],
+    }

@@ -31,6 +31,7 @@ from actions.models import (
     AlertReason,
     AlertStatus,
     InsightKind,
+    Notification,
     NotificationKind,
     NotificationPreference,
 )
@@ -46,6 +47,7 @@ from actions.permissions import (
 from actions.selectors import OPEN_STATUSES, department_managers, evidence_build
 from cxhub.errors import InvalidInput, InvalidTransition
 from feedback.models import Department, Response, Touchpoint
+from feedback.privacy import ErasedCustomer
 from feedback.roles import Role
 
 S = ActionStatus
@@ -886,3 +888,76 @@ def digests_send(*, today: dt.date | None = None) -> int:
                 )
             )
     return sent
+
+
+# --- Customer erasure -----------------------------------------------------------------------
+
+_ACTION_TEXT_FIELDS = ("title", "description", "declined_reason", "cancelled_reason")
+# Comments shorter than this are looked for only where they are linked to the customer: a
+# short phrase ("Great service") would match unrelated text elsewhere.
+_SEARCHED_COMMENT_MIN = 20
+
+
+def customer_actions_erase(erased: ErasedCustomer) -> None:
+    """Customer erasure: the copies of the customer's comments and external id kept by
+    alerts, notifications, actions (evidence, texts, their history) and action updates.
+
+    Rows linked to the customer's responses are scrubbed, and so is any notification or
+    action whose text contains the external id or the start of a (long enough) comment,
+    such as the digest of several alerts or a description pasted from a verbatim. Rows are
+    updated in place, without new history rows.
+    """
+    ids = list(erased.response_ids)
+    Alert.objects.filter(response_id__in=ids).exclude(handled_note="").update(handled_note="")
+    heads = [c[:_SEARCHED_COMMENT_MIN] for c in erased.comments if len(c) >= _SEARCHED_COMMENT_MIN]
+
+    def mentions(*fields: str) -> Q:
+        found = Q()
+        for name in fields:
+            found |= Q(**{f"{name}__contains": erased.external_id})
+            for head in heads:
+                found |= Q(**{f"{name}__contains": head})
+        return found
+
+    notifications_hit = Notification.objects.filter(
+        Q(alert__response_id__in=ids) | mentions("title", "body")
+    )
+    for notification in notifications_hit:
+        title, body = erased.scrub(notification.title), erased.scrub(notification.body)
+        if (title, body) != (notification.title, notification.body):
+            Notification.objects.filter(pk=notification.pk).update(title=title, body=body)
+
+    action_ids = set(
+        Action.objects.filter(
+            Q(source_response_id__in=ids)
+            | Q(alerts__response_id__in=ids)
+            | mentions("title", "description")
+        ).values_list("id", flat=True)
+    )
+    action_ids |= set(
+        Action.history.filter(mentions("title", "description")).values_list("id", flat=True)
+    )
+    for action in Action.objects.filter(id__in=action_ids):
+        changes = _scrubbed(action, erased, ("evidence", *_ACTION_TEXT_FIELDS))
+        if changes:
+            Action.objects.filter(pk=action.pk).update(**changes)
+    historical_model = Action.history.model
+    for record in Action.history.filter(id__in=action_ids):
+        changes = _scrubbed(record, erased, ("evidence", *_ACTION_TEXT_FIELDS))
+        if changes:
+            historical_model.objects.filter(pk=record.pk).update(**changes)
+    for update in ActionUpdate.objects.filter(action_id__in=action_ids).exclude(text=""):
+        text = erased.scrub(update.text)
+        if text != update.text:
+            ActionUpdate.objects.filter(pk=update.pk).update(text=text)
+
+
+def _scrubbed(row: Any, erased: ErasedCustomer, fields: Iterable[str]) -> dict[str, Any]:
+    """The fields of ``row`` that change when scrubbed, with their scrubbed values."""
+    changes = {}
+    for name in fields:
+        value = getattr(row, name)
+        scrubbed = erased.scrub(value)
+        if scrubbed != value:
+            changes[name] = scrubbed
+    return changes

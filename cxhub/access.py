@@ -427,6 +427,7 @@ class Policy(permissions.BasePermission):
         access = access_for(request.user)
         reads = Reads(getattr(view, "access_reads", Reads.ROLE))
         writes = Writes(getattr(view, "access_writes", Writes.CX_MANAGER))
+        writes = Writes(getattr(view, "access_writes_by_method", {}).get(request.method, writes))
         safe = request.method in permissions.SAFE_METHODS
         if access.kind == Kind.ANONYMOUS:
             raise drf_exceptions.NotAuthenticated()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import plotly
@@ -276,9 +277,13 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-CXHUB = {
+CXHUB: dict[str, Any] = {
     # Below this many responses a score is shown as "not enough responses", not a number.
     "MIN_RESPONSES": int(os.environ.get("CXHUB_MIN_RESPONSES", "30")),
     "BULK_MAX_ITEMS": 10_000,
     "COMMENT_MAX_LENGTH": 10_000,
+    # Replace e-mail addresses and phone numbers in comments at ingest (feedback.privacy).
+    "MASK_PII": env_bool("CXHUB_MASK_PII", False),
+    # Whose national phone formats are recognised (ISO 3166 alpha-2); international ones always.
+    "MASK_PII_REGION": os.environ.get("CXHUB_MASK_PII_REGION", "GB").strip().upper() or "GB",
 }

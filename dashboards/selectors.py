@@ -9,6 +9,7 @@ response id, so new feedback shows at once while repeated views cost one cheap q
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -42,6 +44,7 @@ from analytics.text.selectors import topic_mention_stats
 from dashboards.filters import DashboardFilters, FilterOptions
 from feedback.filters import response_scope_q, responses_in_scope
 from feedback.models import Channel, Customer, Department, Response, Touchpoint
+from feedback.privacy import ErasedCustomer
 
 CATALOGUE_CACHE_KEY = "dashboards:catalogue:v1"
 CATALOGUE_SECONDS = 300
@@ -79,6 +82,37 @@ def figures_forget() -> None:
     """Drop every cached figure of this process and the shared cache's catalogue."""
     _MEMO.clear()
     cache.delete(CATALOGUE_CACHE_KEY)
+
+
+FIGURES_GENERATION_KEY = "dashboards:figures:generation"
+
+
+def figures_generation() -> str:
+    """A token in every figures cache key, replaced when data are erased.
+
+    Cached figures quote comments (the top issue's quotes), and their data version (the
+    newest response id) does not change when a customer is erased; a new token makes every
+    process miss the figures cached before. The token is random, so a token evicted from the
+    cache is replaced by a new one rather than by an old one.
+    """
+    token = cache.get(FIGURES_GENERATION_KEY)
+    if token is None:
+        cache.add(FIGURES_GENERATION_KEY, secrets.token_hex(8), timeout=None)
+        token = cache.get(FIGURES_GENERATION_KEY) or "0"
+    return str(token)
+
+
+def figures_invalidate() -> None:
+    """No figure cached so far is served again, by this process or (with a shared cache)
+    any other."""
+    cache.set(FIGURES_GENERATION_KEY, secrets.token_hex(8), timeout=None)
+    figures_forget()
+
+
+def customer_figures_erase(erased: ErasedCustomer) -> None:
+    """Customer erasure: cached figures may quote the customer; forget them once the
+    erasure is committed (figures recomputed before the commit would still quote them)."""
+    transaction.on_commit(figures_invalidate)
 
 
 def figures_cache_seconds() -> int:
@@ -363,7 +397,7 @@ def response_figures_get(
     often instead of on every request; with no new feedback they live for the full
     ``DASHBOARD_CACHE_SECONDS``.
     """
-    key = f"dashboards:figures:v3:{filters.cache_key()}"
+    key = f"dashboards:figures:v3:{figures_generation()}:{filters.cache_key()}"
     cached = _cached(key)
     if isinstance(cached, CachedFigures) and (
         cached.version == version.key or time.time() - cached.computed_at < figures_stale_seconds()

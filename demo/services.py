@@ -55,7 +55,7 @@ from feedback.models import (
     Touchpoint,
 )
 from feedback.services import responses_process
-from feedback.validation import content_hash
+from feedback.validation import comment_for_storage, content_hash, pii_mask_region
 
 logger = logging.getLogger(__name__)
 
@@ -339,6 +339,7 @@ def _responses_insert(
     csat = frame["csat"].astype(object).where(frame["csat"].notna(), None)
     ces = frame["ces"].astype(object).where(frame["ces"].notna(), None)
     now = timezone.now()
+    mask_region = pii_mask_region()
 
     def rows() -> Iterator[tuple[Any, ...]]:
         for (
@@ -374,6 +375,7 @@ def _responses_insert(
             strict=True,
         ):
             attributes = {"region": region, "segment": segment, "plan": plan}
+            comment = comment_for_storage(comment, region=mask_region)
             nps_value = int(nps)
             csat_int = None if csat_value is None else int(csat_value)
             ces_int = None if ces_value is None else int(ces_value)

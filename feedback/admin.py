@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from feedback.models import (
     Attribute,
     Customer,
+    CustomerErasure,
     Department,
     Journey,
     Response,
@@ -46,8 +48,8 @@ class TouchpointAdmin(admin.ModelAdmin):
 
 @admin.register(Source)
 class SourceAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "kind", "is_active", "created_at"]
-    list_filter = ["kind", "is_active"]
+    list_display = ["name", "kind", "is_active", "may_write_customers", "created_at"]
+    list_filter = ["kind", "is_active", "may_write_customers"]
     search_fields = ["name", "description"]
 
 
@@ -61,9 +63,39 @@ class SourceAPIKeyAdmin(APIKeyModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "segment", "region", "plan", "annual_revenue", "churned_at"]
-    list_filter = ["segment", "region", "plan", "churned_at"]
+    list_display = [
+        "external_id",
+        "source",
+        "segment",
+        "region",
+        "plan",
+        "annual_revenue",
+        "churned_at",
+        "erased_at",
+    ]
+    list_filter = ["source", "segment", "region", "plan", "churned_at"]
     search_fields = ["external_id"]
+    list_select_related = ["source"]
+    readonly_fields = ["erased_at", "created_at", "updated_at"]
+
+
+@admin.register(CustomerErasure)
+class CustomerErasureAdmin(admin.ModelAdmin):
+    """The erasure log: read only, since it is the record of what was done."""
+
+    list_display = ["pseudonym", "erased_by", "via", "responses", "erased_at"]
+    list_filter = ["via", "erased_at"]
+    search_fields = ["pseudonym"]
+    list_select_related = ["erased_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Attribute)
@@ -98,6 +130,7 @@ class ResponseAdmin(admin.ModelAdmin):
         "content_hash",
         "processing_queued_at",
         "processed_at",
+        "erased_at",
         "created_at",
         "updated_at",
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -25,7 +26,7 @@ from cxhub.errors import ApplicationError, Forbidden, InvalidInput
 from feedback import selectors, services
 from feedback.authentication import SourceAPIKeyAuthentication, request_source
 from feedback.filters import CustomerFilterSet, ResponseFilterSet, renamed_parameters_refuse
-from feedback.models import Customer, Response, Source
+from feedback.models import Customer, CustomerErasure, Response, Source
 from feedback.serializers import (
     BulkCustomerResultSerializer,
     BulkIngestResultSerializer,
@@ -253,7 +254,9 @@ class FeedbackListCreateApi(generics.GenericAPIView[Response]):
             raise InvalidInput("Expected one JSON object; post arrays to /api/v1/feedback/bulk/.")
         item = dict(data)
         source = _posting_source(request, item.pop("source", None))
-        response, created = services.response_ingest(source=source, data=item)
+        response, created = services.response_ingest(
+            source=source, data=item, customers_owner=request_source(request)
+        )
         return ApiResponse(
             ResponseSerializer(response).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -342,7 +345,9 @@ class FeedbackBulkApi(generics.GenericAPIView[Response]):
     def post(self, request: Request) -> ApiResponse:
         source = _posting_source(request, request.query_params.get("source"))
         items, lines = _bulk_items(request, kind="feedback")
-        result = services.responses_ingest_bulk(source=source, items=items)
+        result = services.responses_ingest_bulk(
+            source=source, items=items, customers_owner=request_source(request)
+        )
         if lines is not None:
             for error in result.errors:
                 error["line"] = lines[error["index"]]
@@ -377,7 +382,11 @@ class CustomerListCreateApi(generics.GenericAPIView[Customer]):
 
     @extend_schema(
         summary="Create or update a customer by external id",
-        description="201 when created, 200 when updated; only the fields given change.",
+        description=(
+            "201 when created, 200 when updated; only the fields given change. An API key "
+            "creates customers and updates only those its source created (403 otherwise, "
+            "unless its source may update every customer); CX managers update any."
+        ),
         request=CustomerInputSerializer,
         responses={201: CustomerSerializer, 200: CustomerSerializer, **ERROR_RESPONSES},
         examples=[OpenApiExample("A customer", value=CUSTOMER_EXAMPLE, request_only=True)],
@@ -385,20 +394,29 @@ class CustomerListCreateApi(generics.GenericAPIView[Customer]):
     def post(self, request: Request) -> ApiResponse:
         if not isinstance(request.data, dict):
             raise InvalidInput("Expected one JSON object; post arrays to /api/v1/customers/bulk/.")
-        customer, created = services.customer_upsert(data=dict(request.data))
+        customer, created = services.customer_upsert(
+            data=dict(request.data), source=request_source(request)
+        )
         return ApiResponse(
             CustomerSerializer(customer).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 
-class CustomerDetailApi(generics.RetrieveAPIView[Customer]):
+class CustomerDetailApi(generics.GenericAPIView[Customer]):
     authentication_classes = AUTHENTICATION
     permission_classes = [access.Policy]
     access_reads = access.Reads.CX_MANAGER
+    access_writes = access.Writes.SOURCE_OR_CX_MANAGER
+    access_writes_by_method = {"DELETE": access.Writes.CX_MANAGER}  # erasure
+    parser_classes = [parsers.JSONParser]
     serializer_class = CustomerSerializer
 
     def get_queryset(self) -> QuerySet[Customer]:
+        if access.access_for(self.request.user).is_source:
+            # A key gets here only to PATCH (the policy refuses its reads); the service
+            # checks that its source owns the customer.
+            return selectors.customers_list()
         return access.visible(self.request.user, selectors.customers_list())
 
     @extend_schema(
@@ -406,7 +424,68 @@ class CustomerDetailApi(generics.RetrieveAPIView[Customer]):
         responses={200: CustomerSerializer, 404: ErrorsSerializer, **ERROR_RESPONSES},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
-        return super().get(request, *args, **kwargs)
+        return ApiResponse(CustomerSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Change some fields of a customer",
+        description=(
+            "Only the fields given change; the external id cannot. API keys may change only "
+            "customers their source created (403 naming why otherwise), CX managers any."
+        ),
+        request=CustomerInputSerializer,
+        responses={200: CustomerSerializer, 404: ErrorsSerializer, **ERROR_RESPONSES},
+    )
+    def patch(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
+        _check_body_size(request)
+        customer = services.customer_update(
+            customer=self.get_object(), data=request.data, source=request_source(request)
+        )
+        return ApiResponse(CustomerSerializer(customer).data)
+
+    @extend_schema(
+        summary="Erase a customer's personal data",
+        description=(
+            "CX managers and administrators. The external id becomes an irreversible "
+            "pseudonym; revenue, cost and personal attributes go; the comments of the "
+            "customer's responses are erased wherever they were copied (topic snippets, "
+            "notifications, action evidence, history, cached figures). Scores, touchpoints and "
+            "dates stay, so aggregates do not change. 204; erasing an erased customer again "
+            "changes nothing."
+        ),
+        request=None,
+        responses={204: None, 404: ErrorsSerializer, **ERROR_RESPONSES},
+    )
+    def delete(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
+        user = request.user
+        services.customer_erase(
+            customer=self.get_object(),
+            by=user if isinstance(user, User) else None,
+            via=CustomerErasure.Via.API,
+        )
+        return ApiResponse(status=status.HTTP_204_NO_CONTENT)
+
+
+class CustomerExportApi(generics.GenericAPIView[Customer]):
+    authentication_classes = AUTHENTICATION
+    permission_classes = [access.Policy]
+    access_reads = access.Reads.CX_MANAGER
+    access_writes = access.Writes.NONE
+    serializer_class = CustomerSerializer
+
+    def get_queryset(self) -> QuerySet[Customer]:
+        return access.visible(self.request.user, selectors.customers_list())
+
+    @extend_schema(
+        summary="Everything stored about one customer",
+        description=(
+            "CX managers and administrators. The customer record, its responses with scores, "
+            "ratings and comments, their topics and tag corrections, alerts and the actions "
+            "linked to them; the same JSON as `manage.py export_customer`."
+        ),
+        responses={200: OpenApiTypes.OBJECT, 404: ErrorsSerializer, **ERROR_RESPONSES},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
+        return ApiResponse(selectors.customer_export(customer=self.get_object()))
 
 
 class CustomerBulkApi(generics.GenericAPIView[Customer]):
@@ -419,11 +498,16 @@ class CustomerBulkApi(generics.GenericAPIView[Customer]):
 
     @extend_schema(
         summary="Create or update many customers (JSON array)",
+        description=(
+            "Always 200 with the counts: valid items are stored; invalid items, and items an "
+            "API key may not write (customers its source did not create), are counted in "
+            "rejected and listed in errors by index with the reason. Nothing valid is lost."
+        ),
         request=CustomerInputSerializer(many=True),
         responses={200: BulkCustomerResultSerializer, **ERROR_RESPONSES},
         examples=[OpenApiExample("Customers", value=[CUSTOMER_EXAMPLE], request_only=True)],
     )
     def post(self, request: Request) -> ApiResponse:
         items, _ = _bulk_items(request, kind="customer")
-        result, _ = services.customers_upsert_bulk(items=items)
+        result, _ = services.customers_upsert_bulk(items=items, source=request_source(request))
         return ApiResponse(result.as_dict(), status=status.HTTP_200_OK)

@@ -13,4 +13,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("customers/", api.CustomerListCreateApi.as_view(), name="customer-list"),
     path("customers/bulk/", api.CustomerBulkApi.as_view(), name="customer-bulk"),
     path("customers/<int:pk>/", api.CustomerDetailApi.as_view(), name="customer-detail"),
+    path("customers/<int:pk>/export/", api.CustomerExportApi.as_view(), name="customer-export"),
 ]

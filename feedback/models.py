@@ -81,6 +81,12 @@ class Source(TimeStampedModel):
     kind = models.CharField(max_length=32, choices=Kind.choices, default=Kind.OTHER)
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
+    may_write_customers = models.BooleanField(
+        "may update every customer",
+        default=False,
+        help_text="Its API keys may update customers that other sources (or people) created. "
+        "Without it a key creates customers and updates only those its source created.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -101,9 +107,24 @@ class SourceAPIKey(AbstractAPIKey):
 
 
 class Customer(TimeStampedModel):
-    """A customer known by an external id, with attributes and business outcomes."""
+    """A customer known by an external id, with attributes and business outcomes.
+
+    ``source`` is the source whose API key created the customer (directly or as the
+    customer of a posted response); customers created by people, imports and the demo seed
+    have none. A key may update only its own source's customers unless its source
+    ``may_write_customers``. ``erased_at`` is set when the customer's personal data were
+    erased (``external_id`` is then a pseudonym).
+    """
 
     external_id = models.CharField(max_length=200, unique=True)
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="customers_created",
+        help_text="The source whose API key created this customer; empty for people's.",
+    )
     segment = models.CharField(max_length=64, blank=True, db_index=True)
     region = models.CharField(max_length=64, blank=True, db_index=True)
     plan = models.CharField(max_length=64, blank=True, db_index=True)
@@ -111,6 +132,7 @@ class Customer(TimeStampedModel):
     annual_revenue = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     cost_to_serve = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     churned_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["external_id"]
@@ -206,6 +228,9 @@ class Response(TimeStampedModel):
     content_hash = models.CharField(max_length=64)
     processing_queued_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the comment was erased with its customer's data."
+    )
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -238,3 +263,35 @@ class Response(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.source_id}:{self.external_id}"
+
+
+class CustomerErasure(models.Model):
+    """The record that a customer's personal data were erased: who, when, and the pseudonym
+    the customer is now known by. It holds no personal data itself."""
+
+    class Via(models.TextChoices):
+        API = "api", "API"
+        COMMAND = "command", "Command line"
+
+    pseudonym = models.CharField(max_length=200, unique=True)
+    customer = models.OneToOneField(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="erasure"
+    )
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="customer_erasures",
+    )
+    via = models.CharField(max_length=16, choices=Via.choices)
+    responses = models.PositiveIntegerField(
+        default=0, help_text="How many of the customer's responses had their comment erased."
+    )
+    erased_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-erased_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Erasure of {self.pseudonym}"

@@ -124,12 +124,20 @@ class CustomerSerializer(serializers.ModelSerializer[Customer]):
     """A customer with attributes and business outcomes."""
 
     attributes = serializers.DictField(read_only=True)
+    source = serializers.CharField(  # type: ignore[assignment]
+        source="source.name",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="The source whose API key created the customer; null for people's.",
+    )
 
     class Meta:
         model = Customer
         fields = [
             "id",
             "external_id",
+            "source",
             "segment",
             "region",
             "plan",
@@ -137,6 +145,7 @@ class CustomerSerializer(serializers.ModelSerializer[Customer]):
             "annual_revenue",
             "cost_to_serve",
             "churned_at",
+            "erased_at",
             "created_at",
             "updated_at",
         ]

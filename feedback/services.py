@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,13 +24,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from psycopg.errors import UniqueViolation
 
-from cxhub.errors import Conflict, InvalidInput, NotFound
-from feedback.models import Customer, Response, Source, SourceAPIKey
+from cxhub.errors import Conflict, Forbidden, InvalidInput, NotFound
+from feedback.models import Customer, CustomerErasure, Response, Source, SourceAPIKey
+from feedback.privacy import ErasedCustomer, attributes_without_personal_data, customer_erasers
 from feedback.processing import response_processors
 from feedback.validation import (
     CSV_IGNORED_COLUMNS,
@@ -176,14 +180,21 @@ def _conflict_message(external_id: str, stored_id: int) -> str:
 
 
 def responses_ingest_bulk(
-    *, source: Source, items: Sequence[Any], queue_processing: bool = True
+    *,
+    source: Source,
+    items: Sequence[Any],
+    queue_processing: bool = True,
+    customers_owner: Source | None = None,
 ) -> BulkIngestResult:
     """Validate and store many feedback items for ``source`` in one transaction.
 
     Valid items are stored, invalid ones reported with their index; an external id already
     stored with the same content counts as a duplicate, with other content as a conflict
-    (reported as an error item). Nothing is dropped silently.
+    (reported as an error item). Nothing is dropped silently. Unknown customers the items
+    name are created bare, recorded as created by ``customers_owner`` (the source of the
+    posting API key; None when people post).
     """
+    owner_id = customers_owner.pk if customers_owner is not None else None
     result = BulkIngestResult()
     context = ValidationContext.load()
     accepted: dict[str, tuple[int, NormalisedResponse]] = {}
@@ -218,9 +229,9 @@ def responses_ingest_bulk(
     queued_at = timezone.now() if queue_processing else None
     with transaction.atomic():
         if connection.vendor == "postgresql" and len(rows) > _COPY_MIN_ROWS:
-            inserted = _insert_rows_postgresql(source.pk, rows, queued_at)
+            inserted = _insert_rows_postgresql(source.pk, rows, queued_at, owner_id)
         else:
-            inserted = _insert_rows_generic(source.pk, rows, queued_at)
+            inserted = _insert_rows_generic(source.pk, rows, queued_at, owner_id)
         missing = [
             normalised.external_id
             for _, normalised in rows
@@ -275,7 +286,10 @@ def responses_ingest_bulk(
 
 
 def _insert_rows_postgresql(
-    source_id: int, rows: list[tuple[int, NormalisedResponse]], queued_at: datetime | None
+    source_id: int,
+    rows: list[tuple[int, NormalisedResponse]],
+    queued_at: datetime | None,
+    owner_id: int | None,
 ) -> dict[str, int]:
     """Store new rows with one ``COPY`` straight into the table.
 
@@ -290,7 +304,9 @@ def _insert_rows_postgresql(
     with connection.cursor() as cursor:
         new_rows = rows
         customers = _customer_ids_postgresql(
-            cursor, {r.customer_external_id for _, r in new_rows if r.customer_external_id}
+            cursor,
+            {r.customer_external_id for _, r in new_rows if r.customer_external_id},
+            owner_id,
         )
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
@@ -344,7 +360,9 @@ def _content_values(r: NormalisedResponse, customers: Mapping[str, int]) -> tupl
     )
 
 
-def _customer_ids_postgresql(cursor: Any, external_ids: set[str]) -> dict[str, int]:
+def _customer_ids_postgresql(
+    cursor: Any, external_ids: set[str], owner_id: int | None
+) -> dict[str, int]:
     """Ids of these customers, creating the missing ones bare (concurrency-safe)."""
     if not external_ids:
         return {}
@@ -356,10 +374,11 @@ def _customer_ids_postgresql(cursor: Any, external_ids: set[str]) -> dict[str, i
     if missing:
         now = timezone.now()
         cursor.execute(
-            f"INSERT INTO {table} (external_id, segment, region, plan, attributes, created_at, updated_at) "
-            "SELECT unnest(%s::text[]), '', '', '', '{}'::jsonb, %s, %s "
+            f"INSERT INTO {table} (external_id, source_id, segment, region, plan, attributes, "
+            "created_at, updated_at) "
+            "SELECT unnest(%s::text[]), %s, '', '', '', '{}'::jsonb, %s, %s "
             "ON CONFLICT (external_id) DO NOTHING RETURNING external_id, id",
-            [missing, now, now],
+            [missing, owner_id, now, now],
         )
         found.update(cursor.fetchall())
         still = [external_id for external_id in missing if external_id not in found]
@@ -412,7 +431,7 @@ def _insert_rows_on_conflict_postgresql(
         return {external_id: pk for pk, external_id in cursor.fetchall()}
 
 
-def _customer_ids(external_ids: set[str]) -> dict[str, int]:
+def _customer_ids(external_ids: set[str], owner_id: int | None) -> dict[str, int]:
     """Ids of the customers with these external ids, creating the missing ones bare."""
     if not external_ids:
         return {}
@@ -427,7 +446,7 @@ def _customer_ids(external_ids: set[str]) -> dict[str, int]:
     missing = [external_id for external_id in wanted if external_id not in found]
     if missing:
         Customer.objects.bulk_create(
-            [Customer(external_id=external_id) for external_id in missing],
+            [Customer(external_id=external_id, source_id=owner_id) for external_id in missing],
             ignore_conflicts=True,
             batch_size=1_000,
         )
@@ -441,10 +460,15 @@ def _customer_ids(external_ids: set[str]) -> dict[str, int]:
 
 
 def _insert_rows_generic(
-    source_id: int, rows: list[tuple[int, NormalisedResponse]], queued_at: datetime | None
+    source_id: int,
+    rows: list[tuple[int, NormalisedResponse]],
+    queued_at: datetime | None,
+    owner_id: int | None,
 ) -> dict[str, int]:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING in batches (SQLite, and small batches)."""
-    customers = _customer_ids({r.customer_external_id for _, r in rows if r.customer_external_id})
+    customers = _customer_ids(
+        {r.customer_external_id for _, r in rows if r.customer_external_id}, owner_id
+    )
     table = Response._meta.db_table
     now = timezone.now()
     columns = (
@@ -476,13 +500,15 @@ def _insert_rows_generic(
     return inserted
 
 
-def response_ingest(*, source: Source, data: Any) -> tuple[Response, bool]:
+def response_ingest(
+    *, source: Source, data: Any, customers_owner: Source | None = None
+) -> tuple[Response, bool]:
     """Store one feedback item; returns the stored response and whether it was new.
 
     Raises ``InvalidInput`` (400) for invalid content and ``Conflict`` (409) when the
     external id is already stored with different content.
     """
-    result = responses_ingest_bulk(source=source, items=[data])
+    result = responses_ingest_bulk(source=source, items=[data], customers_owner=customers_owner)
     if result.errors:
         errors = result.errors[0]["errors"]
         if result.conflicts:
@@ -574,10 +600,14 @@ def responses_sweep_unprocessed(
 
 @dataclass
 class BulkCustomerResult:
+    """What a bulk customer post did; refused and invalid items are listed in ``errors``."""
+
     created: int = 0
     updated: int = 0
     rejected: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # rejected because the posting key may not update the customer (not in the answer)
+    forbidden: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -587,34 +617,63 @@ class BulkCustomerResult:
             "errors": self.errors,
         }
 
+    def reject(
+        self, index: int, external_id: Any, errors: ErrorDict, *, forbidden: bool = False
+    ) -> None:
+        self.rejected += 1
+        if forbidden:
+            self.forbidden += 1
+        self.errors.append(
+            {
+                "index": index,
+                "external_id": external_id if isinstance(external_id, str) else None,
+                "errors": errors,
+            }
+        )
+
+
+def customer_write_refusal(*, customer: Customer, source: Source | None) -> str | None:
+    """Why ``source``'s API key may not update ``customer``, or None when it may.
+
+    People (``source`` None) write every customer. A key writes the customers its source
+    created, and every customer when its source was granted customer writes. Nobody writes
+    an erased customer: its record holds only what erasure left.
+    """
+    if customer.erased_at is not None:
+        return f"The customer {customer.external_id!r} was erased; its record cannot be changed."
+    if source is None or source.may_write_customers or customer.source_id == source.pk:
+        return None
+    return (
+        f"The customer {customer.external_id!r} was not created by the source {source.name!r}; "
+        "its API key may create customers and update only those it created. An administrator "
+        "can grant the source customer writes (Source → may update every customer)."
+    )
+
 
 def customers_upsert_bulk(
-    *, items: Sequence[Any]
+    *, items: Sequence[Any], source: Source | None = None
 ) -> tuple[BulkCustomerResult, dict[int, Customer]]:
     """Create or update customers by external id; only the fields given are changed.
 
-    Returns the counts and, per accepted item index, the stored customer.
+    ``source`` is the source of the posting API key (None for people): new customers are
+    recorded as created by it, and an item that would update a customer it may not write
+    (``customer_write_refusal``) is refused and listed in ``errors`` while the others are
+    stored. Returns the counts and, per accepted item index, the stored customer.
     """
     result = BulkCustomerResult()
-    accepted: dict[str, tuple[int, dict[str, Any]]] = {}
+    accepted: dict[str, tuple[list[int], dict[str, Any]]] = {}
     for index, item in enumerate(items):
         values, errors = validate_customer(item)
         if values is None:
             external_id = item.get("external_id") if isinstance(item, dict) else None
-            result.rejected += 1
-            result.errors.append(
-                {
-                    "index": index,
-                    "external_id": external_id if isinstance(external_id, str) else None,
-                    "errors": errors,
-                }
-            )
+            result.reject(index, external_id, errors)
             continue
         earlier = accepted.get(values["external_id"])
         if earlier is not None:
             # A later item for the same customer wins field by field, as if posted in order.
-            values = {**earlier[1], **values}
-        accepted[values["external_id"]] = (index, values)
+            accepted[values["external_id"]] = ([*earlier[0], index], {**earlier[1], **values})
+        else:
+            accepted[values["external_id"]] = ([index], values)
     stored: dict[int, Customer] = {}
     if not accepted:
         return result, stored
@@ -629,13 +688,14 @@ def customers_upsert_bulk(
                 )
             )
         new_customers = [
-            Customer(**values)
+            Customer(**values, source=source)
             for external_id, (_, values) in accepted.items()
             if external_id not in existing
         ]
         if new_customers:
             Customer.objects.bulk_create(new_customers, ignore_conflicts=True, batch_size=1_000)
-            # Rows created concurrently by another request are updated below like any other.
+            # Rows created concurrently by another request are updated below like any other,
+            # if this caller may write them.
             for customer in Customer.objects.select_for_update().filter(
                 external_id__in=[customer.external_id for customer in new_customers]
             ):
@@ -645,9 +705,15 @@ def customers_upsert_bulk(
         changed_fields: set[str] = set()
         new_ids = {customer.external_id for customer in new_customers}
         now = timezone.now()
-        for external_id, (index, values) in accepted.items():
+        for external_id, (indexes, values) in accepted.items():
             customer = existing[external_id]
-            stored[index] = customer
+            refusal = customer_write_refusal(customer=customer, source=source)
+            if refusal is not None:
+                for index in indexes:
+                    result.reject(index, external_id, {"external_id": [refusal]}, forbidden=True)
+                continue
+            for index in indexes:
+                stored[index] = customer
             if external_id in new_ids and all(getattr(customer, k) == v for k, v in values.items()):
                 result.created += 1
                 continue
@@ -669,14 +735,41 @@ def customers_upsert_bulk(
     return result, stored
 
 
-def customer_upsert(*, data: Any) -> tuple[Customer, bool]:
-    """Create or update one customer by external id; returns it and whether it was new."""
-    result, stored = customers_upsert_bulk(items=[data])
+def customer_upsert(*, data: Any, source: Source | None = None) -> tuple[Customer, bool]:
+    """Create or update one customer by external id; returns it and whether it was new.
+
+    Raises ``InvalidInput`` (400) for invalid content and ``Forbidden`` (403) when
+    ``source``'s key may not update the existing customer.
+    """
+    result, stored = customers_upsert_bulk(items=[data], source=source)
     if result.errors:
-        raise InvalidInput(field_errors=result.errors[0]["errors"])
+        errors = result.errors[0]["errors"]
+        if result.forbidden:
+            raise Forbidden(errors["external_id"][0], field_errors=errors)
+        raise InvalidInput(field_errors=errors)
     customer = stored[0]
     customer.refresh_from_db()
     return customer, bool(result.created)
+
+
+def customer_update(*, customer: Customer, data: Any, source: Source | None = None) -> Customer:
+    """Change the fields given of one customer (``PATCH``); its external id stays.
+
+    Raises ``InvalidInput`` for invalid content or an attempt to change the external id,
+    and ``Forbidden`` when ``source``'s key may not update this customer.
+    """
+    if not isinstance(data, dict):
+        raise InvalidInput("Expected one JSON object with the fields to change.")
+    given = data.get("external_id", customer.external_id)
+    if given != customer.external_id:
+        raise InvalidInput(
+            field_errors={"external_id": ["The external id of a customer cannot be changed."]}
+        )
+    refusal = customer_write_refusal(customer=customer, source=source)
+    if refusal is not None:
+        raise Forbidden(refusal, field_errors={"external_id": [refusal]})
+    updated, _ = customer_upsert(data={**data, "external_id": customer.external_id}, source=source)
+    return updated
 
 
 # --- CSV import ---------------------------------------------------------------------------
@@ -790,3 +883,115 @@ def feedback_import_csv(
     if not summary.rejected:
         summary.rejected_path = None
     return summary
+
+
+# --- Erasure ------------------------------------------------------------------------------
+
+ERASED_PREFIX = "erased-"
+ERASED_CONTENT_HASH = "erased"
+
+
+def customer_erase(
+    *, customer: Customer, by: User | None, via: str = CustomerErasure.Via.API
+) -> CustomerErasure:
+    """Erase a customer's personal data and the text of their responses, everywhere.
+
+    The customer keeps its row under a random pseudonym (irreversible: nothing maps it
+    back), with segment, region, plan and churn date, so anonymous aggregates stay; its
+    revenue, cost to serve and personal attributes (contact fields by name, values holding
+    an e-mail address, a phone number or the external id) go. Its responses keep scores,
+    ratings, touchpoint, channel and date; their comments are emptied and their content
+    hash no longer matches any post, so a re-post of an erased response is a conflict, not
+    a new row. History rows of the customer and its responses are deleted. Every app's
+    registered eraser then removes its copies (topic mention snippets, notes, alert
+    notifications, action evidence and its history) and forgets cached figures. A second
+    erasure of the same customer changes nothing and returns the first record.
+    """
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if customer.erased_at is not None:
+            earlier = CustomerErasure.objects.filter(customer=customer).first()
+            if earlier is not None:
+                return earlier
+        now = timezone.now()
+        region = str(settings.CXHUB.get("MASK_PII_REGION") or "GB")
+        external_id = customer.external_id
+        pseudonym = f"{ERASED_PREFIX}{secrets.token_hex(12)}"
+        responses = list(
+            Response.objects.select_for_update()
+            .filter(customer=customer)
+            .only("id", "comment", "attributes")
+        )
+        kept_attributes = attributes_without_personal_data(
+            customer.attributes, secrets=[external_id], region=region
+        )
+        kept_by_response = {
+            response.pk: attributes_without_personal_data(
+                response.attributes, secrets=[external_id], region=region
+            )
+            for response in responses
+        }
+        personal_values = {
+            value
+            for attributes, kept in [
+                (customer.attributes, kept_attributes),
+                *((r.attributes, kept_by_response[r.pk]) for r in responses),
+            ]
+            for key, value in attributes.items()
+            if key not in kept and isinstance(value, str)
+        }
+        erased = ErasedCustomer(
+            customer_id=customer.pk,
+            response_ids=[response.pk for response in responses],
+            external_id=external_id,
+            pseudonym=pseudonym,
+            comments=[response.comment for response in responses if response.comment],
+            personal_values=sorted(personal_values, key=len, reverse=True),
+        )
+        customer.external_id = pseudonym
+        customer.attributes = kept_attributes
+        customer.annual_revenue = None
+        customer.cost_to_serve = None
+        customer.erased_at = now
+        customer.save(
+            update_fields=[
+                "external_id",
+                "attributes",
+                "annual_revenue",
+                "cost_to_serve",
+                "erased_at",
+                "updated_at",
+            ]
+        )
+        for response in responses:
+            response.comment = ""
+            response.attributes = kept_by_response[response.pk]
+            response.content_hash = ERASED_CONTENT_HASH
+            response.erased_at = now
+            response.updated_at = now
+        Response.objects.bulk_update(
+            responses,
+            ["comment", "attributes", "content_hash", "erased_at", "updated_at"],
+            batch_size=1_000,
+        )
+        _history_forget(Customer, [customer.pk])
+        _history_forget(Response, erased.response_ids)
+        for name, eraser in customer_erasers():
+            logger.debug("Running customer eraser %s", name)
+            eraser(erased)
+        return CustomerErasure.objects.create(
+            pseudonym=pseudonym,
+            customer=customer,
+            erased_by=by,
+            via=via,
+            responses=len(responses),
+        )
+
+
+def _history_forget(model: type[Customer] | type[Response], ids: Sequence[int]) -> None:
+    """Delete the django-simple-history rows of these objects, if the model keeps history."""
+    history = getattr(model, "history", None)
+    if history is None or not ids:
+        return
+    for start in range(0, len(ids), 5_000):
+        history.filter(id__in=ids[start : start + 5_000]).delete()

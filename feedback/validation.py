@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 from django.conf import settings
 
 from feedback.models import Attribute, Channel, Touchpoint
+from feedback.privacy import pii_mask
 
 ErrorDict = dict[str, list[str]]
 
@@ -63,6 +64,19 @@ def comment_max_length() -> int:
     return int(settings.CXHUB.get("COMMENT_MAX_LENGTH", 10_000))
 
 
+def pii_mask_region() -> str | None:
+    """The region whose phone formats are masked in comments, or None when masking is off
+    (``CXHUB_MASK_PII``)."""
+    if not settings.CXHUB.get("MASK_PII", False):
+        return None
+    return str(settings.CXHUB.get("MASK_PII_REGION") or "GB")
+
+
+def comment_for_storage(comment: str, *, region: str | None) -> str:
+    """The comment as it is stored: with contact details masked when masking is on."""
+    return comment if region is None or not comment else pii_mask(comment, region=region)
+
+
 @dataclass(frozen=True, slots=True)
 class ValidationContext:
     """What validation needs from the database, loaded once per batch."""
@@ -70,11 +84,13 @@ class ValidationContext:
     touchpoint_ids: Mapping[str, int]
     attribute_scales: Mapping[str, tuple[int, int]]
     comment_max_length: int = 10_000
+    mask_pii_region: str | None = None
 
     @classmethod
     def load(cls) -> ValidationContext:
         return cls(
             comment_max_length=comment_max_length(),
+            mask_pii_region=pii_mask_region(),
             touchpoint_ids=dict(Touchpoint.objects.values_list("slug", "id")),
             attribute_scales={
                 slug: (low, high)
@@ -385,7 +401,10 @@ def validate_response(
     raw = item.get("comment")
     if raw is not None:
         try:
-            comment = _check_text(raw, max_length=context.comment_max_length, what="The comment")
+            comment = comment_for_storage(
+                _check_text(raw, max_length=context.comment_max_length, what="The comment"),
+                region=context.mask_pii_region,
+            )
         except _Invalid as exc:
             errors["comment"] = [str(exc)]
 

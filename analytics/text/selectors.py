@@ -4,7 +4,7 @@ and the NPS counts per topic behind topic impact."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -405,3 +405,53 @@ def response_with_tags(*, response_id: int) -> Response:
         .prefetch_related(topic_mentions_prefetch())
         .get()
     )
+
+
+def customer_text_export(customer_id: int, response_ids: Sequence[int]) -> dict[str, Any]:
+    """Customer export: the text analysis, topics and tag corrections of their responses."""
+    analyses = ResponseAnalysis.objects.filter(response_id__in=response_ids).order_by("response_id")
+    mentions = (
+        TopicMention.objects.filter(response_id__in=response_ids)
+        .select_related("topic")
+        .order_by("response_id", "topic__name")
+    )
+    corrections = (
+        TagCorrection.objects.filter(response_id__in=response_ids)
+        .select_related("topic", "corrected_by")
+        .order_by("response_id", "created_at", "id")
+    )
+    return {
+        "text_analysis": [
+            {
+                "response_id": a.response_id,
+                "language": a.language,
+                "sentiment": a.sentiment,
+                "sentiment_label": a.sentiment_label,
+                "analysed_at": a.analysed_at,
+            }
+            for a in analyses
+        ],
+        "topics": [
+            {
+                "response_id": m.response_id,
+                "topic": m.topic.slug,
+                "name": m.topic.name,
+                "sentence": m.sentence,
+                "sentiment": m.sentiment,
+                "sentiment_label": m.sentiment_label,
+                "origin": m.origin,
+            }
+            for m in mentions
+        ],
+        "tag_corrections": [
+            {
+                "response_id": c.response_id,
+                "topic": c.topic.slug,
+                "action": c.action,
+                "note": c.note,
+                "corrected_by": c.corrected_by.get_username(),
+                "created_at": c.created_at,
+            }
+            for c in corrections
+        ],
+    }

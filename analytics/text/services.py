@@ -42,6 +42,7 @@ from analytics.text.models import (
     TopicMention,
 )
 from analytics.text.selectors import (
+    customer_text_export,
     response_sentiment_q,
     response_topic_q,
     sentiment_labels,
@@ -51,6 +52,7 @@ from analytics.text.selectors import (
 from cxhub.errors import InvalidInput
 from feedback.filters import register_response_filter
 from feedback.models import Response
+from feedback.privacy import ErasedCustomer, register_customer_eraser, register_customer_exporter
 from feedback.processing import register_response_processor
 
 logger = logging.getLogger(__name__)
@@ -152,7 +154,8 @@ def responses_tag(*, response_ids: Sequence[int]) -> TaggingStats:
 
     Idempotent: tagging the same responses again gives the same rows. Rule mentions are
     replaced; person mentions are kept, and a person's latest "remove" for a topic keeps
-    the rule from adding it back.
+    the rule from adding it back. Erased responses are left as erasure left them: their
+    topics and sentiment still count in aggregates, though their text is gone.
     """
     started = time.perf_counter()
     ids = list(dict.fromkeys(int(pk) for pk in response_ids))
@@ -161,7 +164,12 @@ def responses_tag(*, response_ids: Sequence[int]) -> TaggingStats:
         return stats
     tagger = tagger_current()
     stats.taxonomy_version = tagger.version
-    rows = list(Response.objects.filter(pk__in=ids).values_list("id", "comment"))
+    rows = list(
+        Response.objects.filter(pk__in=ids, erased_at__isnull=True).values_list("id", "comment")
+    )
+    ids = [response_id for response_id, _ in rows]
+    if not ids:
+        return stats
     corrections = _latest_corrections(ids)
     removed = {
         key for key, (action, _) in corrections.items() if action == TagCorrection.Action.REMOVE
@@ -883,5 +891,23 @@ def text_analytics_register() -> None:
     Called from ``AnalyticsConfig.ready``; the run kinds are declared in ``analytics.text.kinds``.
     """
     register_response_processor("analytics.text", responses_process_text)
+    register_customer_eraser("analytics.text", customer_text_erase)
+    register_customer_exporter("analytics.text", customer_text_export)
     register_response_filter("topic", condition=response_topic_q, values=topic_slugs)
     register_response_filter("sentiment", condition=response_sentiment_q, values=sentiment_labels)
+
+
+def customer_text_erase(erased: ErasedCustomer) -> None:
+    """Customer erasure: the mention snippets and people's tag notes on the customer's
+    responses go; the topics and sentiments stay, so topic figures do not change."""
+    ids = list(erased.response_ids)
+    for start in range(0, len(ids), 5_000):
+        chunk = ids[start : start + 5_000]
+        TopicMention.objects.filter(response_id__in=chunk).exclude(sentence="").update(sentence="")
+        TagCorrection.objects.filter(response_id__in=chunk).exclude(note="").update(note="")
+    # A theme's label is made of frequent terms, but a small theme may still carry a
+    # customer's words or id.
+    for proposal in ThemeProposal.objects.all():
+        label, terms = erased.scrub(proposal.label), erased.scrub(proposal.top_terms)
+        if (label, terms) != (proposal.label, proposal.top_terms):
+            ThemeProposal.objects.filter(pk=proposal.pk).update(label=label, top_terms=terms)

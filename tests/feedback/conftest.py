@@ -81,3 +81,13 @@ def feedback_item(**overrides: Any) -> dict[str, Any]:
     }
     item.update(overrides)
     return {key: value for key, value in item.items() if value is not ...}
+
+
+@pytest.fixture
+def story(
+    key_client: APIClient, organisation: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> dict[str, Any]:
+    """A customer whose comment was copied everywhere (see ``customer_story``)."""
+    from tests.feedback.customer_story import customer_story_build
+
+    return customer_story_build(key_client, organisation, django_capture_on_commit_callbacks)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -69,9 +70,9 @@ def test_invalid_customers_are_400(
     assert Customer.objects.count() == 0
 
 
-def test_bulk_upserts_and_reports_each_invalid_item(key_client: APIClient) -> None:
+def test_bulk_upserts_and_reports_each_invalid_item(key_client: APIClient, api_key: Any) -> None:
     """Bulk customers: new ones created, known ones updated, invalid ones listed by index."""
-    CustomerFactory(external_id="C-OLD", segment="consumer")
+    CustomerFactory(external_id="C-OLD", segment="consumer", source=api_key.source)
     items = [
         {"external_id": "C-OLD", "segment": "enterprise"},
         {"external_id": "C-NEW", "region": "south"},
