@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from actions import selectors, services
 from actions.filters import ActionFilter
 from actions.models import ActionUpdate, Alert, AlertStatus, Notification
+from actions.permissions import can_transition, transition_refusal
 from actions.serializers import (
     ActionCreateSerializer,
     ActionDetailSerializer,
@@ -37,7 +38,7 @@ from actions.serializers import (
     ReassignSerializer,
 )
 from cxhub import access
-from cxhub.errors import InvalidInput
+from cxhub.errors import Forbidden, InvalidInput
 from cxhub.users import request_user
 
 ERROR_RESPONSES = {
@@ -151,6 +152,10 @@ class ActionTransitionApi(APIView):
 
     def post(self, request: Request, action_id: int) -> Response:
         action = selectors.action_get(user=request.user, action_id=action_id)
+        # Who may take this step is asked before the body is read: a refusal never depends
+        # on what was sent (and never names other users).
+        if not can_transition(request.user, action, self.transition):
+            raise Forbidden(transition_refusal(action, self.transition))
         data: dict[str, Any] = {}
         if self.input_serializer is not None:
             serializer = self.input_serializer(data=request.data)

@@ -266,6 +266,7 @@ class FeedbackListCreateApi(generics.GenericAPIView[Response]):
 class FeedbackDetailApi(generics.RetrieveAPIView[Response]):
     authentication_classes = AUTHENTICATION
     permission_classes = [access.Policy]
+    access_writes = access.Writes.NONE
     serializer_class = ResponseSerializer
 
     def get_queryset(self) -> QuerySet[Response]:

@@ -43,7 +43,7 @@ from cxhub.errors import Forbidden, InvalidInput, NotFound
 from feedback.authentication import SourceAPIKeyAuthentication, request_source
 from feedback.models import Department
 
-AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
+AUTHENTICATION = [SourceAPIKeyAuthentication, TokenAuthentication, SessionAuthentication]
 
 
 class ActionImpactApi(APIView):

@@ -39,6 +39,7 @@ FILTER_PARAMETERS = [
 class AnalysisView(APIView):
     authentication_classes = AUTHENTICATION
     permission_classes = [access.Policy]
+    access_writes = access.Writes.NONE
 
 
 def query_params_dict(request: Request) -> dict[str, Any]:
@@ -173,6 +174,7 @@ class RunDetailView(generics.RetrieveAPIView[AnalysisRun]):
     authentication_classes = AUTHENTICATION
     permission_classes = [access.Policy]
     serializer_class = AnalysisRunSerializer
+    access_writes = access.Writes.NONE
 
     def get_queryset(self) -> QuerySet[AnalysisRun]:
         return access.visible(self.request.user, AnalysisRun.objects.select_related("requested_by"))

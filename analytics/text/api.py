@@ -290,6 +290,7 @@ class ThemeListApi(APIView):
 
     permission_classes = [access.Policy]
     access_reads = access.Reads.CX_MANAGER
+    access_writes = access.Writes.NONE
 
     @extend_schema(
         parameters=[
