@@ -12,9 +12,8 @@ from typing import Any
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from cxhub.authentication import API_KEY_KEYWORD as KEYWORD
 from feedback.models import Source, SourceAPIKey
-
-KEYWORD = "Api-Key"
 
 
 class SourceClient:
