@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import dj_database_url
 import plotly
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "axes",
+    "csp",
     "feedback",
     "actions",
     "analytics",
@@ -70,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -351,6 +354,31 @@ if CXHUB_CACHE_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------
+# No inline script and no inline style: page code lives in static/js, styles in static/css.
+# Plotly inserts two style elements itself; each is allowed by the hash of its exact text,
+# not by 'unsafe-inline' (tests/cxhub/test_csp.py recomputes them from the installed plotly).
+PLOTLY_STYLE_HASHES = [
+    # The empty element Plotly fills through the CSSOM (insertRule), which CSP does not govern.
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+    # MapLibre's stylesheet, bundled in plotly.min.js and injected when the bundle loads.
+    "'sha256-V2sIX92Uh6ZaGSFTKMHghsB85b9toJtmazgG09AI2uk='",
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, *PLOTLY_STYLE_HASHES],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Logging ----------------------------------------------------------------------------
 LOGGING = {
