@@ -8,12 +8,15 @@ broker; ``DEBUG=false`` turns on the production security settings.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 import plotly
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -58,6 +61,8 @@ INSTALLED_APPS = [
     "simple_history",
     "django_celery_beat",
     "django_htmx",
+    "axes",
+    "csp",
     "feedback",
     "actions",
     "analytics",
@@ -67,15 +72,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cxhub.throttling.RefusedCallsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: it turns a flagged lock-out into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cxhub.urls"
@@ -138,6 +147,23 @@ STORAGES = {
     },
 }
 
+# --- Sign-in: lock-out after repeated failures (django-axes) ----------------------------
+# The axes backend refuses a locked-out username+address before any password is checked,
+# so the right password does not work during the cool-off either.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("CXHUB_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("CXHUB_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "cxhub.views.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "cxhub.throttling.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_VERBOSE = False  # no start-up banner in every manage.py command's output
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -175,9 +201,12 @@ if not DEBUG:
 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # The first class names the scheme of the 401 (WWW-Authenticate) that anonymous calls get;
+    # DRF answers 403 instead when the first class has none (as SessionAuthentication).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "cxhub.authentication.PeopleOnlyAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -189,6 +218,22 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # One bucket per client address (anonymous), per user (session or token) and per API key;
+    # credentials refused with a 401 count per address (cxhub.throttling).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "cxhub.throttling.AnonymousThrottle",
+        "cxhub.throttling.UserThrottle",
+        "cxhub.throttling.APIKeyThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("CXHUB_THROTTLE_ANON") or "100/min",
+        "user": os.environ.get("CXHUB_THROTTLE_USER") or "1000/min",
+        "api_key": os.environ.get("CXHUB_THROTTLE_API_KEY") or "1000/min",
+        "bad_credentials": os.environ.get("CXHUB_THROTTLE_BAD_CREDENTIALS") or "20/min",
+    },
+    # Proxies in front of CXHub whose X-Forwarded-For is trusted; 0 reads REMOTE_ADDR only,
+    # so a client cannot pick its own address (and escape its limits) with that header.
+    "NUM_PROXIES": int(os.environ.get("CXHUB_PROXY_COUNT", "0")),
 }
 API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"
 
@@ -205,6 +250,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The schemes a caller can use; cxhub.authentication.PeopleOnlyAuthentication only refuses.
+    "AUTHENTICATION_WHITELIST": [
+        "feedback.authentication.SourceAPIKeyAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     # Several models name their choices Kind or Status; these give each enum its own name.
     "ENUM_NAME_OVERRIDES": {
         "SourceKindEnum": "feedback.models.Source.Kind",
@@ -266,6 +317,67 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "actions.tasks.digests_send_task",
         "schedule": crontab(hour=7, minute=10, day_of_week="mon"),
     },
+}
+
+# --- Cache ------------------------------------------------------------------------------
+# Throttle counters and cached figures must be shared by every web process in production.
+# The cache lives in its own Redis database: clearing it (tests do, around each test) runs
+# FLUSHDB, which must never hit the broker's queues.
+
+
+def _redis_db_next(url: str) -> str:
+    """``url`` with its database index one up (``redis://h:6379/0`` -> ``redis://h:6379/1``)."""
+    parts = urlsplit(url)
+    index = int(parts.path.strip("/") or "0")
+    return urlunsplit(parts._replace(path=f"/{index + 1}"))
+
+
+def _redis_db(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.netloc, int(parts.path.strip("/") or "0")
+
+
+CXHUB_CACHE_URL = os.environ.get("CXHUB_CACHE_URL") or (
+    _redis_db_next(REDIS_URL) if REDIS_URL else ""
+)
+if CXHUB_CACHE_URL:
+    if REDIS_URL and _redis_db(CXHUB_CACHE_URL) == _redis_db(REDIS_URL):
+        raise RuntimeError(
+            "CXHUB_CACHE_URL must name another Redis database than REDIS_URL: "
+            "clearing the cache would delete the broker's queued tasks."
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CXHUB_CACHE_URL,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------
+# No inline script and no inline style: page code lives in static/js, styles in static/css.
+# Plotly inserts two style elements itself; each is allowed by the hash of its exact text,
+# not by 'unsafe-inline' (tests/cxhub/test_csp.py recomputes them from the installed plotly).
+PLOTLY_STYLE_HASHES = [
+    # The empty element Plotly fills through the CSSOM (insertRule), which CSP does not govern.
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+    # MapLibre's stylesheet, bundled in plotly.min.js and injected when the bundle loads.
+    "'sha256-V2sIX92Uh6ZaGSFTKMHghsB85b9toJtmazgG09AI2uk='",
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, *PLOTLY_STYLE_HASHES],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
 
 # --- Logging ----------------------------------------------------------------------------

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
+from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from django.contrib.auth import views as auth_views
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
 
 from cxhub.redirects import safe_next_url
 
@@ -26,3 +30,30 @@ class LogoutView(auth_views.LogoutView):
 
     def get_redirect_url(self) -> str:
         return safe_next_url(self.request, "", field=self.redirect_field_name)
+
+
+def login_locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """django-axes' answer to a locked-out sign-in (the login page and the admin's alike).
+
+    429 with ``Retry-After``: every attempt during the lock-out, the right password too,
+    starts the cool-off again (axes' default), so the wait is the whole cool-off.
+    """
+    cool_off = get_cool_off(request)
+    seconds = int(cool_off.total_seconds()) if cool_off else 0
+    response = TemplateResponse(
+        request,
+        "registration/locked_out.html",
+        {
+            "failure_limit": get_failure_limit(request, credentials),
+            "username": get_client_username(request, credentials) or "",
+            "minutes": max(1, -(-seconds // 60)),
+        },
+        status=429,
+    )
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return response.render()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 from rest_framework_api_key.admin import APIKeyModelAdmin
@@ -55,10 +57,15 @@ class SourceAdmin(SimpleHistoryAdmin):
 
 @admin.register(SourceAPIKey)
 class SourceAPIKeyAdmin(APIKeyModelAdmin):
-    list_display = (*APIKeyModelAdmin.list_display, "source")  # type: ignore[assignment]
-    list_filter = (*APIKeyModelAdmin.list_filter, "source")  # type: ignore[assignment]
+    """Keys with their source and when each last authenticated a call (to the minute)."""
+
+    list_display = (*APIKeyModelAdmin.list_display, "source", "last_used_at")  # type: ignore[assignment]
+    list_filter = (*APIKeyModelAdmin.list_filter, "source", "revoked")  # type: ignore[assignment]
     search_fields = (*APIKeyModelAdmin.search_fields, "source__name")  # type: ignore[assignment]
     list_select_related = ["source"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return (*super().get_readonly_fields(request, obj), "last_used_at")
 
 
 @admin.register(Customer)

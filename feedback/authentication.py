@@ -12,9 +12,9 @@ from typing import Any
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from cxhub.authentication import API_KEY_KEYWORD as KEYWORD
 from feedback.models import Source, SourceAPIKey
-
-KEYWORD = "Api-Key"
+from feedback.services import source_api_key_mark_used
 
 
 class SourceClient:
@@ -76,6 +76,7 @@ class SourceAPIKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 f"The source {api_key.source.name!r} is inactive."
             )
+        source_api_key_mark_used(api_key=api_key)
         return SourceClient(api_key.source, api_key), api_key
 
     def authenticate_header(self, request: Request) -> str:

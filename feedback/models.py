@@ -100,6 +100,8 @@ class SourceAPIKey(AbstractAPIKey):
     """A hashed API key that lets one source post data for itself and nothing else."""
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="api_keys")
+    # When the key last authenticated a call, to the minute (feedback.services).
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta(AbstractAPIKey.Meta):
         verbose_name = "source API key"

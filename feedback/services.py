@@ -108,6 +108,49 @@ def source_api_key_create(*, source: Source, name: str = "") -> tuple[SourceAPIK
     return api_key, key
 
 
+# A key's last-used time is written at most this often, so that reads do not write each time.
+API_KEY_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def source_api_key_mark_used(*, api_key: SourceAPIKey) -> None:
+    """Record that ``api_key`` authenticated a call now, unless it already did this minute.
+
+    The conditional UPDATE lets concurrent calls of one key write once between them.
+    """
+    now = timezone.now()
+    if api_key.last_used_at is not None and now - api_key.last_used_at < (
+        API_KEY_LAST_USED_RESOLUTION
+    ):
+        return
+    SourceAPIKey.objects.filter(pk=api_key.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - API_KEY_LAST_USED_RESOLUTION)
+    ).update(last_used_at=now)
+    api_key.last_used_at = now
+
+
+def source_api_keys_revoke(*, prefix: str | None = None, source_name: str | None = None) -> int:
+    """Revoke the key with ``prefix``, or every key of the source named ``source_name``.
+
+    Returns how many keys this call revoked (keys already revoked are not counted). An
+    unknown prefix or source is an error, so a typo does not pass for success.
+    """
+    if (prefix is None) == (source_name is None):
+        raise InvalidInput("Give either a key prefix or a source name.")
+    if prefix is not None:
+        keys = SourceAPIKey.objects.filter(prefix=prefix)
+        if not keys.exists():
+            raise NotFound(field_errors={"prefix": [f"No API key has the prefix {prefix!r}."]})
+    else:
+        source = Source.objects.filter(name=source_name).first()
+        if source is None:
+            known = ", ".join(Source.objects.values_list("name", flat=True)) or "none"
+            raise NotFound(
+                field_errors={"source": [f"No source is named {source_name!r}. Sources: {known}."]}
+            )
+        keys = SourceAPIKey.objects.filter(source=source)
+    return keys.filter(revoked=False).update(revoked=True)
+
+
 def source_for_user_post(*, name: str | None) -> Source:
     """The source a user's post is recorded under: the named one, or "api" created on demand."""
     if name is None or (isinstance(name, str) and not name.strip()):
