@@ -65,6 +65,7 @@ PAGE_NO_READ = "login 403 405 405 405 405 login login"
 PAGE_OWNER_OR_CX = "login 403 403 ok 404 ok login login"
 PAGE_MANAGERS_IN_A = "login 403 403 ok 404 ok login login"
 POST_ONLY = "405 405 405 405 405 405 405 405"  # refused by method before anything
+SCHEMA = "ok ok ok ok ok ok 403 403"  # a key sent to people's pages is refused
 PUBLIC = "ok ok ok ok ok ok ok ok"
 MOVED = "301 301 301 301 301 301 301 301"
 
@@ -108,9 +109,9 @@ MATRIX: dict[str, Row] = {
         "/accounts/logout/", POST_ONLY, "login login login login login login login login"
     ),
     "healthz": row("/healthz/", PUBLIC),
-    "api-schema": row("/api/schema/", PUBLIC),
-    "api-docs": row("/api/docs/", PUBLIC),
-    "api-redoc": row("/api/redoc/", PUBLIC),
+    "api-schema": row("/api/schema/", SCHEMA),
+    "api-docs": row("/api/docs/", SCHEMA),
+    "api-redoc": row("/api/redoc/", SCHEMA),
     # -- feedback ----------------------------------------------------------------------
     "feedback-list": also(
         row("/api/v1/feedback/", EVERY_ROLE, SOURCE_WRITES, body=RESPONSE_BODY),
