@@ -17,6 +17,7 @@ Kept free of the apps' modules: DRF imports the default throttles while its own 
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Callable
 from typing import Any
@@ -29,13 +30,21 @@ from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 NON_FIELD = "non_field_errors"
 
 
-def client_ip(request: HttpRequest) -> str:
+def client_ip(request: HttpRequest) -> str | None:
     """The caller's address, the one definition for throttles and sign-in lock-outs.
 
     ``REMOTE_ADDR``; with ``CXHUB_PROXY_COUNT`` (DRF's ``NUM_PROXIES``) proxies in front,
-    the address the outermost of them saw, from ``X-Forwarded-For``.
+    the address the outermost of them saw, from ``X-Forwarded-For``. None when there is no
+    valid address (a request built in-process, or a forged header): the sign-in records
+    store it as unknown, PostgreSQL's ``inet`` column refuses anything else.
     """
-    return str(BaseThrottle().get_ident(request))  # type: ignore[arg-type]
+    ident = BaseThrottle().get_ident(request)  # type: ignore[arg-type]
+    if not ident:
+        return None
+    try:
+        return str(ipaddress.ip_address(str(ident).strip()))
+    except ValueError:
+        return None
 
 
 def _api_key_of(request: Any) -> Any:
@@ -61,7 +70,7 @@ class _SettingsRateThrottle(SimpleRateThrottle):
         raise NotImplementedError
 
     def get_ident(self, request: Any) -> str:
-        return client_ip(request)
+        return client_ip(request) or "unknown"
 
     def wait_if_blocked(self, request: HttpRequest) -> float | None:
         """Seconds until the caller may call again, or None when it may now."""

@@ -241,3 +241,37 @@ def test_a_cache_on_the_brokers_database_is_refused() -> None:
         CACHE, REDIS_URL="redis://127.0.0.1:6379/2", CXHUB_CACHE_URL="redis://127.0.0.1:6379/2"
     )
     assert "CXHUB_CACHE_URL must name another Redis database" in output
+
+
+@pytest.mark.parametrize(
+    ("meta", "expected"),
+    [
+        ({"REMOTE_ADDR": "203.0.113.7"}, "203.0.113.7"),
+        ({"REMOTE_ADDR": "2001:db8::1"}, "2001:db8::1"),
+        ({}, None),  # a request built in-process, as Django's force_login does
+        ({"REMOTE_ADDR": "not-an-address"}, None),
+    ],
+)
+def test_the_client_address_is_a_valid_address_or_none(
+    meta: dict[str, str], expected: str | None
+) -> None:
+    """The sign-in records store the address in PostgreSQL's ``inet``: never the text "None"."""
+    from django.http import HttpRequest
+
+    from cxhub.throttling import client_ip
+
+    request = HttpRequest()
+    request.META.update(meta)
+    assert client_ip(request) == expected
+
+
+@pytest.mark.django_db
+def test_a_sign_in_without_an_address_is_recorded_with_an_unknown_address() -> None:
+    """``force_login`` has no REMOTE_ADDR; the access log keeps the sign-in with no address."""
+    from axes.models import AccessLog
+    from django.test import Client
+
+    user = viewer()
+    Client().force_login(user)
+    record = AccessLog.objects.get(username=user.get_username())
+    assert record.ip_address is None
