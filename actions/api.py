@@ -353,6 +353,8 @@ class NotificationPreferenceApi(APIView):
         responses={200: NotificationPreferenceSerializer, **ERROR_RESPONSES},
     )
     def patch(self, request: Request) -> Response:
+        if not isinstance(request.data, dict):
+            raise InvalidInput("Send a JSON object of the preferences to change.")
         unknown = set(request.data) - set(NotificationPreferenceSerializer().fields)
         if unknown:
             raise InvalidInput(

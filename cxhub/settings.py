@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "cxhub.throttling.RefusedCallsMiddleware",
+    # NUL bytes, lone surrogates and undecodable bytes in query parameters or form fields.
+    "cxhub.input_guard.InputGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -209,6 +211,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Depth-limited, UTF-8 only, no NUL or lone surrogate in any string (cxhub.input_guard).
+    "DEFAULT_PARSER_CLASSES": [
+        "cxhub.input_guard.StrictJSONParser",
+        "cxhub.input_guard.StrictFormParser",
+        "cxhub.input_guard.StrictMultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cxhub.errors.api_exception_handler",
@@ -393,6 +401,8 @@ CXHUB: dict[str, Any] = {
     # Below this many responses a score is shown as "not enough responses", not a number.
     "MIN_RESPONSES": int(os.environ.get("CXHUB_MIN_RESPONSES", "30")),
     "BULK_MAX_ITEMS": 10_000,
+    # JSON bodies nested deeper are refused with a 400 (cxhub.input_guard).
+    "JSON_MAX_DEPTH": 32,
     "COMMENT_MAX_LENGTH": 10_000,
     # Replace e-mail addresses and phone numbers in comments at ingest (feedback.privacy).
     "MASK_PII": env_bool("CXHUB_MASK_PII", False),

@@ -23,6 +23,7 @@ from rest_framework.response import Response as ApiResponse
 
 from cxhub import access
 from cxhub.errors import ApplicationError, Forbidden, InvalidInput
+from cxhub.input_guard import StrictJSONParser
 from feedback import selectors, services
 from feedback.authentication import SourceAPIKeyAuthentication, request_source
 from feedback.filters import CustomerFilterSet, ResponseFilterSet, renamed_parameters_refuse
@@ -201,7 +202,7 @@ class FeedbackListCreateApi(generics.GenericAPIView[Response]):
     authentication_classes = AUTHENTICATION
     permission_classes = [access.Policy]
     access_writes = access.Writes.SOURCE_OR_CX_MANAGER
-    parser_classes = [parsers.JSONParser]
+    parser_classes = [StrictJSONParser]
     serializer_class = ResponseSerializer
     pagination_class = ResponseCursorPagination
     filter_backends = [DjangoFilterBackend]
@@ -285,7 +286,7 @@ class FeedbackBulkApi(generics.GenericAPIView[Response]):
     permission_classes = [access.Policy]
     access_reads = access.Reads.NONE
     access_writes = access.Writes.SOURCE_OR_CX_MANAGER
-    parser_classes = [parsers.JSONParser, CSVParser]
+    parser_classes = [StrictJSONParser, CSVParser]
     serializer_class = BulkIngestResultSerializer  # type: ignore[assignment]
 
     @extend_schema(
@@ -363,7 +364,7 @@ class CustomerListCreateApi(generics.GenericAPIView[Customer]):
     permission_classes = [access.Policy]
     access_reads = access.Reads.CX_MANAGER
     access_writes = access.Writes.SOURCE_OR_CX_MANAGER
-    parser_classes = [parsers.JSONParser]
+    parser_classes = [StrictJSONParser]
     serializer_class = CustomerSerializer
     pagination_class = CustomerCursorPagination
     filter_backends = [DjangoFilterBackend]
@@ -410,7 +411,7 @@ class CustomerDetailApi(generics.GenericAPIView[Customer]):
     access_reads = access.Reads.CX_MANAGER
     access_writes = access.Writes.SOURCE_OR_CX_MANAGER
     access_writes_by_method = {"DELETE": access.Writes.CX_MANAGER}  # erasure
-    parser_classes = [parsers.JSONParser]
+    parser_classes = [StrictJSONParser]
     serializer_class = CustomerSerializer
 
     def get_queryset(self) -> QuerySet[Customer]:
@@ -494,7 +495,7 @@ class CustomerBulkApi(generics.GenericAPIView[Customer]):
     permission_classes = [access.Policy]
     access_reads = access.Reads.NONE
     access_writes = access.Writes.SOURCE_OR_CX_MANAGER
-    parser_classes = [parsers.JSONParser]
+    parser_classes = [StrictJSONParser]
     serializer_class = BulkCustomerResultSerializer  # type: ignore[assignment]
 
     @extend_schema(

@@ -46,6 +46,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from cxhub.errors import InvalidInput
+from cxhub.input_guard import printable, text_problem
 from feedback.models import (
     Channel,
     Customer,
@@ -225,12 +226,6 @@ class ValueListWidget(forms.TextInput):
         return ",".join(parts) if parts else None
 
 
-def _printable(value: str) -> str:
-    """A value safe to echo in an error message (no lone surrogates, bounded)."""
-    text = value.encode("utf-8", "replace").decode("utf-8")
-    return text if len(text) <= 60 else text[:57] + "…"
-
-
 class ValueListField(forms.Field):
     """A list of values, checked against ``valid_values`` when the filter has a fixed set."""
 
@@ -255,18 +250,14 @@ class ValueListField(forms.Field):
         if len(values) > MAX_VALUES:
             raise forms.ValidationError(f"Give at most {MAX_VALUES} values.", code="too_many")
         for item in values:
-            if len(item) > MAX_VALUE_LENGTH or "\x00" in item:
+            if len(item) > MAX_VALUE_LENGTH:
                 raise forms.ValidationError(
-                    f"Values must be at most {MAX_VALUE_LENGTH} characters, without NUL "
-                    "characters.",
-                    code="invalid",
+                    f"Values must be at most {MAX_VALUE_LENGTH} characters.", code="invalid"
                 )
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                raise forms.ValidationError(
-                    "Values must be valid text (no lone surrogates).", code="invalid"
-                ) from None
+            # Requests are checked by cxhub.input_guard; saved scopes come through here too.
+            problem = text_problem(item)
+            if problem:
+                raise forms.ValidationError(f"Each value {problem}", code="invalid")
         return values
 
     def validate(self, value: Any) -> None:
@@ -282,7 +273,7 @@ class ValueListField(forms.Field):
                 valid += f" and {len(listed) - _LISTED_VALID_VALUES} more"
             raise forms.ValidationError(
                 f"Unknown {self.parameter or 'value'}: "
-                f"{', '.join(_printable(item) for item in unknown)}. Valid values: {valid}.",
+                f"{', '.join(printable(item) for item in unknown)}. Valid values: {valid}.",
                 code="unknown",
             )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import math
 import re
@@ -27,6 +28,7 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 
+from cxhub.input_guard import text_problem
 from feedback.models import Attribute, Channel, Touchpoint
 from feedback.privacy import pii_mask
 
@@ -57,6 +59,7 @@ RESPONSE_FIELDS = frozenset(
 )
 CHANNELS = frozenset(Channel.values)
 EXTRA_CELLS = "_extra_cells"  # set by the CSV reader on rows longer than the header
+UNREADABLE_ROW = "_unreadable_row"  # set by the CSV reader on a row it cannot read, with why
 _INTEGER_TEXT = re.compile(r"^[+-]?\d{1,18}$")
 
 
@@ -126,17 +129,6 @@ class _Invalid(Exception):
     """One field's message; raised by the small checkers below and collected per item."""
 
 
-def _has_nul(text: str) -> bool:
-    """True for text PostgreSQL cannot store: U+0000, or lone surrogates (undecodable bytes)."""
-    if "\x00" in text:
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def _check_text(value: Any, *, max_length: int, what: str = "This field") -> str:
     if not isinstance(value, str):
         raise _Invalid(f"{what} must be a string.")
@@ -144,8 +136,9 @@ def _check_text(value: Any, *, max_length: int, what: str = "This field") -> str
         raise _Invalid(
             f"{what} must have at most {max_length:,} characters (it has {len(value):,})."
         )
-    if _has_nul(value):
-        raise _Invalid(f"{what} contains a NUL character or bytes that are not valid UTF-8.")
+    problem = text_problem(value)
+    if problem:
+        raise _Invalid(f"{what} {problem}")
     return value
 
 
@@ -245,7 +238,7 @@ def _check_attributes(value: Any) -> dict[str, str | int | float | bool]:
             not isinstance(key, str)
             or not key
             or len(key) > ATTRIBUTE_KEY_MAX_LENGTH
-            or _has_nul(key)
+            or text_problem(key) is not None
         ):
             raise _Invalid(
                 f"Attribute names must be non-empty strings of at most {ATTRIBUTE_KEY_MAX_LENGTH} characters."
@@ -342,6 +335,8 @@ def validate_response(
     """
     if not isinstance(item, dict):
         return None, {"non_field_errors": ["Each feedback item must be a JSON object."]}
+    if UNREADABLE_ROW in item:
+        return None, {"non_field_errors": [str(item[UNREADABLE_ROW])]}
     errors: ErrorDict = {}
     if "source" in item and not _absent(item["source"]) and item["source"] != source_name:
         errors["source"] = [
@@ -586,31 +581,96 @@ def csv_row_to_item(columns: list[str], row: list[str]) -> dict[str, Any]:
     return item
 
 
+class _TrackedLines:
+    """The lines a CSV reader takes, kept per row, and whether it ran past the last one."""
+
+    def __init__(self, source: Iterable[str]) -> None:
+        self._source = iter(source)
+        self.taken: list[str] = []
+        self.exhausted = False
+
+    def __iter__(self) -> _TrackedLines:
+        return self
+
+    def again(self, lines: list[str]) -> _TrackedLines:
+        """A fresh tracker reading ``lines`` first, then the lines not yet taken."""
+        return _TrackedLines(itertools.chain(lines, self._source))
+
+    def __next__(self) -> str:
+        try:
+            line = next(self._source)
+        except StopIteration:
+            self.exhausted = True
+            raise
+        self.taken.append(line)
+        return line
+
+
+def _broken_quote(lines: _TrackedLines) -> str | None:
+    """Why the row just read is a quoting accident, or None when it is a sound row.
+
+    A row that spans lines is read once more, strictly: a quote never closed (the reader ran
+    to the end of the input) or closed with text after it means the lines were swallowed by
+    an accident, not written as one multi-line cell.
+    """
+    if not lines.taken or (len(lines.taken) == 1 and not lines.exhausted):
+        return None
+    try:
+        list(csv.reader(lines.taken, strict=True))
+    except csv.Error:
+        if lines.exhausted:
+            return "opens a quoted field that is never closed"
+        return "opens a quoted field that is closed in the wrong place (text follows the quote)"
+    return None
+
+
 def iter_csv_items(lines: str | Iterable[str]) -> tuple[list[str], Iterator[CSVRow]]:
-    """The header and a lazy stream of the data rows of a CSV text or open file."""
-    reader = csv.reader(io.StringIO(lines, newline="") if isinstance(lines, str) else lines)
+    """The header and a lazy stream of the data rows of a CSV text or open file.
+
+    A quote that is never closed would swallow every following line into one cell: that row
+    becomes an error naming its line, and reading starts again on the line after it, so the
+    rows that follow are read (and reported) one by one.
+    """
+    tracked = _TrackedLines(io.StringIO(lines, newline="") if isinstance(lines, str) else lines)
+    reader = csv.reader(tracked)
     try:
         header = next(reader)
     except StopIteration:
         raise CSVFormatError("The CSV is empty; it needs a header row.") from None
     except csv.Error as exc:
         raise CSVFormatError(f"The CSV cannot be read: {exc}.") from None
+    if problem := _broken_quote(tracked):
+        raise CSVFormatError(f"The header row {problem}.")
     columns = check_csv_header(header)
+    first_line = len(tracked.taken) + 1
 
     def rows() -> Iterator[CSVRow]:
+        nonlocal reader, tracked
+        line = first_line
         while True:
-            start = reader.line_num + 1
+            tracked.taken = []
             try:
                 row = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise CSVFormatError(
-                    f"The CSV cannot be read near line {reader.line_num}: {exc}."
-                ) from None
-            if not row or all(cell == "" for cell in row):
+                raise CSVFormatError(f"The CSV cannot be read near line {line}: {exc}.") from None
+            problem = _broken_quote(tracked)
+            if problem:
+                rest = tracked.taken[1:]
+                cells = next(csv.reader(tracked.taken[:1]), [])
+                message = (
+                    f"Line {line} {problem}; the lines after it are read as rows of their own. "
+                    'Close the quote (a quote inside a field is written twice: "").'
+                )
+                yield CSVRow(line, cells, {UNREADABLE_ROW: message})
+                tracked = tracked.again(rest)
+                reader = csv.reader(tracked)
+                line += 1
                 continue
-            yield CSVRow(start, row, csv_row_to_item(columns, row))
+            if row and not all(cell == "" for cell in row):
+                yield CSVRow(line, row, csv_row_to_item(columns, row))
+            line += len(tracked.taken)
 
     return columns, rows()
 

@@ -362,7 +362,10 @@ def test_bad_list_values_in_a_run_are_field_errors(api: APIClient, value: str) -
     )
 
     assert answer.status_code == 400
-    assert list(answer.json()["errors"]) == ["filters.segment"]
+    # Unstorable text is refused by the JSON parser, which names the path in the body.
+    unstorable = value in ("\ud800", "a\x00b")
+    expected = "parameters.filters.segment" if unstorable else "filters.segment"
+    assert list(answer.json()["errors"]) == [expected]
 
 
 def test_unknown_slugs_list_the_valid_values(
