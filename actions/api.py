@@ -302,7 +302,10 @@ class NotificationListApi(GenericAPIView):
     pagination_class = NewestFirstPagination
     serializer_class = NotificationSerializer
 
-    @extend_schema(summary="Your notifications, newest first")
+    @extend_schema(
+        summary="Your notifications, newest first",
+        responses={200: NotificationSerializer(many=True)},
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(selectors.notification_list(user=request_user(request)))
         return self.get_paginated_response(NotificationSerializer(page, many=True).data)

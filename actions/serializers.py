@@ -227,10 +227,10 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 class AlertSerializer(serializers.ModelSerializer):
     touchpoint: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
     department: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
     customer = serializers.SerializerMethodField()
     verbatim = serializers.CharField(source="response.comment", read_only=True)

@@ -6,7 +6,9 @@ Three things reach views only through here:
   must be UTF-8, at most ``CXHUB["JSON_MAX_DEPTH"]`` levels deep (Python's parser would
   otherwise raise ``RecursionError`` on a 2 KB body), with no NaN/Infinity, and no string or
   key holding U+0000 or a lone surrogate (PostgreSQL cannot store either; the JSON renderer
-  cannot even write a lone surrogate back).
+  cannot even write a lone surrogate back). The items of a bulk array are the exception:
+  their validators (which use :func:`text_problem`) reject such an item alone and store the
+  rest.
 * **Query parameters and form fields** of every request, page or API, are checked by
   :class:`InputGuardMiddleware` before any view runs: undecodable bytes, NUL characters and
   lone surrogates are a 400 naming the parameter (JSON for ``/api/``, a page otherwise).
@@ -129,7 +131,9 @@ class StrictJSONParser(JSONParser):
             raise ParseError(f"JSON parse error - {error}") from None
         # Brackets bound the depth: a body with few of them needs no walk for depth.
         deep = text.count("[") + text.count("{") > depth_limit
-        suspect = _SUSPECT_ESCAPE.search(text) is not None
+        # A top-level array is a bulk of items: each item's validator reports its own text
+        # (so one bad item does not cost the valid ones); only the depth is checked here.
+        suspect = _SUSPECT_ESCAPE.search(text) is not None and not isinstance(data, list)
         if deep or suspect:
             problem = json_problem(data, depth_limit=depth_limit, check_text=suspect)
             if problem is not None:

@@ -38,3 +38,8 @@ urlpatterns = [
     path("", include("analytics.urls")),
     path("", include("dashboards.urls")),
 ]
+
+handler400 = "cxhub.views.bad_request"
+handler403 = "cxhub.views.permission_denied"
+handler404 = "cxhub.views.page_not_found"
+handler500 = "cxhub.views.server_error"

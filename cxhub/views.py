@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
+from django.views import defaults
 
 from cxhub.redirects import safe_next_url
 
@@ -57,3 +58,34 @@ def login_locked_out(
     if seconds:
         response["Retry-After"] = str(seconds)
     return response.render()
+
+
+# --- error answers ---------------------------------------------------------------------------
+# Django answers requests no view took (an unknown URL, an error outside DRF) with these:
+# JSON in the API's error shape under /api/, the product's pages elsewhere.
+
+
+def _api_error(request: HttpRequest, message: str, status: int) -> HttpResponse | None:
+    if not request.path.startswith("/api/"):
+        return None
+    return JsonResponse({"errors": {"non_field_errors": [message]}}, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _api_error(request, "The request could not be read.", 400) or defaults.bad_request(
+        request, exception
+    )
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    message = str(exception) or "You do not have permission to perform this action."
+    return _api_error(request, message, 403) or defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _api_error(request, "Not found.", 404) or defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    message = "Something went wrong on our side; it has been logged. Please try again."
+    return _api_error(request, message, 500) or defaults.server_error(request)

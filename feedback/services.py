@@ -207,7 +207,8 @@ class BulkIngestResult:
         self.errors.append(
             {
                 "index": index,
-                "external_id": external_id
+                # Always text (or null), as the schema says: an integer id is echoed as text.
+                "external_id": str(external_id)
                 if isinstance(external_id, str | int) and not isinstance(external_id, bool)
                 else None,
                 "errors": errors,

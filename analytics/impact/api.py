@@ -161,10 +161,10 @@ class KpiObservationSerializer(serializers.ModelSerializer[KpiObservation]):
         slug_field="slug", read_only=True
     )
     department: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
     touchpoint: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
     value = serializers.DecimalField(max_digits=20, decimal_places=6, coerce_to_string=False)
 
@@ -279,6 +279,7 @@ class KpiObservationListCreateApi(generics.GenericAPIView[KpiObservation]):
             OpenApiParameter("from", str, description="First period start (YYYY-MM-DD)."),
             OpenApiParameter("to", str, description="Last period start (YYYY-MM-DD)."),
         ],
+        responses={200: KpiObservationSerializer(many=True)},
     )
     def get(self, request: Request, slug: str) -> Response:
         page = self.paginate_queryset(self.get_queryset())

@@ -49,7 +49,7 @@ def query_params_dict(request: Request) -> dict[str, Any]:
 
 class AnalysisRunSerializer(serializers.ModelSerializer[AnalysisRun]):
     requested_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
 

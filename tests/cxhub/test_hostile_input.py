@@ -166,13 +166,40 @@ def test_unstorable_text_in_a_json_body_names_the_field(
     assert answer.status_code == 201
 
 
-def test_a_bulk_item_with_unstorable_text_names_its_index(key_client: APIClient) -> None:
-    body = json.dumps([ITEM, {**ITEM, "external_id": "h-2", "comment": "bad\\u0000"}])
-    answer = key_client.post(
-        "/api/v1/feedback/bulk/", body.replace("\\\\", "\\"), content_type="application/json"
-    )
-    assert answer.status_code == 400
-    assert list(answer.json()["errors"]) == ["[1].comment"]
+@pytest.mark.parametrize(
+    ("url", "good", "bad"),
+    [
+        ("/api/v1/feedback/bulk/", ITEM, {**ITEM, "external_id": "h-2", "comment": "x\u0000"}),
+        (
+            "/api/v1/customers/bulk/",
+            {"external_id": "C-1", "segment": "smb"},
+            {"external_id": "C-2", "segment": "s\ud800"},
+        ),
+        (
+            "/api/v1/kpis/revenue/observations/bulk/",
+            {"period_start": "2026-03-02", "value": 1},
+            {"period_start": "2026-03-09", "value": 2, "region": "n\u0000"},
+        ),
+    ],
+)
+def test_a_bulk_item_with_unstorable_text_is_rejected_alone(
+    cx_client: APIClient, url: str, good: dict[str, Any], bad: dict[str, Any]
+) -> None:
+    """In a bulk array the bad item is reported on its own and the valid one is stored."""
+    TouchpointFactory(slug="desk")
+    body = json.dumps([good, bad])  # ASCII JSON: NUL and the surrogate travel as escapes
+    assert "\\u" in body
+    answer = cx_client.post(url, body, content_type="application/json")
+    assert answer.status_code in (200, 201), answer.content
+    result = answer.json()
+    assert result["rejected"] == 1 and result["created"] == 1, result
+    (error,) = result["errors"]
+    assert error["index"] == 1
+    assert any(
+        "NUL" in message or "surrogate" in message or "control characters" in message
+        for messages in error["errors"].values()
+        for message in messages
+    ), error
 
 
 def test_a_pair_of_surrogates_is_one_character_and_welcome(key_client: APIClient) -> None:

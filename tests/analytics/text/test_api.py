@@ -311,7 +311,9 @@ def test_topic_page_form_adds_a_topic_or_explains_the_error() -> None:
     nul = client.post(
         "/topics/", {"name": "Bad\x00name", "keywords": "x", "description": "d\x00"}, follow=True
     )
-    assert nul.status_code == 200 and "NUL" in nul.content.decode()
+    # Refused before the view (cxhub.input_guard), with the field and the reason.
+    assert nul.status_code == 400 and "NUL" in nul.content.decode()
+    assert not Topic.objects.filter(name__startswith="Bad").exists()
 
 
 def test_admin_edits_the_taxonomy_with_validation(django_capture_on_commit_callbacks: Any) -> None:
