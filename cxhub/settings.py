@@ -44,7 +44,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 CXHUB_BASE_URL = os.environ.get("CXHUB_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cxhub.apps.CXHubAdminConfig",  # django.contrib.admin, with CXHub's status on its index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -101,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cxhub.context_processors.navigation",
+                "cxhub.context_processors.processing_lag",
             ],
         },
     },
@@ -434,3 +435,9 @@ CXHUB: dict[str, Any] = {
     # Whose national phone formats are recognised (ISO 3166 alpha-2); international ones always.
     "MASK_PII_REGION": os.environ.get("CXHUB_MASK_PII_REGION", "GB").strip().upper() or "GB",
 }
+
+# --- Operations -------------------------------------------------------------------------
+# CX managers see a banner when the oldest unprocessed response is older than this.
+CXHUB_LAG_BANNER_MINUTES = int(os.environ.get("CXHUB_LAG_BANNER_MINUTES", "5"))
+# The bearer token Prometheus sends to /metrics; without one, /metrics answers 404.
+CXHUB_METRICS_TOKEN = os.environ.get("CXHUB_METRICS_TOKEN", "")

@@ -4,18 +4,47 @@ from typing import Any
 
 from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from django.contrib.auth import views as auth_views
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from cxhub.access import metrics_token_required, public
+from cxhub.health import readiness_get
+from cxhub.metrics import metrics_text
 from cxhub.redirects import safe_next_url
 
 
+@public
+@require_safe
+@never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability for the load balancer and docker-compose."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness of this web process alone: it answers without the database or the broker,
+    so an orchestrator restarts a hung process, not every process when PostgreSQL blinks.
+    Readiness (database, broker, worker, processing) is ``/readyz/``."""
     return JsonResponse({"status": "ok"})
+
+
+@public
+@require_safe
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when the database and the broker answer, 503 when either does not.
+
+    A stale worker or lagging processing shows as ``"status": "degraded"`` with 200 (the
+    reasons are in ``cxhub.health``); the body reports every check either way.
+    """
+    readiness = readiness_get()
+    return JsonResponse(readiness.as_dict(), status=200 if readiness.ready else 503)
+
+
+@metrics_token_required
+@require_safe
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics (``cxhub.metrics``), for the holder of ``CXHUB_METRICS_TOKEN``."""
+    return HttpResponse(metrics_text(), content_type=CONTENT_TYPE_LATEST)
 
 
 class LoginView(auth_views.LoginView):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from cxhub.celery import WorkerHeartbeatStep
 from cxhub.celery import app as celery_app
 
 
@@ -37,3 +38,6 @@ def test_running_tasks_are_cancelled_when_the_connection_is_lost() -> None:
     assert celery_app.conf.task_acks_late is True
     assert celery_app.conf.worker_cancel_long_running_tasks_on_connection_loss is True
 
+
+def test_the_heartbeat_step_is_part_of_the_worker() -> None:
+    assert WorkerHeartbeatStep in celery_app.steps["worker"]
