@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A database or broker failure in a page view answers 503 with Retry-After, not 500.
+    "cxhub.unavailable.UnavailableMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "cxhub.throttling.RefusedCallsMiddleware",
@@ -441,3 +443,5 @@ CXHUB: dict[str, Any] = {
 CXHUB_LAG_BANNER_MINUTES = int(os.environ.get("CXHUB_LAG_BANNER_MINUTES", "5"))
 # The bearer token Prometheus sends to /metrics; without one, /metrics answers 404.
 CXHUB_METRICS_TOKEN = os.environ.get("CXHUB_METRICS_TOKEN", "")
+# Seconds a client is told to wait (Retry-After) when the database or the broker is down.
+CXHUB_UNAVAILABLE_RETRY_AFTER = 30

@@ -40,3 +40,6 @@ urlpatterns = [
     path("", include("analytics.urls")),
     path("", include("dashboards.urls")),
 ]
+
+# An outage of the database or broker raised outside a view answers 503, not 500.
+handler500 = "cxhub.views.server_error"

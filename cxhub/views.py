@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.template.response import TemplateResponse
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -14,6 +16,7 @@ from cxhub.access import metrics_token_required, public
 from cxhub.health import readiness_get
 from cxhub.metrics import metrics_text
 from cxhub.redirects import safe_next_url
+from cxhub.unavailable import is_unavailable, unavailable_response
 
 
 @public
@@ -45,6 +48,16 @@ def readyz(request: HttpRequest) -> JsonResponse:
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus metrics (``cxhub.metrics``), for the holder of ``CXHUB_METRICS_TOKEN``."""
     return HttpResponse(metrics_text(), content_type=CONTENT_TYPE_LATEST)
+
+
+def server_error(request: HttpRequest) -> HttpResponseBase:
+    """``handler500``: an outage of the database or broker raised outside a view (in a
+    middleware) still answers 503 with Retry-After; anything else is Django's 500 page."""
+    error = sys.exc_info()[1]
+    if is_unavailable(error):
+        assert error is not None
+        return unavailable_response(request, error)
+    return defaults.server_error(request)
 
 
 class LoginView(auth_views.LoginView):
