@@ -11,8 +11,11 @@ a counter reset.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import Iterator
 
+from django.apps import apps
 from django.core.cache import cache
 from django.db import DatabaseError
 from django.utils import timezone
@@ -33,11 +36,21 @@ def task_failure_record(*, task_name: str) -> None:
     cache.incr(key)
 
 
+def _tasks_import() -> None:
+    """Import every app's ``tasks`` module, as the worker does, so the web process knows every
+    task name. (Not Celery's ``import_default_modules``: its Django fix-up runs the system
+    checks each time.)"""
+    for config in apps.get_app_configs():
+        module = f"{config.name}.tasks"
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
+
+
 def task_failures_get() -> dict[str, int]:
     """Failures counted so far, by task name, for every task the app knows."""
     from cxhub.celery import app
 
-    app.loader.import_default_modules()  # every app's tasks.py, as the worker imports them
+    _tasks_import()
     names = sorted(name for name in app.tasks if not name.startswith("celery."))
     counts = cache.get_many([TASK_FAILURES_KEY.format(task=name) for name in names])
     return {name: int(counts.get(TASK_FAILURES_KEY.format(task=name), 0)) for name in names}
