@@ -40,6 +40,12 @@ def _waiting(minutes: float, count: int = 1) -> list[Response]:
 
 
 @pytest.fixture
+def inline(settings: Any) -> None:
+    """No broker configured: tasks run in the web process, no worker to hear from."""
+    settings.CELERY_BROKER_URL = "memory://"
+
+
+@pytest.fixture
 def with_broker(settings: Any) -> None:
     """A Redis broker configured, whose worker readiness must hear from."""
     settings.CELERY_BROKER_URL = os.environ.get("REDIS_URL") or NO_BROKER_HERE
@@ -54,7 +60,7 @@ def test_healthz_needs_no_database(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_readyz_reports_every_check_and_the_backlog(client: Client) -> None:
+def test_readyz_reports_every_check_and_the_backlog(client: Client, inline: None) -> None:
     """Without a broker (tasks inline) every check passes and the backlog is counted."""
     ResponseFactory.create_batch(2, processed_at=timezone.now())
     _waiting(minutes=2, count=3)
@@ -74,7 +80,9 @@ def test_readyz_reports_every_check_and_the_backlog(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_a_lag_past_the_limit_is_degraded_but_still_ready(client: Client, settings: Any) -> None:
+def test_a_lag_past_the_limit_is_degraded_but_still_ready(
+    client: Client, settings: Any, inline: None
+) -> None:
     """Processing behind by more than CXHUB_LAG_BANNER_MINUTES: reported, still 200."""
     settings.CXHUB_LAG_BANNER_MINUTES = 5
     _waiting(minutes=6)
@@ -185,7 +193,7 @@ def test_the_worker_step_beats_at_start_and_on_its_timer(settings: Any) -> None:
 
 
 @pytest.mark.django_db
-def test_the_admin_index_shows_the_same_checks(admin_client: Client) -> None:
+def test_the_admin_index_shows_the_same_checks(admin_client: Client, inline: None) -> None:
     _waiting(minutes=1, count=4)
 
     page = admin_client.get("/admin/")
