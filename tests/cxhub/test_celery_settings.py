@@ -41,3 +41,27 @@ def test_running_tasks_are_cancelled_when_the_connection_is_lost() -> None:
 
 def test_the_heartbeat_step_is_part_of_the_worker() -> None:
     assert WorkerHeartbeatStep in celery_app.steps["worker"]
+
+
+def test_no_task_is_queued_with_an_eta_or_a_fixed_countdown() -> None:
+    """Redis holds a message waiting for its ETA as unacknowledged and redelivers it after the
+    visibility timeout; the only countdown is the bounded retry back-off (feedback.tasks)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    found = []
+    for package in ("cxhub", "feedback", "actions", "analytics", "dashboards", "demo"):
+        for path in (root / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call):
+                    continue
+                for keyword in node.keywords:
+                    if keyword.arg not in {"countdown", "eta"}:
+                        continue
+                    bounded = ast.unparse(keyword.value).startswith("retry_countdown(")
+                    if not bounded:
+                        found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []
