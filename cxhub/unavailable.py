@@ -63,6 +63,16 @@ def unavailable_log(request: HttpRequest, error: BaseException) -> None:
     )
 
 
+def _page_html() -> str:
+    try:
+        return loader.get_template("503.html").render(
+            {"retry_after": retry_after_seconds()}  # no request: no context processor runs
+        )
+    except Exception:  # the error page must not fail in its turn: plain words then
+        logger.exception("Could not render 503.html")
+        return f"<!doctype html><title>Unavailable</title><p>{MESSAGE.format(seconds=retry_after_seconds())}</p>"
+
+
 def unavailable_response(request: HttpRequest, error: BaseException) -> HttpResponse:
     """503 for ``request``: JSON under ``/api/``, the plain error page elsewhere."""
     unavailable_log(request, error)
@@ -70,10 +80,7 @@ def unavailable_response(request: HttpRequest, error: BaseException) -> HttpResp
     if request.path.startswith("/api/"):
         response = JsonResponse(unavailable_body(), status=503)
     else:
-        html = loader.get_template("503.html").render(
-            {"retry_after": retry_after_seconds()}  # no request: no context processor runs
-        )
-        response = HttpResponse(html, status=503)
+        response = HttpResponse(_page_html(), status=503)
     response["Retry-After"] = str(retry_after_seconds())
     return response
 

@@ -137,3 +137,19 @@ def test_the_503_page_renders_without_the_database() -> None:
 
     assert page.status_code == 503
     assert "Unavailable for a moment" in page.content.decode()
+
+
+@pytest.mark.django_db(databases=[])
+def test_the_503_page_falls_back_to_plain_words_when_its_template_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A template that cannot render (a missing static manifest) still gives a 503, not a 500."""
+    from cxhub import unavailable
+
+    monkeypatch.setattr(unavailable.loader, "get_template", _raise(ValueError("no manifest")))
+
+    page = unavailable_response(RequestFactory().get("/"), OperationalError("down"))
+
+    assert page.status_code == 503
+    assert page["Retry-After"] == "30"
+    assert "try again in 30 seconds" in page.content.decode()
