@@ -2,7 +2,10 @@
 export, report and analysis run.
 
 Principals
-    * **anonymous**: nothing but the sign-in page, the health check and the API's schema.
+    * **anonymous**: nothing but the sign-in page, the health and readiness checks
+      (:func:`public`) and the API's schema.
+    * **monitoring** (Prometheus): ``/metrics`` with the bearer token
+      ``CXHUB_METRICS_TOKEN`` (:func:`metrics_token_required`); no one else, people included.
     * **no role**: a signed-in person in no CXHub group: nothing (403 everywhere).
     * **viewer** and **line manager**: the records of the departments they are members of
       (their touchpoints' responses, verbatims and tags, their alerts, actions, impact,
@@ -28,16 +31,18 @@ test_permission_matrix.py`` checks it against every route.
 from __future__ import annotations
 
 import enum
+import hmac
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
-from django.http import HttpRequest, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import permissions
 from rest_framework.request import Request
@@ -395,6 +400,40 @@ def page(view: View) -> View:
         return view(request, *args, **kwargs)
 
     gated.cxhub_access = "page"  # type: ignore[attr-defined]
+    return cast(View, gated)
+
+
+def public(view: View) -> View:
+    """Gate of the routes anyone may call, signed in or not (health and readiness checks for
+    load balancers and orchestrators). They read no record and say nothing about one."""
+    view.cxhub_access = "public"  # type: ignore[attr-defined]
+    return view
+
+
+METRICS_REFUSED = "A valid metrics token is needed: Authorization: Bearer <CXHUB_METRICS_TOKEN>."
+
+
+def metrics_token_required(view: View) -> View:
+    """Gate of ``/metrics``: only a caller sending ``Authorization: Bearer`` with the token
+    ``CXHUB_METRICS_TOKEN``. No token configured: 404, the route is off. A missing or wrong
+    token: 401 with ``WWW-Authenticate: Bearer``; a session or API key does not count.
+    """
+
+    @wraps(view)
+    def gated(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        expected = str(settings.CXHUB_METRICS_TOKEN or "")
+        if not expected:
+            raise Http404("Metrics are off: CXHUB_METRICS_TOKEN is not set.")
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), expected.encode()
+        ):
+            refused = HttpResponse(METRICS_REFUSED + "\n", status=401, content_type="text/plain")
+            refused["WWW-Authenticate"] = 'Bearer realm="cxhub-metrics"'
+            return refused
+        return view(request, *args, **kwargs)
+
+    gated.cxhub_access = "metrics token"  # type: ignore[attr-defined]
     return cast(View, gated)
 
 

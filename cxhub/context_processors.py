@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from cxhub.health import processing_lag_get
 from cxhub.navigation import main_menu
 from feedback.roles import user_is_cx_manager, user_is_line_manager
 
@@ -22,3 +23,13 @@ def navigation(request: HttpRequest) -> dict[str, object]:
             is_line_manager=is_line_manager,
         ),
     }
+
+
+def processing_lag(request: HttpRequest) -> dict[str, object]:
+    """The lag banner of the layout, for CX managers only (``cxhub.health``): when the oldest
+    unprocessed response is older than ``CXHUB_LAG_BANNER_MINUTES``. The figure is cached
+    briefly, so most pages pay no query for it."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user_is_cx_manager(user):
+        return {"processing_lag": None}
+    return {"processing_lag": processing_lag_get()}

@@ -1,7 +1,8 @@
 """The one domain error type and the DRF handler that turns errors into JSON answers.
 
 Every API error has the shape ``{"errors": {"field": ["message", ...]}}``; errors that
-belong to no field use the key ``non_field_errors``. Services raise ``ApplicationError``
+belong to no field use the key ``non_field_errors``. A database or broker outage adds
+``detail`` and ``code: "unavailable"`` to it, with status 503 (``cxhub.unavailable``). Services raise ``ApplicationError``
 subclasses and never know about HTTP; this module maps them to status codes.
 """
 
@@ -16,6 +17,8 @@ from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from cxhub.unavailable import is_unavailable, retry_after_seconds, unavailable_body, unavailable_log
 
 NON_FIELD = "non_field_errors"
 
@@ -77,6 +80,15 @@ def _as_error_dict(detail: Any) -> dict[str, Any]:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if is_unavailable(exc):  # database or broker down: 503, retry later (cxhub.unavailable)
+        request = context.get("request")
+        if request is not None:
+            unavailable_log(request, exc)
+        return Response(
+            unavailable_body(),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(retry_after_seconds())},
+        )
     if isinstance(exc, ApplicationError):
         return Response({"errors": exc.field_errors}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):

@@ -44,7 +44,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 CXHUB_BASE_URL = os.environ.get("CXHUB_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cxhub.apps.CXHubAdminConfig",  # django.contrib.admin, with CXHub's status on its index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A database or broker failure in a page view answers 503 with Retry-After, not 500.
+    "cxhub.unavailable.UnavailableMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "cxhub.throttling.RefusedCallsMiddleware",
@@ -103,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cxhub.context_processors.navigation",
+                "cxhub.context_processors.processing_lag",
             ],
         },
     },
@@ -291,15 +294,50 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_DEFAULT_QUEUE = "celery"  # named here: readiness and metrics read its length
 # Publishing to a dead broker must fail fast: ingest stores first and the sweep catches up.
+# The web process publishes with ``retry=False``; a producer's connection is opened through
+# the transport options' ``max_retries``/``interval_*`` below (one quick retry, 2 s timeout).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# The worker, by contrast, never gives up on its broker: it retries at start-up (Redis may
+# come up after it) and after a lost connection, forever, instead of exiting after 100 tries
+# and waiting for someone to start it again. These three govern the consumer only.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# AMQP heartbeats (seconds); the Redis transport ignores them and finds a dead connection
+# through redis-py's ``health_check_interval`` and TCP keep-alive (transport options below).
+CELERY_BROKER_HEARTBEAT = 30
+# The longest task may run CELERY_TASK_TIME_LIMIT seconds (the soft limit lets it stop
+# cleanly first). Redis redelivers an unacknowledged message after the visibility timeout,
+# so the timeout must be longer than any task may run, or a task still running is handed to
+# a second worker. Countdowns (the retry back-off below) and ETAs must stay below it too:
+# Redis holds a message waiting for its ETA as unacknowledged. CXHub sets no ETA.
+CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60,
     "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.5,
+    "socket_keepalive": True,
+    "health_check_interval": 25,
 }
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_REDIS_BACKEND_HEALTH_CHECK_INTERVAL = 25
+CELERY_REDIS_SOCKET_KEEPALIVE = True
+# Tasks are acknowledged late, so when the connection is lost the messages of running tasks
+# go back to the queue and another worker gets them; cancelling the running copies keeps a
+# task from running twice at once (Celery 6's default, set now).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Processing tasks that meet a database error retry with exponential back-off, at most this
+# many seconds apart (well below the visibility timeout) and this many times (feedback.tasks).
+CXHUB_TASK_RETRY_BACKOFF_MAX = 5 * 60
+CXHUB_TASK_MAX_RETRIES = 5
+# The worker writes a heartbeat into the cache this often (cxhub.celery); readiness calls it
+# stale after CXHUB_WORKER_STALE_SECONDS without one.
+CXHUB_WORKER_HEARTBEAT_SECONDS = 15
+CXHUB_WORKER_STALE_SECONDS = 60
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "analytics-nightly-insights": {
         "task": "analytics.tasks.insights.nightly_insights_task",
@@ -409,3 +447,11 @@ CXHUB: dict[str, Any] = {
     # Whose national phone formats are recognised (ISO 3166 alpha-2); international ones always.
     "MASK_PII_REGION": os.environ.get("CXHUB_MASK_PII_REGION", "GB").strip().upper() or "GB",
 }
+
+# --- Operations -------------------------------------------------------------------------
+# CX managers see a banner when the oldest unprocessed response is older than this.
+CXHUB_LAG_BANNER_MINUTES = int(os.environ.get("CXHUB_LAG_BANNER_MINUTES", "5"))
+# The bearer token Prometheus sends to /metrics; without one, /metrics answers 404.
+CXHUB_METRICS_TOKEN = os.environ.get("CXHUB_METRICS_TOKEN", "")
+# Seconds a client is told to wait (Retry-After) when the database or the broker is down.
+CXHUB_UNAVAILABLE_RETRY_AFTER = 30

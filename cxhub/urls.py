@@ -17,6 +17,8 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("healthz/", views.healthz, name="healthz"),
+    path("readyz/", views.readyz, name="readyz"),
+    path("metrics", views.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI's start-up script is served as a file (the split view), not inline.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
@@ -39,6 +41,8 @@ urlpatterns = [
     path("", include("dashboards.urls")),
 ]
 
+# Requests no view took answer JSON under /api/ and the product's pages elsewhere; an outage
+# of the database or broker raised outside a view answers 503, not 500.
 handler400 = "cxhub.views.bad_request"
 handler403 = "cxhub.views.permission_denied"
 handler404 = "cxhub.views.page_not_found"

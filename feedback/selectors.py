@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import QuerySet
+from django.db.models import Count, Min, QuerySet
 
 from cxhub.errors import NotFound
 from feedback.models import Customer, Response
@@ -87,3 +89,38 @@ def customer_export(*, customer: Customer) -> dict[str, Any]:
     # One encoding for the API and the command: datetimes ISO 8601, decimals as strings.
     result: dict[str, Any] = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
     return result
+
+
+@dataclass(frozen=True)
+class ProcessingBacklog:
+    """Responses stored but not yet processed (tagged, scored for sentiment, alerted on)."""
+
+    unprocessed: int
+    oldest_created_at: datetime | None
+
+    def oldest_age_seconds(self, *, now: datetime) -> float | None:
+        """How long the oldest unprocessed response has waited, or None when none waits."""
+        if self.oldest_created_at is None:
+            return None
+        return max(0.0, (now - self.oldest_created_at).total_seconds())
+
+
+def responses_processing_backlog() -> ProcessingBacklog:
+    """How many responses wait for processing and since when: the one figure behind the
+    readiness check, the admin, the CX managers' banner and the metrics.
+
+    One query on the partial index ``response_unprocessed`` (rows with no ``processed_at``),
+    so it stays cheap however many processed responses there are.
+    """
+    figures = Response.objects.filter(processed_at__isnull=True).aggregate(
+        unprocessed=Count("id"), oldest=Min("created_at")
+    )
+    return ProcessingBacklog(
+        unprocessed=figures["unprocessed"], oldest_created_at=figures["oldest"]
+    )
+
+
+def responses_count_by_source() -> dict[str, int]:
+    """How many responses each source has stored, by source name (the metrics' ingest count)."""
+    rows = Response.objects.values_list("source__name").annotate(stored=Count("id")).order_by()
+    return {str(name): int(stored) for name, stored in rows}

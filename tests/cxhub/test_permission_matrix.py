@@ -67,6 +67,8 @@ PAGE_MANAGERS_IN_A = "login 403 403 ok 404 ok login login"
 POST_ONLY = "405 405 405 405 405 405 405 405"  # refused by method before anything
 SCHEMA = "ok ok ok ok ok ok 403 403"  # a key sent to people's pages is refused
 PUBLIC = "ok ok ok ok ok ok ok ok"
+# Only the metrics token opens /metrics (set below): no session, token or API key does.
+METRICS_TOKEN_ONLY = "401 401 401 401 401 401 401 401"
 MOVED = "301 301 301 301 301 301 301 301"
 
 
@@ -109,6 +111,8 @@ MATRIX: dict[str, Row] = {
         "/accounts/logout/", POST_ONLY, "login login login login login login login login"
     ),
     "healthz": row("/healthz/", PUBLIC),
+    "readyz": row("/readyz/", PUBLIC),
+    "metrics": row("/metrics", METRICS_TOKEN_ONLY),
     "api-schema": row("/api/schema/", SCHEMA),
     "api-docs": row("/api/docs/", SCHEMA),
     "api-redoc": row("/api/redoc/", SCHEMA),
@@ -353,6 +357,12 @@ def test_every_route_has_a_row() -> None:
 
 
 # -- the world --------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def metrics_token(settings: Any) -> None:
+    """Metrics switched on, as in production; without a token the route answers 404."""
+    settings.CXHUB_METRICS_TOKEN = "matrix-metrics-token"
 
 
 @pytest.fixture

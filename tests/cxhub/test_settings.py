@@ -125,7 +125,7 @@ def _command(service: dict[str, object]) -> list[str]:
 
 @pytest.mark.django_db
 def test_healthz_answers(client) -> None:  # type: ignore[no-untyped-def]
-    """The health endpoint reports ok when the database answers."""
+    """The health endpoint reports ok (it answers for the web process alone)."""
     response = client.get("/healthz/")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}

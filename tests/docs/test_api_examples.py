@@ -32,6 +32,11 @@ ROLE_USERS = {
     "superuser": "admin",
 }
 API_KEY_ROLE = "source API key"
+# Examples for machines rather than people: no user token ("anyone": readiness; "monitoring":
+# /metrics with $CXHUB_METRICS_TOKEN).
+NO_USER_ROLES = {API_KEY_ROLE, "anyone", "monitoring"}
+# Routes outside /api/ that are plain Django views answering GET (docs/operations.md).
+OPERATIONS_ROUTES = {"/healthz/", "/readyz/", "/metrics"}
 EXAMPLE_SOURCE = "survey-tool"
 # The two line managers behind $OWNER_ID and $OTHER_OWNER_ID ("Running the examples").
 OWNERS = {"OWNER_ID": "lm.billing", "OTHER_OWNER_ID": "lm.service"}
@@ -92,7 +97,8 @@ def test_every_curl_example_calls_a_real_route_without_a_literal_id() -> None:
             view = match.func.cls  # type: ignore[attr-defined]
         except (Resolver404, AttributeError):
             view = None
-        if view is None or not hasattr(view, example.method.lower()):
+        operations = path in OPERATIONS_ROUTES and example.method == "GET"
+        if not operations and (view is None or not hasattr(view, example.method.lower())):
             problems.append(f"line {example.line}: {example.method} {path} is no route")
         if re.search(r"/\d+/", path):
             problems.append(f"line {example.line}: literal id in {path}; use a variable")
@@ -115,6 +121,7 @@ def _demo_credentials() -> dict[str, str]:
     return {
         **{f"TOKEN {role}": key for role, key in tokens.items()},
         "CXHUB_API_KEY": api_key,
+        "CXHUB_METRICS_TOKEN": "docs-example-metrics-token",
         **{name: str(users.get(username=username).pk) for name, username in OWNERS.items()},
     }
 
@@ -153,7 +160,9 @@ def _run(example: Example, base_url: str, env: dict[str, str], workdir: Path) ->
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 @pytest.mark.django_db(transaction=True)
-def test_every_curl_example_answers_as_documented_on_the_demo_data(live_server: Any) -> None:
+def test_every_curl_example_answers_as_documented_on_the_demo_data(
+    live_server: Any, settings: Any
+) -> None:
     """Run each example in order against a live server on demo data: 2xx or its stated status.
 
     The live server needs committed data, so this test is transactional: an earlier
@@ -171,6 +180,7 @@ def test_every_curl_example_answers_as_documented_on_the_demo_data(live_server: 
     assert Topic.objects.filter(slug="billing").exists()
     assert Kpi.objects.filter(slug="churn-rate").exists()
     credentials = _demo_credentials()
+    settings.CXHUB_METRICS_TOKEN = credentials["CXHUB_METRICS_TOKEN"]
     examples = curl_examples(_doc_text())
     variables: dict[str, str] = {}
     failures: list[str] = []
@@ -178,8 +188,13 @@ def test_every_curl_example_answers_as_documented_on_the_demo_data(live_server: 
         for example in examples:
             assert example.role is not None
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp, **variables}
-            env.update({name: credentials[name] for name in ("CXHUB_API_KEY", *OWNERS)})
-            if example.role != API_KEY_ROLE:
+            env.update(
+                {
+                    name: credentials[name]
+                    for name in ("CXHUB_API_KEY", "CXHUB_METRICS_TOKEN", *OWNERS)
+                }
+            )
+            if example.role not in NO_USER_ROLES:
                 env["CXHUB_TOKEN"] = credentials[f"TOKEN {example.role}"]
             missing = [
                 name
