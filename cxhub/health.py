@@ -145,12 +145,22 @@ def processing_check(*, now: datetime, backlog: ProcessingBacklog | None = None)
     try:
         backlog = backlog or responses_processing_backlog()
     except DatabaseError as error:
-        return {**_failure(error), "unprocessed": None, "oldest_unprocessed_age_seconds": None}
+        return {
+            **_failure(error),
+            "unprocessed": None,
+            "oldest_unprocessed_age_seconds": None,
+            "lagging": None,
+            "parked": None,
+        }
     age = backlog.oldest_age_seconds(now=now)
+    lagging = age is not None and age > lag_limit_seconds()
     return {
-        "ok": age is None or age <= lag_limit_seconds(),
+        # Parked responses need a person: their processing killed its worker repeatedly.
+        "ok": not lagging and backlog.parked == 0,
+        "lagging": lagging,
         "unprocessed": backlog.unprocessed,
         "oldest_unprocessed_age_seconds": None if age is None else round(age, 1),
+        "parked": backlog.parked,
     }
 
 

@@ -439,6 +439,11 @@ CXHUB: dict[str, Any] = {
     # Below this many responses a score is shown as "not enough responses", not a number.
     "MIN_RESPONSES": int(os.environ.get("CXHUB_MIN_RESPONSES", "30")),
     "BULK_MAX_ITEMS": 10_000,
+    # A worker holds the responses it processes this long, renewed after each processor; the
+    # sweep (every minute) hands on those whose holder died: back within about two minutes.
+    "PROCESSING_LEASE_SECONDS": int(os.environ.get("CXHUB_PROCESSING_LEASE_SECONDS", "90")),
+    # After this many workers died holding a response, it is parked instead of handed on.
+    "PROCESSING_MAX_ATTEMPTS": int(os.environ.get("CXHUB_PROCESSING_MAX_ATTEMPTS", "3")),
     # JSON bodies nested deeper are refused with a 400 (cxhub.input_guard).
     "JSON_MAX_DEPTH": 32,
     "COMMENT_MAX_LENGTH": 10_000,

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from feedback import services
 from feedback.models import (
     Attribute,
     Customer,
@@ -112,8 +113,30 @@ class AttributeAdmin(admin.ModelAdmin):
     search_fields = ["slug", "label"]
 
 
+class ParkedFilter(admin.SimpleListFilter):
+    title = "processing"
+    parameter_name = "parked"
+
+    def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Parked (processing died repeatedly)"), ("waiting", "Not yet processed")]
+
+    def queryset(self, request: Any, queryset: Any) -> Any:
+        if self.value() == "yes":
+            return queryset.filter(processing_parked_at__isnull=False)
+        if self.value() == "waiting":
+            return queryset.filter(processed_at__isnull=True, processing_parked_at__isnull=True)
+        return queryset
+
+
+@admin.action(description="Process again (parked responses)")
+def process_again(modeladmin: Any, request: Any, queryset: Any) -> None:
+    queued = services.responses_unpark(response_ids=list(queryset.values_list("id", flat=True)))
+    modeladmin.message_user(request, f"{queued} parked responses queued for processing again.")
+
+
 @admin.register(Response)
 class ResponseAdmin(admin.ModelAdmin):
+    actions = [process_again]
     list_display = [
         "external_id",
         "source",
@@ -126,7 +149,7 @@ class ResponseAdmin(admin.ModelAdmin):
         "nps_category",
         "processed_at",
     ]
-    list_filter = ["channel", "nps_category", "touchpoint", "source"]
+    list_filter = [ParkedFilter, "channel", "nps_category", "touchpoint", "source"]
     search_fields = ["external_id", "comment"]
     raw_id_fields = ["customer"]
     list_select_related = ["source", "touchpoint"]
@@ -136,6 +159,9 @@ class ResponseAdmin(admin.ModelAdmin):
         "nps_category",
         "content_hash",
         "processing_queued_at",
+        "processing_lease_until",
+        "processing_attempts",
+        "processing_parked_at",
         "processed_at",
         "erased_at",
         "created_at",

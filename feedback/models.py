@@ -229,6 +229,13 @@ class Response(TimeStampedModel):
     attributes = models.JSONField(default=dict, blank=True)
     content_hash = models.CharField(max_length=64)
     processing_queued_at = models.DateTimeField(null=True, blank=True)
+    # A worker processing the response holds it until this moment and renews it as it goes;
+    # past it, unprocessed, the worker is taken for dead and the sweep hands the response on.
+    processing_lease_until = models.DateTimeField(null=True, blank=True)
+    # How many workers died (or failed) holding it; at CXHUB["PROCESSING_MAX_ATTEMPTS"] it is
+    # parked: no longer handed on, shown to administrators, retried from the admin.
+    processing_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    processing_parked_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     erased_at = models.DateTimeField(
         null=True, blank=True, help_text="When the comment was erased with its customer's data."

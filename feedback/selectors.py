@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 
 from cxhub.errors import NotFound
 from feedback.models import Customer, Response
@@ -97,6 +97,8 @@ class ProcessingBacklog:
 
     unprocessed: int
     oldest_created_at: datetime | None
+    # Given up on after their workers died repeatedly; not counted in ``unprocessed``.
+    parked: int = 0
 
     def oldest_age_seconds(self, *, now: datetime) -> float | None:
         """How long the oldest unprocessed response has waited, or None when none waits."""
@@ -112,11 +114,16 @@ def responses_processing_backlog() -> ProcessingBacklog:
     One query on the partial index ``response_unprocessed`` (rows with no ``processed_at``),
     so it stays cheap however many processed responses there are.
     """
+    waiting = Q(processing_parked_at__isnull=True)
     figures = Response.objects.filter(processed_at__isnull=True).aggregate(
-        unprocessed=Count("id"), oldest=Min("created_at")
+        unprocessed=Count("id", filter=waiting),
+        oldest=Min("created_at", filter=waiting),
+        parked=Count("id", filter=~waiting),
     )
     return ProcessingBacklog(
-        unprocessed=figures["unprocessed"], oldest_created_at=figures["oldest"]
+        unprocessed=figures["unprocessed"],
+        oldest_created_at=figures["oldest"],
+        parked=figures["parked"],
     )
 
 

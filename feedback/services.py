@@ -27,7 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from psycopg.errors import UniqueViolation
 
@@ -563,7 +563,12 @@ def response_ingest(
     return response, bool(result.created)
 
 
-def responses_queue_processing(*, response_ids: Sequence[int], already_marked: bool = False) -> int:
+def responses_queue_processing(
+    *,
+    response_ids: Sequence[int],
+    already_marked: bool = False,
+    chunk_size: int = PROCESSING_CHUNK,
+) -> int:
     """Publish processing tasks in chunks; returns how many ids were queued.
 
     A broker that cannot be reached stops the publishing at once and leaves the unqueued rows
@@ -577,8 +582,8 @@ def responses_queue_processing(*, response_ids: Sequence[int], already_marked: b
     ids = list(response_ids)
     try:
         with responses_process_task.app.producer_or_acquire() as producer:
-            for start in range(0, len(ids), PROCESSING_CHUNK):
-                chunk = ids[start : start + PROCESSING_CHUNK]
+            for start in range(0, len(ids), chunk_size):
+                chunk = ids[start : start + chunk_size]
                 responses_process_task.apply_async(args=[chunk], retry=False, producer=producer)
                 if not already_marked:
                     Response.objects.filter(id__in=chunk).update(
@@ -602,21 +607,63 @@ def responses_queue_processing(*, response_ids: Sequence[int], already_marked: b
     return queued
 
 
+def processing_lease() -> timedelta:
+    return timedelta(seconds=int(settings.CXHUB.get("PROCESSING_LEASE_SECONDS", 90)))
+
+
+def processing_max_attempts() -> int:
+    return int(settings.CXHUB.get("PROCESSING_MAX_ATTEMPTS", 3))
+
+
+def _lease_renew(ids: Sequence[int]) -> None:
+    Response.objects.filter(id__in=ids, processed_at__isnull=True).update(
+        processing_lease_until=timezone.now() + processing_lease()
+    )
+
+
 def responses_process(*, response_ids: Sequence[int]) -> int:
     """Run every registered processor on the responses, then mark them processed.
 
-    Processors are idempotent, so a batch handed over twice (the sweep after a dead worker)
-    is harmless. Returns how many responses were newly marked processed.
+    Only responses still unprocessed and not parked are taken. They are held with a lease
+    (``processing_lease_until``) renewed after each processor: if this worker dies, the sweep
+    sees the lease run out and hands them on. Processors are idempotent, so a batch handed
+    over twice (a lease run out under a slow worker, a broker redelivery) is harmless.
+    Returns how many responses were newly marked processed.
     """
     ids = [int(pk) for pk in response_ids]
-    existing = list(Response.objects.filter(id__in=ids).values_list("id", flat=True))
-    if not existing:
+    taken = list(
+        Response.objects.filter(
+            id__in=ids, processed_at__isnull=True, processing_parked_at__isnull=True
+        ).values_list("id", flat=True)
+    )
+    if not taken:
         return 0
+    _lease_renew(taken)
     for name, processor in response_processors():
-        logger.debug("Running response processor %s on %d responses", name, len(existing))
-        processor(existing)
-    return Response.objects.filter(id__in=existing, processed_at__isnull=True).update(
-        processed_at=timezone.now()
+        logger.debug("Running response processor %s on %d responses", name, len(taken))
+        processor(taken)
+        _lease_renew(taken)
+    return Response.objects.filter(id__in=taken, processed_at__isnull=True).update(
+        processed_at=timezone.now(), processing_lease_until=None
+    )
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    """What one sweep did: re-queued (never queued, stalled, or held by a dead worker) and
+    parked (their holders died ``PROCESSING_MAX_ATTEMPTS`` times)."""
+
+    requeued: int = 0
+    handed_on: int = 0
+    parked: int = 0
+
+
+def _unprocessed_ids(condition: Q, limit: int) -> list[int]:
+    return list(
+        Response.objects.filter(processed_at__isnull=True, processing_parked_at__isnull=True)
+        .filter(condition)
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)[:limit]
     )
 
 
@@ -625,18 +672,71 @@ def responses_sweep_unprocessed(
     stale_after: timedelta = SWEEP_STALE_AFTER,
     limit: int = SWEEP_LIMIT,
     now: datetime | None = None,
-) -> int:
-    """Re-queue unprocessed responses never queued, or queued longer than ``stale_after`` ago."""
-    cutoff = (now or timezone.now()) - stale_after
+) -> SweepOutcome:
+    """Hand on the responses that would otherwise wait for ever (beat, every minute).
+
+    * never queued (the broker was down at ingest), or queued longer than ``stale_after``
+      ago and never taken by a worker (a lost message): queued again;
+    * held by a worker whose lease ran out (it died, or its task failed): the attempt is
+      counted and they are handed on. On a second death they go one per task, so one
+      response that kills its worker cannot take the others with it; at
+      ``PROCESSING_MAX_ATTEMPTS`` deaths it is parked and an error is logged.
+    """
+    now = now or timezone.now()
+    cutoff = now - stale_after
+    waiting = _unprocessed_ids(
+        Q(processing_lease_until__isnull=True)
+        & (Q(processing_queued_at__isnull=True) | Q(processing_queued_at__lt=cutoff)),
+        limit,
+    )
+    dead = _unprocessed_ids(Q(processing_lease_until__lt=now), limit)
+    parked = 0
+    handed_on: list[int] = []
+    singly: list[int] = []
+    if dead:
+        with transaction.atomic():
+            Response.objects.filter(id__in=dead, processing_lease_until__lt=now).update(
+                processing_attempts=F("processing_attempts") + 1,
+                processing_lease_until=None,
+                processing_queued_at=now,
+            )
+            limit_attempts = processing_max_attempts()
+            parked = Response.objects.filter(
+                id__in=dead, processing_attempts__gte=limit_attempts
+            ).update(processing_parked_at=now)
+            for pk, attempts in Response.objects.filter(
+                id__in=dead, processing_parked_at__isnull=True
+            ).values_list("id", "processing_attempts"):
+                (singly if attempts >= 2 else handed_on).append(pk)
+        if parked:
+            logger.error(
+                "Parked %d responses: their processing died %d times; retry them from the "
+                "admin (Responses, action 'Process again') once the cause is fixed.",
+                parked,
+                processing_max_attempts(),
+            )
+    requeued = responses_queue_processing(response_ids=waiting) if waiting else 0
+    passed_on = responses_queue_processing(response_ids=sorted(handed_on)) if handed_on else 0
+    if singly:
+        passed_on += responses_queue_processing(response_ids=sorted(singly), chunk_size=1)
+    return SweepOutcome(requeued=requeued, handed_on=passed_on, parked=parked)
+
+
+def responses_unpark(*, response_ids: Sequence[int]) -> int:
+    """Give parked responses a fresh start and queue them; returns how many were queued."""
     ids = list(
-        Response.objects.filter(processed_at__isnull=True)
-        .filter(Q(processing_queued_at__isnull=True) | Q(processing_queued_at__lt=cutoff))
-        .order_by("created_at", "id")
-        .values_list("id", flat=True)[:limit]
+        Response.objects.filter(
+            id__in=list(response_ids),
+            processed_at__isnull=True,
+            processing_parked_at__isnull=False,
+        ).values_list("id", flat=True)
     )
     if not ids:
         return 0
-    return responses_queue_processing(response_ids=ids)
+    Response.objects.filter(id__in=ids).update(
+        processing_parked_at=None, processing_attempts=0, processing_lease_until=None
+    )
+    return responses_queue_processing(response_ids=ids, chunk_size=1)
 
 
 # --- Customers ----------------------------------------------------------------------------

@@ -65,4 +65,5 @@ def responses_process_task(self: Any, response_ids: list[int]) -> int:
 @shared_task(acks_late=True, ignore_result=True)
 def responses_sweep_unprocessed_task() -> int:
     """Re-queue responses whose processing was never queued or has stalled (beat, every minute)."""
-    return services.responses_sweep_unprocessed()
+    outcome = services.responses_sweep_unprocessed()
+    return outcome.requeued + outcome.handed_on

@@ -6,6 +6,7 @@ import datetime as dt
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -14,6 +15,7 @@ from rest_framework.test import APIClient
 from cxhub.celery import app as celery_app
 from feedback import processing
 from feedback.models import Response
+from feedback.selectors import responses_processing_backlog
 from feedback.services import responses_process, responses_sweep_unprocessed
 from feedback.tasks import responses_process_task, responses_sweep_unprocessed_task
 from tests.feedback.conftest import feedback_item
@@ -108,13 +110,15 @@ def test_ingest_queues_processing_after_commit(
 
 
 def test_processing_is_idempotent(recorded: list[list[int]]) -> None:
-    """Processing a batch again re-runs the processors but keeps the first processed time."""
+    """A batch handed over again (a redelivery after a worker died) skips what is done and
+    keeps the first processed time."""
     response = ResponseFactory()
     assert responses_process(response_ids=[response.id]) == 1
     first = Response.objects.get().processed_at
     assert responses_process_task(response_ids=[response.id]) == 0
     assert Response.objects.get().processed_at == first
-    assert recorded == [[response.id], [response.id]]
+    assert recorded == [[response.id]]
+    assert Response.objects.get().processing_lease_until is None
 
 
 def test_processing_ignores_ids_that_no_longer_exist(recorded: list[list[int]]) -> None:
@@ -131,7 +135,7 @@ def test_sweep_requeues_never_queued_and_stalled_responses_only(recorded: list[l
     ResponseFactory(processing_queued_at=now - dt.timedelta(minutes=5))  # still in the queue
     ResponseFactory(processing_queued_at=now - dt.timedelta(hours=1), processed_at=now)  # done
 
-    assert responses_sweep_unprocessed(now=now) == 2
+    assert responses_sweep_unprocessed(now=now).requeued == 2
 
     assert recorded == [sorted([never.id, stalled.id])]
 
@@ -178,3 +182,88 @@ def test_a_real_worker_processes_a_posted_response(
             break
         time.sleep(0.25)
     assert processed_at is not None, "the worker did not process the response within 60 s"
+
+
+# --- leases: a dead worker's responses are handed on, a killer is parked ----------------------
+
+
+def test_a_worker_holds_its_responses_with_a_lease_renewed_per_processor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While processors run the responses carry a lease in the future; once done, none."""
+    seen: list[Any] = []
+
+    def watcher(ids: Sequence[int]) -> None:
+        seen.append(Response.objects.get(pk=ids[0]).processing_lease_until)
+
+    monkeypatch.setattr(processing, "_processors", {"watch": watcher, "again": watcher})
+    response = ResponseFactory()
+    before = timezone.now()
+    responses_process(response_ids=[response.id])
+    assert len(seen) == 2 and seen[0] > before + dt.timedelta(seconds=60)
+    assert seen[1] >= seen[0]  # renewed after the first processor
+    assert Response.objects.get().processing_lease_until is None
+
+
+def test_a_lease_run_out_is_handed_on_then_singly_then_parked(
+    recorded: list[list[int]], settings: Any
+) -> None:
+    """A worker that dies holding responses: on the next sweep they are queued again (1st
+    death), then one per task (2nd), then parked (3rd) and out of the backlog."""
+    settings.CXHUB = {**settings.CXHUB, "PROCESSING_MAX_ATTEMPTS": 3}
+    now = timezone.now()
+    a = ResponseFactory(processing_queued_at=now - dt.timedelta(minutes=3))
+    b = ResponseFactory(processing_queued_at=now - dt.timedelta(minutes=3))
+    fresh = ResponseFactory(processing_queued_at=now)
+    held = [a.id, b.id]
+    queued: list[tuple[list[int], int]] = []
+
+    def record_queue(*, response_ids: Any, chunk_size: int = 1000, **_: Any) -> int:
+        queued.append((list(response_ids), chunk_size))
+        return len(response_ids)
+
+    with mock.patch("feedback.services.responses_queue_processing", side_effect=record_queue):
+        for death in (1, 2, 3):
+            Response.objects.filter(id__in=held).update(
+                processing_lease_until=now - dt.timedelta(seconds=1)
+            )
+            outcome = responses_sweep_unprocessed(now=now)
+            if death == 1:
+                assert queued[-1] == (sorted(held), 1000) and outcome.handed_on == 2
+            elif death == 2:
+                assert queued[-1] == (sorted(held), 1)  # one per task
+            else:
+                assert outcome.parked == 2 and outcome.handed_on == 0
+    assert Response.objects.filter(processing_parked_at__isnull=False).count() == 2
+    assert fresh.id not in [pk for ids, _ in queued for pk in ids]
+    backlog = responses_processing_backlog()
+    assert (backlog.unprocessed, backlog.parked) == (1, 2)
+    # Parked responses are not taken by a redelivered task either.
+    assert responses_process(response_ids=held) == 0
+
+
+def test_a_live_lease_is_left_alone(recorded: list[list[int]]) -> None:
+    now = timezone.now()
+    ResponseFactory(
+        processing_queued_at=now - dt.timedelta(minutes=30),
+        processing_lease_until=now + dt.timedelta(seconds=30),
+    )
+    outcome = responses_sweep_unprocessed(now=now)
+    assert (outcome.requeued, outcome.handed_on, outcome.parked) == (0, 0, 0)
+
+
+def test_parked_responses_are_processed_again_from_the_admin(
+    recorded: list[list[int]], admin_client: Any
+) -> None:
+    parked = ResponseFactory(processing_parked_at=timezone.now(), processing_attempts=3)
+    listed = admin_client.get("/admin/feedback/response/?parked=yes")
+    assert listed.status_code == 200 and parked.external_id in listed.content.decode()
+    answer = admin_client.post(
+        "/admin/feedback/response/",
+        {"action": "process_again", "_selected_action": [parked.pk]},
+        follow=True,
+    )
+    assert answer.status_code == 200
+    parked.refresh_from_db()
+    assert parked.processing_parked_at is None and parked.processed_at is not None
+    assert recorded == [[parked.id]]
