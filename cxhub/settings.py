@@ -349,7 +349,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     "feedback-sweep-unprocessed": {
         "task": "feedback.tasks.responses_sweep_unprocessed_task",
-        "schedule": 60.0,
+        # With the processing lease, a dead worker's responses are back within lease + this.
+        "schedule": float(os.environ.get("CXHUB_SWEEP_SECONDS", "60")),
     },
     "actions-remind-due-soon": {
         "task": "actions.tasks.actions_remind_due_soon_task",
@@ -441,7 +442,7 @@ CXHUB: dict[str, Any] = {
     "BULK_MAX_ITEMS": 10_000,
     # A worker holds the responses it processes this long, renewed after each processor; the
     # sweep (every minute) hands on those whose holder died: back within about two minutes.
-    "PROCESSING_LEASE_SECONDS": int(os.environ.get("CXHUB_PROCESSING_LEASE_SECONDS", "90")),
+    "PROCESSING_LEASE_SECONDS": int(os.environ.get("CXHUB_PROCESSING_LEASE_SECONDS", "60")),
     # After this many workers died holding a response, it is parked instead of handed on.
     "PROCESSING_MAX_ATTEMPTS": int(os.environ.get("CXHUB_PROCESSING_MAX_ATTEMPTS", "3")),
     # JSON bodies nested deeper are refused with a 400 (cxhub.input_guard).

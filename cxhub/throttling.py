@@ -18,6 +18,7 @@ Kept free of the apps' modules: DRF imports the default throttles while its own 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +26,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
 
 # cxhub.errors.NON_FIELD; that module imports DRF's views, which import this one.
 NON_FIELD = "non_field_errors"
@@ -52,6 +55,21 @@ def _api_key_of(request: Any) -> Any:
     return getattr(getattr(request, "user", None), "api_key", None)
 
 
+# What the cache raises when Redis is away. Throttles then let calls through (and say so in
+# the log): a cache outage must not stop ingest, which stores in PostgreSQL.
+CACHE_ERRORS: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, OSError)
+try:
+    from redis.exceptions import RedisError
+except ImportError:  # pragma: no cover - redis is a dependency of celery[redis]
+    pass
+else:
+    CACHE_ERRORS = (*CACHE_ERRORS, RedisError)
+
+
+def _cache_unavailable(error: BaseException) -> None:
+    logger.warning("Throttle cache unavailable (%s); the call is let through.", error)
+
+
 class _SettingsRateThrottle(SimpleRateThrottle):
     """A DRF rate throttle whose rate is looked up when it is used, not at import.
 
@@ -72,8 +90,23 @@ class _SettingsRateThrottle(SimpleRateThrottle):
     def get_ident(self, request: Any) -> str:
         return client_ip(request) or "unknown"
 
+    def allow_request(self, request: Any, view: Any) -> bool:
+        try:
+            return bool(super().allow_request(request, view))
+        except CACHE_ERRORS as error:
+            _cache_unavailable(error)
+            return True
+
     def wait_if_blocked(self, request: HttpRequest) -> float | None:
-        """Seconds until the caller may call again, or None when it may now."""
+        """Seconds until the caller may call again, or None when it may now (or the cache is
+        unavailable)."""
+        try:
+            return self._wait_if_blocked(request)
+        except CACHE_ERRORS as error:
+            _cache_unavailable(error)
+            return None
+
+    def _wait_if_blocked(self, request: HttpRequest) -> float | None:
         self.key = self.get_cache_key(request, None)
         if self.rate is None or self.key is None:
             return None
@@ -86,9 +119,12 @@ class _SettingsRateThrottle(SimpleRateThrottle):
         return None
 
     def record(self, request: HttpRequest) -> None:
-        self.wait_if_blocked(request)
-        if self.rate is not None and self.key is not None:
-            self.throttle_success()
+        try:
+            self._wait_if_blocked(request)
+            if self.rate is not None and self.key is not None:
+                self.throttle_success()
+        except CACHE_ERRORS as error:
+            _cache_unavailable(error)
 
 
 class AnonymousThrottle(_SettingsRateThrottle):

@@ -193,6 +193,36 @@ def _settings_in_subprocess(code: str, **env: str) -> str:
     return result.stdout.strip() or result.stderr
 
 
+class _DeadCache:
+    """A cache whose server is gone, as Django's Redis cache is when Redis is down."""
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        import redis
+
+        raise redis.exceptions.ConnectionError("Error 111 connecting to redis: refused")
+
+    set = get
+
+
+def test_a_cache_outage_lets_calls_through_and_ingest_goes_on(
+    rates: dict[str, str], monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    """With Redis (the throttles' cache) down, a source still posts (201), a user still reads,
+    an anonymous call is still a 401, and the log says the throttles are off."""
+    from cxhub import throttling
+
+    monkeypatch.setattr(throttling._SettingsRateThrottle, "cache", _DeadCache())
+    TouchpointFactory(slug="billing-call")
+    key = _key_client(SourceAPIKeyFactory().plain_key)
+
+    posted = [key.post(FEEDBACK, _item(f"down-{n}"), format="json") for n in range(5)]
+
+    assert [answer.status_code for answer in posted] == [201] * 5  # over the 3/min rate too
+    assert _token_client(viewer()).get(FEEDBACK).status_code == 200
+    assert APIClient().get(FEEDBACK).status_code == 401
+    assert "Throttle cache unavailable" in caplog.text
+
+
 def test_rates_come_from_the_environment() -> None:
     """CXHUB_THROTTLE_* set DRF's rates."""
     code = (
