@@ -17,6 +17,16 @@ User = get_user_model()
 EVIDENCE_FIGURE_KEYS = ("share", "performance", "comments", "mentions", "sentiment", "nps_impact")
 
 
+class DateInput(forms.DateInput):
+    """A browser date picker. Its value must be ISO (``2027-01-01``) whatever the locale: an
+    ``<input type=date>`` given ``01/01/2027`` shows empty, and saving then loses the date."""
+
+    input_type = "date"
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)  # type: ignore[arg-type]
+
+
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.get_full_name() or obj.get_username())
@@ -74,7 +84,7 @@ class ActionEditForm(forms.Form):
     title = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
     department = forms.ModelChoiceField(queryset=Department.objects.all(), to_field_name="slug")
-    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(required=False, widget=DateInput())
     cost_estimate = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
     currency = forms.RegexField(regex=r"^[A-Za-z]{3}$", initial="EUR", max_length=3)
     target_kpis = forms.CharField(
@@ -176,7 +186,7 @@ class CancelForm(forms.Form):
 
 
 class ImplementForm(forms.Form):
-    implemented_at = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    implemented_at = forms.DateField(widget=DateInput())
 
 
 class ReassignForm(forms.Form):

@@ -393,3 +393,14 @@ def test_cx_manager_edits_the_plan_and_history_shows_it(org: Org) -> None:
     assert (
         _client(org.outsider).get(url).status_code == 403
     )  # only CX managers edit plans: refused before any look-up
+
+
+def test_the_edit_form_keeps_the_due_date_through_a_browser(org: Org) -> None:
+    """The date picker gets the date in ISO form (en-GB would render 01/05/2030, which an
+    ``<input type=date>`` shows as empty): submitting the form unchanged keeps the date."""
+    org.own_action.due_date = dt.date(2030, 5, 1)
+    org.own_action.save()
+    client = _client(org.cx)
+    url = reverse("actions:edit", args=[org.own_action.pk])
+    form = client.get(url).content.decode()
+    assert 'type="date" name="due_date" value="2030-05-01"' in form
