@@ -302,6 +302,8 @@ def test_a_busy_worker_survives_ten_redis_restarts(processes: Processes, redis: 
         assert _canary(app) == [7]
         round_trips = []
         for _cycle in range(10):
+            # New work arrives all the time, so Redis goes away under a busy worker.
+            ids += _unprocessed_batch(200)
             redis.stop()
             time.sleep(1)
             redis.start()
