@@ -15,6 +15,7 @@ Each test prints the recovery times it measured (``pytest -s`` shows them).
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -33,13 +34,14 @@ from typing import Any
 
 import pytest
 from celery import Celery
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
 from actions.models import Alert
-from analytics.models import TopicMention
+from analytics.models import Topic, TopicMention
 from feedback.models import Response
 from tests.feedback.factories import ResponseFactory, SourceAPIKeyFactory, TouchpointFactory
 
@@ -54,6 +56,15 @@ COMMENTS = [
 ]
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def default_taxonomy() -> None:
+    """The default topics, as the data migration loads them: an earlier transactional test
+    may have flushed them, and comments must be tagged as in production."""
+    if not Topic.objects.exists():
+        migration = importlib.import_module("analytics.migrations.0005_default_taxonomy")
+        migration.load_default_taxonomy(django_apps, None)
 
 
 def _free_port() -> int:
@@ -198,8 +209,8 @@ class Processes:
 
 
 @pytest.fixture
-def processes(redis: Redis, tmp_path: Path) -> Iterator[Processes]:
-    logs = ROOT / "test-artifacts" / "faults"
+def processes(redis: Redis, request: pytest.FixtureRequest) -> Iterator[Processes]:
+    logs = ROOT / "test-artifacts" / "faults" / request.node.name
     logs.mkdir(parents=True, exist_ok=True)
     group = Processes(redis, logs)
     yield group
