@@ -146,82 +146,85 @@ def main(argv: list[str] | None = None) -> int:
     user.groups.add(Group.objects.get_or_create(name=Role.CX_MANAGER)[0])
     token = Token.objects.create(user=user).key
 
-    port = _free_port()
-    env = {
-        **os.environ,
-        "CXHUB_THROTTLE_API_KEY": "1000000/min",
-        "CXHUB_THROTTLE_USER": "1000000/min",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "cxhub.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(options.workers),
-            "--timeout",
-            "60",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    tally = Tally()
     try:
-        deadline = time.monotonic() + 60
-        while _call(base + "/healthz/", {}) != 200:
-            if time.monotonic() > deadline or server.poll() is not None:
-                print("load: gunicorn did not start")
-                return 2
-            time.sleep(0.3)
-        started = time.monotonic()
-        until = started + options.seconds
-        threads = [
-            threading.Thread(
-                target=_client,
-                args=(base, token, key, touchpoint.slug, options.read_share, until, tally, n),
-            )
-            for n in range(options.clients)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.monotonic() - started
-    finally:
-        server.send_signal(signal.SIGTERM)
+        port = _free_port()
+        env = {
+            **os.environ,
+            "CXHUB_THROTTLE_API_KEY": "1000000/min",
+            "CXHUB_THROTTLE_USER": "1000000/min",
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "cxhub.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(options.workers),
+                "--timeout",
+                "60",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        tally = Tally()
         try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+            deadline = time.monotonic() + 60
+            while _call(base + "/healthz/", {}) != 200:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    print("load: gunicorn did not start")
+                    return 2
+                time.sleep(0.3)
+            started = time.monotonic()
+            until = started + options.seconds
+            threads = [
+                threading.Thread(
+                    target=_client,
+                    args=(base, token, key, touchpoint.slug, options.read_share, until, tally, n),
+                )
+                for n in range(options.clients)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed = time.monotonic() - started
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
-    stored = Response.objects.filter(source=source, external_id__in=tally.created).count()
-    everything = tally.latencies["read"] + tally.latencies["post"]
-    report: dict[str, Any] = {
-        "clients": options.clients,
-        "seconds": round(elapsed, 1),
-        "requests": len(everything),
-        "requests_per_second": round(len(everything) / elapsed, 1),
-        "p50_ms": round(statistics.median(everything) * 1000) if everything else None,
-        "p95_ms": round(_percentile(everything, 0.95) * 1000) if everything else None,
-        "p99_ms": round(_percentile(everything, 0.99) * 1000) if everything else None,
-        "reads": len(tally.latencies["read"]),
-        "posts": len(tally.latencies["post"]),
-        "errors": tally.errors,
-        "posts_201": len(tally.created),
-        "posts_201_stored": stored,
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-    }
-    print(json.dumps(report, indent=2))
-    Response.objects.filter(source=source).delete()
-    source.delete()
-    user.delete()
-    return 0 if stored == len(tally.created) and not tally.errors else 1
+        stored = Response.objects.filter(source=source, external_id__in=tally.created).count()
+        everything = tally.latencies["read"] + tally.latencies["post"]
+        report: dict[str, Any] = {
+            "clients": options.clients,
+            "seconds": round(elapsed, 1),
+            "requests": len(everything),
+            "requests_per_second": round(len(everything) / elapsed, 1),
+            "p50_ms": round(statistics.median(everything) * 1000) if everything else None,
+            "p95_ms": round(_percentile(everything, 0.95) * 1000) if everything else None,
+            "p99_ms": round(_percentile(everything, 0.99) * 1000) if everything else None,
+            "reads": len(tally.latencies["read"]),
+            "posts": len(tally.latencies["post"]),
+            "errors": tally.errors,
+            "posts_201": len(tally.created),
+            "posts_201_stored": stored,
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+        }
+        print(json.dumps(report, indent=2))
+        return 0 if stored == len(tally.created) and not tally.errors else 1
+    finally:
+        # What the run created goes, whatever happened (a failed start included).
+        Response.objects.filter(source=source).delete()
+        source.delete()
+        user.delete()
 
 
 if __name__ == "__main__":
