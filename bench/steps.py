@@ -6,21 +6,16 @@ import http.client
 import json
 import os
 import queue
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+from ops.web_server import Gunicorn
 
 
 @dataclass
@@ -192,7 +187,6 @@ def ingest(
     Customer.objects.all().delete()
 
     _, key = source_api_key_create(source=source, name="bench")
-    port = _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -203,26 +197,12 @@ def ingest(
         "SECURE_SSL_REDIRECT": "false",
         "LOG_LEVEL": "WARNING",
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "cxhub.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--timeout",
-            "300",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
+    server = Gunicorn(
+        env=env, workers=2, timeout=300, log=None, extra_args=("--log-level", "warning")
     )
     try:
-        _wait_for(port)
+        server.start()
+        port = server.port
         print(f"HTTP bulk ingest through gunicorn ({len(bodies)} posts of ≤10,000) …", flush=True)
         work: queue.Queue[bytes] = queue.Queue()
         for body in bodies:
@@ -261,8 +241,7 @@ def ingest(
             thread.join()
         http_seconds = time.perf_counter() - started
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        server.stop()
         _flush_redis(redis_url)
     http_rate = responses / http_seconds
     stored = Response.objects.count()
@@ -287,23 +266,6 @@ def ingest(
             note,
         ),
     ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("gunicorn did not start")
 
 
 def _flush_redis(redis_url: str) -> None:

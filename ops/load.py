@@ -18,10 +18,7 @@ import argparse
 import json
 import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -33,6 +30,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ops.web_server import Gunicorn  # noqa: E402  (the line above makes the checkout importable)
+
 MAX_SECONDS = 120
 READS = ("/api/v1/feedback/?page_size=20", "/api/v1/analytics/scores/")
 
@@ -52,12 +53,6 @@ class Tally:
                 self.errors[key] = self.errors.get(key, 0) + 1
             elif kind == "post" and status == 201:
                 self.created.append(external_id)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _call(url: str, headers: dict[str, str], body: bytes | None = None) -> int:
@@ -124,7 +119,6 @@ def main(argv: list[str] | None = None) -> int:
     if options.clients < 1 or not 0 <= options.read_share <= 1:
         parser.error("--clients must be at least 1 and --read-share between 0 and 1")
 
-    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxhub.settings")
     import django
 
@@ -147,45 +141,33 @@ def main(argv: list[str] | None = None) -> int:
     token = Token.objects.create(user=user).key
 
     try:
-        port = _free_port()
         env = {
             **os.environ,
             "CXHUB_THROTTLE_API_KEY": "1000000/min",
             "CXHUB_THROTTLE_USER": "1000000/min",
         }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "cxhub.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(options.workers),
-                "--timeout",
-                "60",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
         tally = Tally()
         try:
-            deadline = time.monotonic() + 60
-            while _call(base + "/healthz/", {}) != 200:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    print("load: gunicorn did not start")
-                    return 2
-                time.sleep(0.3)
+            server = Gunicorn(env=env, workers=options.workers).start()
+        except RuntimeError as error:
+            print(f"load: {error}")
+            return 2
+        with server:
             started = time.monotonic()
             until = started + options.seconds
             threads = [
                 threading.Thread(
                     target=_client,
-                    args=(base, token, key, touchpoint.slug, options.read_share, until, tally, n),
+                    args=(
+                        server.base,
+                        token,
+                        key,
+                        touchpoint.slug,
+                        options.read_share,
+                        until,
+                        tally,
+                        n,
+                    ),
                 )
                 for n in range(options.clients)
             ]
@@ -194,12 +176,6 @@ def main(argv: list[str] | None = None) -> int:
             for thread in threads:
                 thread.join()
             elapsed = time.monotonic() - started
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
 
         stored = Response.objects.filter(source=source, external_id__in=tally.created).count()
         everything = tally.latencies["read"] + tally.latencies["post"]

@@ -43,6 +43,7 @@ from django.utils import timezone
 from actions.models import Alert
 from analytics.models import Topic, TopicMention
 from feedback.models import Response
+from ops.web_server import Gunicorn, free_port
 from tests.feedback.factories import ResponseFactory, SourceAPIKeyFactory, TouchpointFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,12 +68,6 @@ def default_taxonomy() -> None:
         migration.load_default_taxonomy(django_apps, None)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait(condition: Callable[[], bool], *, timeout: float, what: str, every: float = 0.2) -> float:
     """Seconds until ``condition`` holds; fails after ``timeout`` naming ``what``."""
     start = time.monotonic()
@@ -87,7 +82,7 @@ class Redis:
     """A private ``redis-server`` on a free port, stopped and started at will."""
 
     def __init__(self, directory: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.directory = directory
         self.process: subprocess.Popen[bytes] | None = None
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -337,29 +332,11 @@ def test_a_busy_worker_survives_ten_redis_restarts(processes: Processes, redis: 
 # --- the web process under faults: gunicorn on this test's database and private Redis -------
 
 
-class Web:
+class Web(Gunicorn):
     """``gunicorn`` serving CXHub on a free port, with the test's database and private Redis."""
 
     def __init__(self, redis: Redis, logs: Path) -> None:
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        log = (logs / "gunicorn.log").open("wb")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "cxhub.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--timeout",
-                "60",
-            ],
-            cwd=ROOT,
+        super().__init__(
             env={
                 **_environment(redis.url),
                 # Production-configured, as behind a TLS proxy; only the key rate is raised.
@@ -368,17 +345,11 @@ class Web:
                 "SECURE_SSL_REDIRECT": "false",
                 "CXHUB_THROTTLE_API_KEY": "100000/min",
             },
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            workers=2,
+            threads=4,
+            log=(logs / "gunicorn.log").open("wb"),
         )
-        _wait(self._answers, timeout=60, what="gunicorn start")
-
-    def _answers(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.base}/healthz/", timeout=1) as answer:
-                return bool(answer.status == 200)
-        except OSError:
-            return False
+        self.start()
 
     def post(self, path: str, body: Any, key: str) -> tuple[int, dict[str, Any], dict[str, str]]:
         request = urllib.request.Request(
@@ -392,13 +363,6 @@ class Web:
                 return answer.status, json.loads(answer.read()), dict(answer.headers)
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"{}"), dict(error.headers)
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 @pytest.fixture
