@@ -323,36 +323,30 @@ def _impact_value_table(
         "std_error", "estimates", "actions", "shown_value", "shown_low", "shown_high",
         "shown_scale",
     ]  # fmt: skip
-    rows = []
-    for breakdown, groups in (("kpi", value["by_kpi"]), ("department", value["by_department"])):
-        for group in groups:
-            rows.append(
-                [
-                    breakdown,
-                    group["key"],
-                    group["label"],
-                    group["currency"],
-                    group["total"],
-                    group["ci_low"],
-                    group["ci_high"],
-                    group["std_error"],
-                    group["estimates"],
-                    group["actions"],
-                    group["shown"]["total"],
-                    group["shown"]["low"],
-                    group["shown"]["high"],
-                    group["shown"]["scale"],
-                ]
-            )
-    for total in value["measured_value"]:
-        rows.append(
-            [
-                "total", "", "All measured actions", total["currency"], total["total"],
-                total["ci_low"], total["ci_high"], total["std_error"], total["estimates"], "",
-                total["shown"]["total"], total["shown"]["low"], total["shown"]["high"],
-                total["shown"]["scale"],
-            ]  # fmt: skip
-        )
+    groups = [
+        *(("kpi", group) for group in value["by_kpi"]),
+        *(("department", group) for group in value["by_department"]),
+        *(("total", {**t, "label": "All measured actions"}) for t in value["measured_value"]),
+    ]
+    rows = [
+        [
+            breakdown,
+            group.get("key", ""),
+            group["label"],
+            group["currency"],
+            group["total"],
+            group["ci_low"],
+            group["ci_high"],
+            group["std_error"],
+            group["estimates"],
+            group.get("actions", ""),
+            group["shown"]["total"],
+            group["shown"]["low"],
+            group["shown"]["high"],
+            group["shown"]["scale"],
+        ]
+        for breakdown, group in groups
+    ]
     return csv_response("impact-value.csv", header, rows)
 
 

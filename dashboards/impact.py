@@ -48,7 +48,12 @@ def value_tables(rollup: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]
     """(caption, rows, test id, first column) of the two value tables a page shows."""
     return [
         ("Value per year by KPI", rollup["by_kpi"], "value-by-kpi", "KPI"),
-        ("Value per year by department", rollup["by_department"], "value-by-department", "Department"),
+        (
+            "Value per year by department",
+            rollup["by_department"],
+            "value-by-department",
+            "Department",
+        ),
     ]
 
 

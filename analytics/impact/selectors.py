@@ -475,9 +475,7 @@ def value_breakdown(valued: Sequence[ValuedEstimate], *, by: str) -> list[dict[s
                 "ci_high": total.ci_high,
                 "estimates": total.count,
                 "actions": len({entry.item.key.split(":")[0] for entry in entries}),
-                "shown": money_shown(
-                    total=total.total, ci_low=total.ci_low, ci_high=total.ci_high
-                ),
+                "shown": money_shown(total=total.total, ci_low=total.ci_low, ci_high=total.ci_high),
             }
         )
     return sorted(rows, key=lambda row: (row["currency"], -row["total"], row["label"]))
@@ -570,9 +568,7 @@ def impact_rollup(
                 "ci_low": total.ci_low,
                 "ci_high": total.ci_high,
                 "estimates": total.count,
-                "shown": money_shown(
-                    total=total.total, ci_low=total.ci_low, ci_high=total.ci_high
-                ),
+                "shown": money_shown(total=total.total, ci_low=total.ci_low, ci_high=total.ci_high),
             }
         )
     return {

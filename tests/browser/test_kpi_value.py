@@ -102,7 +102,9 @@ def test_impact_page_shows_value_per_kpi_and_department_with_intervals(
     departments = {
         generator.ACTIONS[i]["department"]
         for i, spec in enumerate(generator.ACTIONS)
-        if any(p["action"] == spec["title"] and p["kpi"] != "churn-rate" for p in generator.KPI_EFFECTS)
+        if any(
+            p["action"] == spec["title"] and p["kpi"] != "churn-rate" for p in generator.KPI_EFFECTS
+        )
     }
     assert departments <= set(by_department)
     for row in [*by_kpi.values(), *by_department.values()]:

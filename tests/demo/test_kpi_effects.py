@@ -63,8 +63,8 @@ def test_every_planted_kpi_effect_lies_in_its_interval() -> None:
         if planted["clear"]:
             assert row.ci_high < 0 or row.ci_low > 0, f"{label}: interval includes 0"
         # Noise is realistic: the interval is neither a point nor wider than the effect.
-        assert 0.05 * abs(planted["effect"]) < row.ci_high - row.ci_low < 2 * abs(
-            planted["effect"]
+        assert (
+            0.05 * abs(planted["effect"]) < row.ci_high - row.ci_low < 2 * abs(planted["effect"])
         ), label
 
 

@@ -124,8 +124,7 @@ def planted_truths_text(implemented_on: date | None) -> str:
                 f"  “{planted['action']}”: {planted['kpi']} {planted['effect']:+,g} "
                 f"{planted['unit']} ({planted['story']}; "
                 + (
-                    f"{planted['treated']['region'] or 'all'} vs "
-                    f"{planted['control']['region']})"
+                    f"{planted['treated']['region'] or 'all'} vs {planted['control']['region']})"
                     if planted["control"]
                     else "no control)"
                 )

@@ -152,7 +152,9 @@ def test_page_api_and_csv_show_the_same_value_tables() -> None:
             )
             assert attributes in impact_html
             assert attributes in overview_html
-    assert "Value per year by KPI" in impact_html and "Value per year by department" in overview_html
+    assert (
+        "Value per year by KPI" in impact_html and "Value per year by department" in overview_html
+    )
 
 
 def test_a_line_manager_sees_the_value_of_their_departments_only() -> None:
