@@ -64,12 +64,14 @@ treated responses, the plain "share churned so far" each churn band should show 
 recently its customers answered).
 
 Weekly KPIs (Mondays) cover the whole period: churn rate, revenue and cost to serve per
-region, churn rate of the contact-centre callers per contact-centre touchpoint × region, and
-cost to serve per department. The churn rate is the planted step rule applied to the
-expected share of customers at or below 6 in that week (so it moves with the seasonal NPS
-curve, the same for every region up to a constant level), plus the action effect and small
-noise; revenue follows a customer base that shrinks with that churn and grows with steady
-new sales.
+region, churn rate of the contact-centre callers per contact-centre touchpoint × region,
+cost to serve per department, and the series of ``KPI_SERIES`` (cost of billing calls, cost
+of delivery contacts and revenue kept on cancellation calls per region). The churn rate is
+the planted step rule applied to the expected share of customers at or below 6 in that week
+(so it moves with the seasonal NPS curve, the same for every region up to a constant level),
+plus the action effect and autocorrelated noise (``CALLER_CHURN_NOISE_PP`` per caller
+series); revenue follows a customer base that shrinks with that churn and grows with steady
+new sales. A region's revenue and cost carry the effects planted on its touchpoints.
 """
 
 from __future__ import annotations

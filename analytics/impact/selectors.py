@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -407,6 +407,7 @@ class ValuedEstimate:
     """One action's annual money value on one metric, as the roll-up counts it."""
 
     item: RollupItem
+    action_id: int
     currency: str
     metric: str
     metric_label: str
@@ -445,7 +446,23 @@ def money_shown(*, total: float, ci_low: float, ci_high: float) -> dict[str, str
     }
 
 
-def value_breakdown(valued: Sequence[ValuedEstimate], *, by: str) -> list[dict[str, Any]]:
+def money_total(currency: str, items: Sequence[RollupItem]) -> dict[str, Any]:
+    """The sum of independent money estimates (``rollup``) with its interval, as written."""
+    total = rollup(items)
+    return {
+        "currency": currency,
+        "total": total.total,
+        "std_error": total.std_error,
+        "ci_low": total.ci_low,
+        "ci_high": total.ci_high,
+        "estimates": total.count,
+        "shown": money_shown(total=total.total, ci_low=total.ci_low, ci_high=total.ci_high),
+    }
+
+
+def value_breakdown(
+    valued: Sequence[ValuedEstimate], *, by: Literal["metric", "department"]
+) -> list[dict[str, Any]]:
     """Annual money value per KPI (``by="metric"``) or per department (``by="department"``),
     each with its 95% interval, per currency; largest first.
 
@@ -462,20 +479,13 @@ def value_breakdown(valued: Sequence[ValuedEstimate], *, by: str) -> list[dict[s
         groups.setdefault((key, entry.currency), []).append(entry)
     rows = []
     for (key, currency), entries in groups.items():
-        total = rollup([entry.item for entry in entries])
         first = entries[0]
         rows.append(
             {
                 "key": key,
                 "label": first.metric_label if by == "metric" else first.department_label,
-                "currency": currency,
-                "total": total.total,
-                "std_error": total.std_error,
-                "ci_low": total.ci_low,
-                "ci_high": total.ci_high,
-                "estimates": total.count,
-                "actions": len({entry.item.key.split(":")[0] for entry in entries}),
-                "shown": money_shown(total=total.total, ci_low=total.ci_low, ci_high=total.ci_high),
+                **money_total(currency, [entry.item for entry in entries]),
+                "actions": len({entry.action_id for entry in entries}),
             }
         )
     return sorted(rows, key=lambda row: (row["currency"], -row["total"], row["label"]))
@@ -518,6 +528,7 @@ def impact_rollup(
             counted_values.append(
                 ValuedEstimate(
                     item=item,
+                    action_id=action.pk,
                     currency=r.currency or action.currency,
                     metric=r.metric,
                     metric_label=_value_metric_label(r),
@@ -557,20 +568,7 @@ def impact_rollup(
             delivered.append(entry)
         else:
             not_delivered.append(entry)
-    totals = []
-    for currency, items in sorted(money.items()):
-        total = rollup(items)
-        totals.append(
-            {
-                "currency": currency,
-                "total": total.total,
-                "std_error": total.std_error,
-                "ci_low": total.ci_low,
-                "ci_high": total.ci_high,
-                "estimates": total.count,
-                "shown": money_shown(total=total.total, ci_low=total.ci_low, ci_high=total.ci_high),
-            }
-        )
+    totals = [money_total(currency, items) for currency, items in sorted(money.items())]
     return {
         "department": department_slug,
         "actions": len(action_rows),
