@@ -279,7 +279,9 @@ def impact_list(request: HttpRequest) -> HttpResponse:
     ]
     actions = impact.impact_actions(user=request.user, department_slug=slug)
     context = impact.impact_list_context(actions=actions, department_slug=slug)
-    context.update(departments=departments, department=slug or "")
+    context.update(
+        departments=departments, department=slug or "", chosen_name=chosen.name if chosen else ""
+    )
     return render(request, "dashboards/impact_list.html", context)
 
 

@@ -310,6 +310,46 @@ def _impact_table(
     return csv_response("impact.csv", header, rows)
 
 
+def _impact_value_table(
+    request: HttpRequest, table: str, department: selectors.DepartmentInfo | None
+) -> HttpResponse:
+    """Money value per year by KPI, by department and in total, with 95% intervals: the
+    figures of the impact page's and the dashboards' value tables (``impact.impact_value``)."""
+    value = impact.impact_value(
+        user=request.user, department_slug=department.slug if department else None
+    )
+    header = [
+        "breakdown", "key", "label", "currency", "value_per_year", "value_low", "value_high",
+        "std_error", "estimates", "actions", "shown_value", "shown_low", "shown_high",
+        "shown_scale",
+    ]  # fmt: skip
+    groups = [
+        *(("kpi", group) for group in value["by_kpi"]),
+        *(("department", group) for group in value["by_department"]),
+        *(("total", {**t, "label": "All measured actions"}) for t in value["measured_value"]),
+    ]
+    rows = [
+        [
+            breakdown,
+            group.get("key", ""),
+            group["label"],
+            group["currency"],
+            group["total"],
+            group["ci_low"],
+            group["ci_high"],
+            group["std_error"],
+            group["estimates"],
+            group.get("actions", ""),
+            group["shown"]["total"],
+            group["shown"]["low"],
+            group["shown"]["high"],
+            group["shown"]["scale"],
+        ]
+        for breakdown, group in groups
+    ]
+    return csv_response("impact-value.csv", header, rows)
+
+
 Exporter = Callable[[HttpRequest, str, "selectors.DepartmentInfo | None"], HttpResponse]
 
 TABLES: dict[str, Exporter] = {
@@ -323,6 +363,7 @@ TABLES: dict[str, Exporter] = {
     "drivers": _drivers_table,
     "verbatims": _verbatims_table,
     "impact": _impact_table,
+    "impact-value": _impact_value_table,
 }
 
 

@@ -35,6 +35,28 @@ def impact_actions(*, user: Any, department_slug: str | None) -> list[Action]:
     )
 
 
+def impact_value(*, user: Any, department_slug: str | None) -> dict[str, Any]:
+    """The roll-up of the user's visible implemented actions (one department's, or all):
+    money value per year in total, by KPI and by department with intervals. The impact
+    page, the overview and department pages and the value CSV all read this; the API's
+    roll-up calls the same ``impact_rollup``."""
+    actions = impact_actions(user=user, department_slug=department_slug)
+    return impact_selectors.impact_rollup(actions=actions, department_slug=department_slug)
+
+
+def value_tables(rollup: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]], str, str]]:
+    """(caption, rows, test id, first column) of the two value tables a page shows."""
+    return [
+        ("Value per year by KPI", rollup["by_kpi"], "value-by-kpi", "KPI"),
+        (
+            "Value per year by department",
+            rollup["by_department"],
+            "value-by-department",
+            "Department",
+        ),
+    ]
+
+
 def impact_list_context(*, actions: list[Action], department_slug: str | None) -> dict[str, Any]:
     """Rows of (action, current estimates, verdict), the roll-up and the value chart."""
     estimates = impact_selectors.impact_estimates_by_action([a.pk for a in actions])
@@ -64,6 +86,8 @@ def impact_list_context(*, actions: list[Action], department_slug: str | None) -
                 )
     return {
         "rollup": summary,
+        "value": summary,
+        "value_tables": value_tables(summary),
         "rows": [
             (action, estimates.get(action.pk, []), verdicts.get(action.pk)) for action in actions
         ],

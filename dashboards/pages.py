@@ -11,7 +11,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from analytics.stats.scores import Score
-from dashboards import charts, permissions, selectors
+from dashboards import charts, impact, permissions, selectors
 from dashboards.filters import filters_parse
 from dashboards.models import DashboardComment
 from dashboards.narrative import Narrative, narrative_build
@@ -248,6 +248,14 @@ def dashboard_context(
     }
     if with_comments:
         context.update(comments_context(request, department=department))
+        value = impact.impact_value(user=request.user, department_slug=slug or None)
+        context.update(
+            {
+                "value": value,
+                "value_tables": impact.value_tables(value),
+                "value_scope": department.name if department else "",
+            }
+        )
     if filters is None:
         context["status"] = 400
         return context

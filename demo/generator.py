@@ -49,17 +49,29 @@ are checked against:
    non-generic comment there is about it rises linearly from 4% to 20% over the period
    (praise from promoters, complaints from the others). Theme discovery on untagged comments should propose it.
 
+5. **Business KPI effects.** ``KPI_EFFECTS`` (one row per action and KPI) plants effects on
+   churn, revenue and cost to serve in weekly series that carry seasonality, trend and
+   AR(1) noise (``KPI_SERIES``, ``KPI_NOISE_RHO``), partly shared across regions: the
+   callback lowers callers' churn (north vs south), clearer first bills lower the cost of
+   billing calls (no control: interrupted time series), live delivery tracking lowers the
+   cost of "where is my order" contacts (east vs west), and a save desk raises the revenue
+   kept on cancellation calls (west vs east). The effect sizes are what a CX programme
+   sees (about 10% of the series they act on) and a few standard errors of the product's
+   estimates, so the intervals have visible width and still exclude 0.
+
 ``DemoData.realised`` gives the truths as they came out in one sample (the NPS lift of the
 treated responses, the plain "share churned so far" each churn band should show given how
 recently its customers answered).
 
 Weekly KPIs (Mondays) cover the whole period: churn rate, revenue and cost to serve per
-region, churn rate of the contact-centre callers per contact-centre touchpoint × region, and
-cost to serve per department. The churn rate is the planted step rule applied to the
-expected share of customers at or below 6 in that week (so it moves with the seasonal NPS
-curve, the same for every region up to a constant level), plus the action effect and small
-noise; revenue follows a customer base that shrinks with that churn and grows with steady
-new sales.
+region, churn rate of the contact-centre callers per contact-centre touchpoint × region,
+cost to serve per department, and the series of ``KPI_SERIES`` (cost of billing calls, cost
+of delivery contacts and revenue kept on cancellation calls per region). The churn rate is
+the planted step rule applied to the expected share of customers at or below 6 in that week
+(so it moves with the seasonal NPS curve, the same for every region up to a constant level),
+plus the action effect and autocorrelated noise (``CALLER_CHURN_NOISE_PP`` per caller
+series); revenue follows a customer base that shrinks with that churn and grows with steady
+new sales. A region's revenue and cost carry the effects planted on its touchpoints.
 """
 
 from __future__ import annotations
@@ -323,6 +335,114 @@ DEPARTMENT_COST_PER_WEEK = {
     "product": 230_000.0,
 }
 
+# Weekly KPI noise: each series' noise is AR(1) with this autocorrelation (a slow week
+# tends to follow a slow week), part of it shared by every series of the same KPI and
+# touchpoint (holidays, price news) and part local to the series.
+KPI_NOISE_RHO = 0.3
+KPI_NOISE_SHARED = 0.6  # share of the noise's standard deviation common to the scopes
+CALLER_CHURN_NOISE_PP = 0.02  # callers' weekly churn noise per touchpoint × region, pp
+
+# Weekly series that planted KPI effects act on (besides the callers' churn rate): the KPI,
+# its scope, the level of the first week, the seasonal amplitude (share of the level, peak in
+# late January), the trend (share of the level per year) and the noise (share of the level).
+# Treated and control regions are of similar size, so a seasonal swing proportional to the
+# level moves both alike (parallel trends).
+KPI_SERIES: list[dict[str, Any]] = [
+    {
+        "kpi": "cost-to-serve",
+        "touchpoint": "billing-call",
+        "region": "",
+        "level": 42_000.0,
+        # No seasonal swing: this series is measured by interrupted time series, which
+        # extrapolates the trend before and would read a seasonal curve as an effect.
+        "season": 0.0,
+        "trend": 0.02,
+        "noise": 0.02,
+        "description": "Cost of the billing calls (contact centre minutes), whole organisation.",
+    },
+    *(
+        {
+            "kpi": "cost-to-serve",
+            "touchpoint": "order-delivery",
+            "region": region,
+            "level": REGION_BASE_CUSTOMERS[region] * 0.18,
+            "season": 0.04,
+            "trend": 0.03,
+            "noise": 0.03,
+            "description": "Cost of \u201cwhere is my order\u201d contacts about deliveries.",
+        }
+        for region in REGIONS
+    ),
+    *(
+        {
+            "kpi": "revenue",
+            "touchpoint": "cancellation-call",
+            "region": region,
+            "level": REGION_BASE_CUSTOMERS[region] * REGION_ARPU[region] / 52 * 0.05,
+            "season": 0.02,
+            "trend": 0.0,
+            "noise": 0.04,
+            "description": "Recurring revenue kept on cancellation calls (customers who stay).",
+        }
+        for region in REGIONS
+    ),
+]
+
+PLANTED_ACTION_TITLE = "Callback instead of hold queue"
+BILL_ACTION_TITLE = "Explain price changes on the first bill"
+TRACKING_ACTION_TITLE = "Live delivery tracking in the app"
+SAVE_DESK_ACTION_TITLE = "Save desk on cancellation calls"
+
+# The planted effects on business KPIs, one row per (action, KPI): the truth the product's
+# impact estimates are tested against (tests/demo/test_kpi_effects.py). ``effect`` is the
+# change per week of the scope's series as the product combines it (churn rate: the mean of
+# the scope's series, each moved by ``effect``; currency KPIs: the sum, one series here),
+# from the Monday of implementation on. ``treated``/``control`` name the KPI series'
+# scope (touchpoints × region; ``control`` None: interrupted time series). ``clear``: the
+# effect is several standard errors away from 0, so its interval must exclude 0.
+KPI_EFFECTS: list[dict[str, Any]] = [
+    {
+        "action": PLANTED_ACTION_TITLE,
+        "kpi": "churn-rate",
+        "effect": ACTION_CHURN_EFFECT_PP,
+        "unit": "pp per week",
+        "treated": {"touchpoints": CONTACT_CENTRE_TOUCHPOINTS, "region": "north"},
+        "control": {"touchpoints": CONTACT_CENTRE_TOUCHPOINTS, "region": "south"},
+        "clear": True,
+        "story": "callers who get a callback leave less often",
+    },
+    {
+        "action": BILL_ACTION_TITLE,
+        "kpi": "cost-to-serve",
+        "effect": -4_200.0,
+        "unit": "EUR per week",
+        "treated": {"touchpoints": ["billing-call"], "region": ""},
+        "control": None,
+        "clear": True,
+        "story": "clearer first bills, fewer billing calls: about 10% of their cost",
+    },
+    {
+        "action": TRACKING_ACTION_TITLE,
+        "kpi": "cost-to-serve",
+        "effect": -1_000.0,
+        "unit": "EUR per week",
+        "treated": {"touchpoints": ["order-delivery"], "region": "east"},
+        "control": {"touchpoints": ["order-delivery"], "region": "west"},
+        "clear": True,
+        "story": "fewer \u201cwhere is my order\u201d contacts after live tracking: about 13%",
+    },
+    {
+        "action": SAVE_DESK_ACTION_TITLE,
+        "kpi": "revenue",
+        "effect": 4_500.0,
+        "unit": "EUR per week",
+        "treated": {"touchpoints": ["cancellation-call"], "region": "west"},
+        "control": {"touchpoints": ["cancellation-call"], "region": "east"},
+        "clear": True,
+        "story": "more customers kept on cancellation calls: about 12% more revenue kept",
+    },
+]
+
 KPIS: list[dict[str, Any]] = [
     {
         "slug": "churn-rate",
@@ -393,8 +513,6 @@ USERS: list[dict[str, Any]] = [
 ]
 DEMO_PASSWORD = "demo1234"  # development demo only; printed by seed_demo and demo_logins
 
-PLANTED_ACTION_TITLE = "Callback instead of hold queue"
-
 ACTIONS: list[dict[str, Any]] = [
     {
         "title": PLANTED_ACTION_TITLE,
@@ -417,18 +535,22 @@ ACTIONS: list[dict[str, Any]] = [
         "created_days_before_end": 260,
     },
     {
-        "title": "Explain price changes on the first bill",
+        "title": BILL_ACTION_TITLE,
         "status": "measured",
         "department": "billing-payments",
         "owner": "lm.billing",
         "insight_kind": "topic",
         "evidence": {"topic": "billing"},
-        "description": "A one-page explanation of every line of the first bill.",
+        "description": "A one-page explanation of every line of the first bill, for every "
+        "customer at once (no control group: measured against the trend before).",
         "cost_estimate": 15_000,
-        "touchpoints": ["first-bill"],
+        "touchpoints": ["first-bill", "billing-call"],
         "scope_attributes": {},
         "control_attributes": {},
-        "target_kpis": [{"kpi": "nps", "expected_change": 3, "unit": "points"}],
+        "target_kpis": [
+            {"kpi": "nps", "expected_change": 3, "unit": "points"},
+            {"kpi": "cost-to-serve", "expected_change": -3_000, "unit": "EUR"},
+        ],
         "implemented_days_before_end": 330,
         "created_days_before_end": 420,
     },
@@ -448,20 +570,41 @@ ACTIONS: list[dict[str, Any]] = [
         "created_days_before_end": 60,
     },
     {
-        "title": "Live delivery tracking in the app",
+        "title": TRACKING_ACTION_TITLE,
         "status": "implemented",
         "department": "digital",
         "owner": "lm.digital",
         "insight_kind": "touchpoint",
         "evidence": {"touchpoint": "order-delivery"},
-        "description": "Show the courier's position and a one-hour slot in the app.",
+        "description": "Show the courier's position and a one-hour slot in the app. Piloted "
+        "in region east; west is the control.",
         "cost_estimate": 55_000,
         "touchpoints": ["order-delivery", "mobile-app"],
-        "scope_attributes": {},
-        "control_attributes": {},
-        "target_kpis": [{"kpi": "nps", "expected_change": 5, "unit": "points"}],
-        "implemented_days_before_end": 35,
-        "created_days_before_end": 120,
+        "scope_attributes": {"region": ["east"]},
+        "control_attributes": {"region": ["west"]},
+        "target_kpis": [
+            {"kpi": "nps", "expected_change": 5, "unit": "points"},
+            {"kpi": "cost-to-serve", "expected_change": -1_500, "unit": "EUR"},
+        ],
+        "implemented_days_before_end": 140,
+        "created_days_before_end": 220,
+    },
+    {
+        "title": SAVE_DESK_ACTION_TITLE,
+        "status": "implemented",
+        "department": "customer-service",
+        "owner": "lm.service",
+        "insight_kind": "touchpoint",
+        "evidence": {"touchpoint": "cancellation-call"},
+        "description": "Route cancellation calls to trained save-desk agents who can offer "
+        "a better-fitting plan. Started in region west; east is the control.",
+        "cost_estimate": 35_000,
+        "touchpoints": ["cancellation-call"],
+        "scope_attributes": {"region": ["west"]},
+        "control_attributes": {"region": ["east"]},
+        "target_kpis": [{"kpi": "revenue", "expected_change": 5_000, "unit": "EUR"}],
+        "implemented_days_before_end": 168,
+        "created_days_before_end": 240,
     },
     {
         "title": "Same-day refunds for double charges",
@@ -550,6 +693,7 @@ PLANTED_TRUTHS: dict[str, Any] = {
         "share_end": EMERGING_SHARE_END,
     },
     "foreign_share_of_comments": FOREIGN_SHARE,
+    "kpi_effects": KPI_EFFECTS,
 }
 
 
@@ -561,6 +705,7 @@ class DemoData:
     start: datetime
     end: datetime
     implemented_on: date
+    implemented_dates: dict[str, date]  # every implemented action's Monday of implementation
     customers: pd.DataFrame
     responses: pd.DataFrame
     kpis: pd.DataFrame
@@ -603,10 +748,19 @@ def default_end() -> datetime:
     return datetime.combine(datetime.now(UTC).date(), time(0, 0), tzinfo=UTC)
 
 
-def implementation_date(end: datetime) -> date:
-    """The Monday on or before ``ACTION_DAYS_BEFORE_END`` days before ``end``."""
-    day = end.date() - timedelta(days=ACTION_DAYS_BEFORE_END)
+def implementation_date(end: datetime, days_before_end: int = ACTION_DAYS_BEFORE_END) -> date:
+    """The Monday on or before ``days_before_end`` days before ``end``."""
+    day = end.date() - timedelta(days=days_before_end)
     return day - timedelta(days=day.weekday())
+
+
+def implementation_dates(end: datetime) -> dict[str, date]:
+    """Each implemented demo action's date of implementation (a Monday), by title."""
+    return {
+        spec["title"]: implementation_date(end, spec["implemented_days_before_end"])
+        for spec in ACTIONS
+        if "implemented_days_before_end" in spec
+    }
 
 
 def _time_effect(fraction_of_period: np.ndarray, day_of_year: np.ndarray) -> np.ndarray:
@@ -628,6 +782,7 @@ def generate(
     end = end or default_end()
     start = end - timedelta(days=HISTORY_DAYS)
     implemented_on = implementation_date(end)
+    implemented_dates = implementation_dates(end)
     n_customers = customers if customers is not None else max(200, round(responses * 0.24))
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
     customer_frame, customer_effect = _customers(streams[0], n_customers)
@@ -638,12 +793,13 @@ def generate(
         streams[2], response_frame, full_ratings, start, end
     )
     _churn(streams[3], customer_frame, customer_effect, response_frame, start, end)
-    kpis = _kpis(streams[4], start, end, implemented_on)
+    kpis = _kpis(streams[4], start, end, implemented_dates)
     return DemoData(
         seed=seed,
         start=start,
         end=end,
         implemented_on=implemented_on,
+        implemented_dates=implemented_dates,
         customers=customer_frame,
         responses=response_frame,
         kpis=kpis,
@@ -979,13 +1135,57 @@ def _weeks(start: datetime, end: datetime) -> list[date]:
     return weeks
 
 
+def _ar1_noise(rng: np.random.Generator, n: int, sd: float) -> np.ndarray:
+    """Stationary AR(1) noise with standard deviation ``sd`` and ``KPI_NOISE_RHO``."""
+    shocks = rng.normal(0.0, sd * math.sqrt(1 - KPI_NOISE_RHO**2), size=n)
+    noise = np.empty(n)
+    previous = rng.normal(0.0, sd)
+    for i in range(n):
+        previous = KPI_NOISE_RHO * previous + shocks[i]
+        noise[i] = previous
+    return noise
+
+
+def _in_scope(scope: dict[str, Any] | None, touchpoint: str, region: str) -> bool:
+    return scope is not None and touchpoint in scope["touchpoints"] and scope["region"] == region
+
+
+def _planted_effect(
+    kpi: str,
+    touchpoint: str,
+    region: str,
+    weeks: list[date],
+    implemented_dates: dict[str, date],
+) -> np.ndarray:
+    """What ``KPI_EFFECTS`` add to one series each week (0 before implementation).
+
+    A rate (churn) moves by the effect in every series of the treated scope, so their mean
+    does; a currency KPI's effect is spread evenly over the treated touchpoints' series, so
+    their sum moves by it. A region's own series (no touchpoint) of a currency KPI carries
+    the effects planted on its touchpoints too (it is their total); the region's churn rate
+    is handled by ``CALLER_SHARE``.
+    """
+    added = np.zeros(len(weeks))
+    for planted in KPI_EFFECTS:
+        if planted["kpi"] != kpi or planted["action"] not in implemented_dates:
+            continue
+        treated = planted["treated"]
+        post = np.array([week >= implemented_dates[planted["action"]] for week in weeks])
+        share = 1.0 if kpi == "churn-rate" else 1.0 / len(treated["touchpoints"])
+        if _in_scope(treated, touchpoint, region):
+            added += planted["effect"] * share * post
+        elif touchpoint == "" and region and treated["region"] == region and kpi != "churn-rate":
+            added += planted["effect"] * post
+    return added
+
+
 def _kpis(
     rng: np.random.Generator,
     start: datetime,
     end: datetime,
-    implemented_on: date,
+    implemented_dates: dict[str, date],
 ) -> pd.DataFrame:
-    """Weekly KPI observations per region, contact-centre touchpoint × region and department.
+    """Weekly KPI observations per region, touchpoint × region, touchpoint and department.
 
     Columns: ``kpi``, ``period_start`` (a Monday), ``period_end``, ``region``,
     ``touchpoint``, ``department`` (empty when not part of the scope) and ``value``.
@@ -998,10 +1198,12 @@ def _kpis(
     doy = np.array([d.timetuple().tm_yday for d in mid])
     time_effect = _time_effect(fraction, doy)
     season = np.cos(2 * np.pi * (doy - 20) / 365.25)  # 1 in late January
-    post = np.array([w >= implemented_on for w in weeks])
+    years = np.array([(week - weeks[0]).days / 365.25 for week in weeks]) if weeks else np.zeros(0)
     n_weeks = len(weeks)
     # Week-to-week shocks shared by every region (holidays, price news) plus a small local part.
     common_churn_shock = rng.normal(0.0, 0.006, size=n_weeks)
+    common_caller_noise = _ar1_noise(rng, n_weeks, CALLER_CHURN_NOISE_PP * KPI_NOISE_SHARED)
+    local_share = math.sqrt(1 - KPI_NOISE_SHARED**2)
     for region in REGIONS:
         # The step rule on the base's expected share at or below 6, with the region's level
         # added as a constant offset so that regions share one time curve (parallel trends).
@@ -1009,19 +1211,23 @@ def _kpis(
         level = ndtr((CHURN_THRESHOLD + 0.5 - LATENT_MEAN - REGION_NPS_EFFECT[region]) / LATENT_SD)
         share_low = shares_low + level - ndtr((CHURN_THRESHOLD + 0.5 - LATENT_MEAN) / LATENT_SD)
         expected = 100 * (share_low * CHURN_RATE_LOW + (1 - share_low) * CHURN_RATE_HIGH) / 52
-        treated = post if region == "north" else np.zeros(n_weeks, dtype=bool)
+        caller_effects = [
+            _planted_effect("churn-rate", touchpoint, region, weeks, implemented_dates)
+            for touchpoint in CONTACT_CENTRE_TOUCHPOINTS
+        ]
         churn_pct = (
             expected
-            + ACTION_CHURN_EFFECT_PP * CALLER_SHARE * treated
+            + CALLER_SHARE * np.mean(caller_effects, axis=0)
             + common_churn_shock
-            + rng.normal(0.0, 0.003, size=n_weeks)
+            + _ar1_noise(rng, n_weeks, 0.006)
         )
-        for touchpoint in CONTACT_CENTRE_TOUCHPOINTS:
+        for touchpoint, effect in zip(CONTACT_CENTRE_TOUCHPOINTS, caller_effects, strict=True):
             callers = (
                 expected * CALLER_CHURN_FACTOR
-                + ACTION_CHURN_EFFECT_PP * treated
+                + effect
                 + CALLER_CHURN_FACTOR * common_churn_shock
-                + rng.normal(0.0, 0.006, size=n_weeks)
+                + common_caller_noise
+                + _ar1_noise(rng, n_weeks, CALLER_CHURN_NOISE_PP * local_share)
             )
             rows += [
                 {
@@ -1035,6 +1241,8 @@ def _kpis(
             ]
         base = REGION_BASE_CUSTOMERS[region]
         customers_now = float(base)
+        revenue_added = _planted_effect("revenue", "", region, weeks, implemented_dates)
+        cost_added = _planted_effect("cost-to-serve", "", region, weeks, implemented_dates)
         for w, week in enumerate(weeks):
             gross_adds = base * 0.0032 * (1 + rng.normal(0.0, 0.05))
             revenue = (
@@ -1042,17 +1250,38 @@ def _kpis(
                 * REGION_ARPU[region]
                 / 52
                 * (1 + 0.02 * season[w] + rng.normal(0.0, 0.006))
-            )
+            ) + revenue_added[w]
             cost = (
                 customers_now
                 * REGION_COST_PER_CUSTOMER_WEEK
                 * (1 + 0.08 * season[w] + rng.normal(0.0, 0.015))
-            )
+            ) + cost_added[w]
             scope = {"region": region, "period_start": week}
             rows.append({"kpi": "churn-rate", "value": round(float(churn_pct[w]), 4), **scope})
             rows.append({"kpi": "revenue", "value": round(revenue, 2), **scope})
             rows.append({"kpi": "cost-to-serve", "value": round(cost, 2), **scope})
             customers_now = customers_now * (1 - churn_pct[w] / 100) + gross_adds
+    shared: dict[tuple[str, str], np.ndarray] = {}
+    for series in KPI_SERIES:
+        key = (series["kpi"], series["touchpoint"])
+        if key not in shared:
+            shared[key] = _ar1_noise(rng, n_weeks, series["noise"] * KPI_NOISE_SHARED)
+        noise = shared[key] + _ar1_noise(rng, n_weeks, series["noise"] * local_share)
+        values = series["level"] * (
+            1 + series["season"] * season + series["trend"] * years + noise
+        ) + _planted_effect(
+            series["kpi"], series["touchpoint"], series["region"], weeks, implemented_dates
+        )
+        rows += [
+            {
+                "kpi": series["kpi"],
+                "region": series["region"],
+                "touchpoint": series["touchpoint"],
+                "period_start": week,
+                "value": round(float(values[w]), 2),
+            }
+            for w, week in enumerate(weeks)
+        ]
     for department, weekly_cost in DEPARTMENT_COST_PER_WEEK.items():
         noise = rng.normal(0.0, 0.02, size=n_weeks)
         contact_season = (0.06 if department == "customer-service" else 0.02) * season

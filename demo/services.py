@@ -564,11 +564,7 @@ def _action_create(
     )
     if status == "in_progress":
         return action
-    implemented_on = (
-        data.implemented_on
-        if spec["title"] == generator.PLANTED_ACTION_TITLE
-        else today - dt.timedelta(days=spec["implemented_days_before_end"])
-    )
+    implemented_on = data.implemented_dates[spec["title"]]
     action_services.action_implement(
         action=action, by=owner, implemented_at=implemented_on, today=today
     )

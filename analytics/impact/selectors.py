@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -25,6 +25,7 @@ from actions.models import Action
 from analytics.impact.models import ImpactEstimate, Kpi, KpiObservation
 from analytics.runs.models import AnalysisRun
 from analytics.stats.impact import RollupItem, rollup
+from analytics.stats.scores import interval_decimals
 from cxhub.errors import InvalidInput
 from feedback.models import Response
 
@@ -401,6 +402,95 @@ def _improvement_significant(row: ImpactEstimate) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class ValuedEstimate:
+    """One action's annual money value on one metric, as the roll-up counts it."""
+
+    item: RollupItem
+    action_id: int
+    currency: str
+    metric: str
+    metric_label: str
+    department: str
+    department_label: str
+
+
+def _value_metric_label(row: ImpactEstimate) -> str:
+    if row.kpi is not None:
+        return row.kpi.name
+    label = str(SCORE_METRICS.get(row.metric, {}).get("label", row.metric))
+    return f"{label} (through the value of experience)" if row.metric == "nps" else label
+
+
+MONEY_SCALES = ((1e6, "million", "M"), (1e3, "thousand", "k"))
+
+
+def money_shown(*, total: float, ci_low: float, ci_high: float) -> dict[str, str]:
+    """A money total and its interval as written: in thousands or millions when the
+    interval is that wide, digits from the interval's half-width (``interval_decimals``),
+    so "EUR 243 thousand (132 to 355)" rather than a figure precise to the cent. ``suffix``
+    is the short form of ``scale`` (k, M) for tables."""
+    half = (ci_high - ci_low) / 2
+    factor, scale, suffix = 1.0, "", ""
+    for size, name, short in MONEY_SCALES:
+        if half >= size:
+            factor, scale, suffix = size, name, short
+            break
+    places = interval_decimals(half / factor)
+    return {
+        "scale": scale,
+        "suffix": suffix,
+        "total": f"{total / factor:,.{places}f}",
+        "low": f"{ci_low / factor:,.{places}f}",
+        "high": f"{ci_high / factor:,.{places}f}",
+    }
+
+
+def money_total(currency: str, items: Sequence[RollupItem]) -> dict[str, Any]:
+    """The sum of independent money estimates (``rollup``) with its interval, as written."""
+    total = rollup(items)
+    return {
+        "currency": currency,
+        "total": total.total,
+        "std_error": total.std_error,
+        "ci_low": total.ci_low,
+        "ci_high": total.ci_high,
+        "estimates": total.count,
+        "shown": money_shown(total=total.total, ci_low=total.ci_low, ci_high=total.ci_high),
+    }
+
+
+def value_breakdown(
+    valued: Sequence[ValuedEstimate], *, by: Literal["metric", "department"]
+) -> list[dict[str, Any]]:
+    """Annual money value per KPI (``by="metric"``) or per department (``by="department"``),
+    each with its 95% interval, per currency; largest first.
+
+    A group's total is the sum of its actions' estimates and its standard error the square
+    root of the sum of their variances (``analytics.stats.impact.rollup``): this assumes the
+    estimates are independent (different actions, scopes and periods). Where scopes or
+    periods overlap the estimates are positively correlated and the true interval is wider
+    than the one shown. Each action counts once per metric (its measured currency KPIs, or
+    NPS through the value of experience when no currency KPI was measured).
+    """
+    groups: dict[tuple[str, str], list[ValuedEstimate]] = {}
+    for entry in valued:
+        key = entry.metric if by == "metric" else entry.department
+        groups.setdefault((key, entry.currency), []).append(entry)
+    rows = []
+    for (key, currency), entries in groups.items():
+        first = entries[0]
+        rows.append(
+            {
+                "key": key,
+                "label": first.metric_label if by == "metric" else first.department_label,
+                **money_total(currency, [entry.item for entry in entries]),
+                "actions": len({entry.action_id for entry in entries}),
+            }
+        )
+    return sorted(rows, key=lambda row: (row["currency"], -row["total"], row["label"]))
+
+
 def impact_rollup(
     *, actions: Iterable[Action], department_slug: str | None = None
 ) -> dict[str, Any]:
@@ -416,6 +506,7 @@ def impact_rollup(
         primaries[row.action_id].append(row)
     delivered, not_delivered, pending = [], [], []
     money: dict[str, list[RollupItem]] = {}
+    counted_values: list[ValuedEstimate] = []
     for action in action_rows:
         rows = primaries[action.pk]
         estimated = [r for r in rows if r.status == ImpactEstimate.Status.OK]
@@ -428,11 +519,21 @@ def impact_rollup(
         counted = direct or [r for r in valued if r.metric == "nps"]
         annual = sum(r.annual_value or 0.0 for r in counted) if counted else None
         for r in counted:
-            money.setdefault(r.currency or action.currency, []).append(
-                RollupItem(
-                    f"{action.pk}:{r.metric}",
-                    float(r.annual_value or 0.0),
-                    float(r.annual_value_std_error or 0.0),
+            item = RollupItem(
+                f"{action.pk}:{r.metric}",
+                float(r.annual_value or 0.0),
+                float(r.annual_value_std_error or 0.0),
+            )
+            money.setdefault(r.currency or action.currency, []).append(item)
+            counted_values.append(
+                ValuedEstimate(
+                    item=item,
+                    action_id=action.pk,
+                    currency=r.currency or action.currency,
+                    metric=r.metric,
+                    metric_label=_value_metric_label(r),
+                    department=action.department.slug,
+                    department_label=action.department.name,
                 )
             )
         entry = {
@@ -467,24 +568,14 @@ def impact_rollup(
             delivered.append(entry)
         else:
             not_delivered.append(entry)
-    totals = []
-    for currency, items in sorted(money.items()):
-        total = rollup(items)
-        totals.append(
-            {
-                "currency": currency,
-                "total": total.total,
-                "std_error": total.std_error,
-                "ci_low": total.ci_low,
-                "ci_high": total.ci_high,
-                "estimates": total.count,
-            }
-        )
+    totals = [money_total(currency, items) for currency, items in sorted(money.items())]
     return {
         "department": department_slug,
         "actions": len(action_rows),
         "measured_value": totals,
         "assumption": ROLLUP_ASSUMPTION,
+        "by_kpi": value_breakdown(counted_values, by="metric"),
+        "by_department": value_breakdown(counted_values, by="department"),
         "delivered": delivered,
         "not_delivered": not_delivered,
         "not_yet_measurable": pending,

@@ -316,6 +316,7 @@ MATRIX: dict[str, Row] = {
         row("/export/verbatims.csv", PAGE_EVERY_ROLE, PAGE_NO_WRITE),
         Case("/export/verbatims.csv?touchpoint={tp_a}", PAGE_SCOPE_A),
         Case("/export/departments.csv?department={dept_a}", PAGE_SCOPE_A),
+        Case("/export/impact-value.csv?department={dept_a}", PAGE_SCOPE_A),
         Case("/export/comments.csv", PAGE_CX_ONLY),
     ),
     "dashboards:comments": row("/comments/", PAGE_CX_ONLY),

@@ -202,18 +202,26 @@ def _churn_did(kpis: pd.DataFrame, implemented_on: dt.date) -> float:
 
 
 def test_weekly_churn_kpi_of_callers_drops_in_north_only() -> None:
-    """DiD of the contact-centre callers' weekly churn recovers −0.04 pp per week."""
+    """DiD of the contact-centre callers' weekly churn recovers −0.04 pp per week.
+
+    Each touchpoint's series carries its own autocorrelated noise (about 0.016 pp a week),
+    so one touchpoint's plain DiD scatters by about 0.008; their mean, the series the
+    product estimates on, by about 0.004.
+    """
     data = _large()
     kpis = data.kpis[data.kpis["kpi"] == "churn-rate"]
     callers = kpis[kpis["touchpoint"] != ""]
     regions = kpis[(kpis["touchpoint"] == "") & (kpis["region"] != "")]
     planted = PLANTED_TRUTHS["action"]
 
-    for touchpoint in generator.CONTACT_CENTRE_TOUCHPOINTS:
-        one = callers[callers["touchpoint"] == touchpoint]
-        assert _churn_did(one, data.implemented_on) == pytest.approx(
-            planted["churn_rate_effect_pp_per_week"], abs=0.015
-        )
+    per_touchpoint = [
+        _churn_did(callers[callers["touchpoint"] == touchpoint], data.implemented_on)
+        for touchpoint in generator.CONTACT_CENTRE_TOUCHPOINTS
+    ]
+    assert all(effect < 0 for effect in per_touchpoint)
+    assert np.mean(per_touchpoint) == pytest.approx(
+        planted["churn_rate_effect_pp_per_week"], abs=0.012
+    )
     assert _churn_did(regions, data.implemented_on) == pytest.approx(
         planted["region_churn_rate_effect_pp_per_week"], abs=0.006
     )
@@ -224,7 +232,7 @@ def test_weekly_churn_kpi_of_callers_drops_in_north_only() -> None:
 def test_revenue_follows_the_customer_base() -> None:
     """Weekly revenue is positive and moves with churn: no region's revenue jumps."""
     kpis = _large().kpis
-    revenue = kpis[kpis["kpi"] == "revenue"].pivot(
+    revenue = kpis[(kpis["kpi"] == "revenue") & (kpis["touchpoint"] == "")].pivot(
         index="period_start", columns="region", values="value"
     )
 

@@ -226,7 +226,26 @@ def test_weekly_kpis_are_stored_per_region_and_department() -> None:
         KpiObservation.objects.filter(kpi__slug="cost-to-serve", department__slug="digital").count()
         == 78
     )
-    assert KpiObservation.objects.filter(kpi__slug="revenue").count() == 78 * 5
+    assert (
+        KpiObservation.objects.filter(kpi__slug="revenue", touchpoint__isnull=True).count()
+        == 78 * 5
+    )
+    # The series planted effects act on: billing calls (one), deliveries and cancellation
+    # calls (one per region).
+    assert (
+        KpiObservation.objects.filter(kpi__slug="cost-to-serve", touchpoint__slug="billing-call")
+        .values("scope_key")
+        .distinct()
+        .count()
+        == 1
+    )
+    assert (
+        KpiObservation.objects.filter(kpi__slug="revenue", touchpoint__slug="cancellation-call")
+        .values_list("region", flat=True)
+        .distinct()
+        .count()
+        == 5
+    )
 
 
 def test_reset_removes_what_hangs_on_the_old_responses() -> None:
@@ -244,4 +263,4 @@ def test_reset_removes_what_hangs_on_the_old_responses() -> None:
     assert Alert.objects.count() == 0
     assert Action.objects.count() == len(generator.ACTIONS)
     assert Customer.objects.count() == 200
-    assert KpiObservation.objects.filter(kpi__slug="revenue").count() == 78 * 5
+    assert KpiObservation.objects.filter(kpi__slug="revenue").count() == 78 * 10

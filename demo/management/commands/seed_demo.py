@@ -120,6 +120,16 @@ def planted_truths_text(implemented_on: date | None) -> str:
             f"+{action['nps_effect_points']:.0f} points, callers' churn "
             f"{action['churn_rate_effect_pp_per_week']} pp a week",
             f"  emerging theme: {truths['emerging_theme']['theme']} (growing over time)",
+            *(
+                f"  “{planted['action']}”: {planted['kpi']} {planted['effect']:+,g} "
+                f"{planted['unit']} ({planted['story']}; "
+                + (
+                    f"{planted['treated']['region'] or 'all'} vs {planted['control']['region']})"
+                    if planted["control"]
+                    else "no control)"
+                )
+                for planted in truths["kpi_effects"]
+            ),
         ]
     )
 
