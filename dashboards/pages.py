@@ -11,6 +11,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from analytics.stats.scores import Score
+from analytics.text import selectors as text_selectors
 from dashboards import charts, permissions, selectors
 from dashboards.filters import filters_parse
 from dashboards.models import DashboardComment
@@ -331,4 +332,43 @@ def driver_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {**driver, "quadrant_label": QUADRANT_LABELS.get(str(driver.get("quadrant")), "")}
         for driver in result.get("drivers") or []
+    ]
+
+
+def _period_estimates(periods: list[Any], figure: str) -> list[charts.PeriodEstimate]:
+    points = []
+    for period in periods:
+        estimate: Score = getattr(period, figure)
+        shown = estimate.ok and estimate.value is not None
+        points.append(
+            charts.PeriodEstimate(
+                start=period.start,
+                value=round(estimate.value, 2) if shown and estimate.value is not None else None,
+                low=round(estimate.low, 2) if shown and estimate.low is not None else None,
+                high=round(estimate.high, 2) if shown and estimate.high is not None else None,
+                n=estimate.n,
+            )
+        )
+    return points
+
+
+def topic_trend_charts(*, topic_name: str, trend: text_selectors.TopicTrend) -> list[charts.Chart]:
+    """The topic page's two charts: how often the topic comes up, and how negatively."""
+    word = trend.period
+    return [
+        charts.topic_trend_chart(
+            dom_id="chart-topic-share",
+            title=f"Comments mentioning {topic_name}, by {word}",
+            axis_title="% of comments",
+            period=word,
+            points=_period_estimates(trend.periods, "share"),
+        ),
+        charts.topic_trend_chart(
+            dom_id="chart-topic-negative",
+            title=f"Mentions of {topic_name} that are negative, by {word}",
+            axis_title="% negative",
+            period=word,
+            points=_period_estimates(trend.periods, "negative_share"),
+            axis_range=(0.0, 100.0),
+        ),
     ]
