@@ -215,6 +215,8 @@ def analytics_extra(
             "mentions": topic["mentions"],
             "negative_share": topic["negative_share"] / 100.0,
             "nps_cost": topic["impact"].value if topic["impact"].ok else None,
+            "nps_cost_low": topic["impact"].low if topic["impact"].ok else None,
+            "nps_cost_high": topic["impact"].high if topic["impact"].ok else None,
             "quotes": figures.top_issue_quotes if topic["id"] == figures.top_issue_id else [],
         }
         for topic in ordered

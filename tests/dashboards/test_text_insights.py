@@ -210,3 +210,19 @@ def test_the_verbatim_explorer_sums_a_topic_up_in_agreeing_quotes() -> None:
 
     assert re.findall(r'data-quote-stance="negative">“([^”]*)”', negative) == [COMPLAINT]
     assert re.findall(r'data-quote-stance="positive">“([^”]*)”', positive) == [QUICK]
+
+
+def test_the_narrative_gives_the_top_issues_cost_with_its_interval() -> None:
+    """ "Wait time costs about 10 points" carries its 95% interval as magnitudes of a cost,
+    and says when the interval reaches no cost at all."""
+    from dashboards.narrative import narrative_build
+
+    def said(low: float, high: float) -> str:
+        issue = {"topic": "Wait time", "mentions": 400, "negative_share": 0.9}
+        issue.update(nps_cost=-10.2, nps_cost_low=low, nps_cost_high=high)
+        return " ".join(narrative_build({"responses": 500, "top_issues": [issue]}).you_said)
+
+    assert "costs about 10 points of NPS where it comes up (95% interval 8 to 12 points)." in said(
+        -12.4, -8.1
+    )
+    assert "(95% interval -21 to +1 points, so possibly none)" in said(-21.0, 0.6)
