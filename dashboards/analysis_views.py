@@ -349,6 +349,7 @@ def topic_page(request: HttpRequest, slug: str) -> HttpResponse:
             for stance in text_selectors.QUOTE_STANCES
         },
         filter_query=filters.as_query(),
+        min_responses=selectors.min_responses(),
     )
     return render(request, "analytics/topics_verbatims.html", context)
 

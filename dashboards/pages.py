@@ -355,9 +355,10 @@ def _period_estimates(periods: list[Any], figure: str) -> list[charts.PeriodEsti
 
 
 def topic_trend_charts(*, topic_name: str, trend: text_selectors.TopicTrend) -> list[charts.Chart]:
-    """The topic page's two charts: how often the topic comes up, and how negatively."""
+    """The topic page's two charts: how often the topic comes up, and how negatively; a
+    chart with no period of enough answers is left out (the page says why)."""
     word = trend.period
-    return [
+    built = [
         charts.topic_trend_chart(
             dom_id="chart-topic-share",
             title=f"Comments mentioning {topic_name}, by {word}",
@@ -374,3 +375,4 @@ def topic_trend_charts(*, topic_name: str, trend: text_selectors.TopicTrend) -> 
             axis_range=(0.0, 100.0),
         ),
     ]
+    return [chart for chart in built if any(v is not None for v in chart.figure["data"][0]["y"])]
