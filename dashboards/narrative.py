@@ -80,8 +80,8 @@ def _join(items: Sequence[str]) -> str:
 
 
 def _cost_interval(low: float | None, high: float | None) -> str:
-    """" (95% interval 8 to 12 points)" for a cost (both ends negative), the signed ends when
-    the interval reaches a gain; digits from the interval's width."""
+    """The interval of a cost, " (95% interval 8 to 12 points)" (both ends negative);
+    the signed ends when the interval reaches a gain; digits from the interval's width."""
     if low is None or high is None:
         return ""
     places = interval_decimals((high - low) / 2)

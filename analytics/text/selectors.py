@@ -594,7 +594,7 @@ def topic_quotes_get(
     quotes: list[Quote] = []
     seen: set[str] = set()
     for response_id, comment, sentence, start, sentiment, submitted_at in rows:
-        local = _quote_sentiment(comment, start, sentiment)
+        local = _quote_sentiment(comment, start, float(sentiment or 0.0))
         text = (sentence or comment).strip()
         key = _quote_key(text)
         if label_for(local) != stance or key in seen:
