@@ -108,9 +108,12 @@ def test_a_cx_manager_filters_topics_by_choice_and_reads_a_topics_trend(
     page.locator("a.button", has_text="Reset").click()
     page.wait_for_load_state("networkidle")
     assert "last 12 months" in page.locator("#topic-window").inner_text()
-    for chart in ("chart-topic-share", "chart-topic-negative"):
-        page.wait_for_selector(f"#{chart} .main-svg")
-        assert page.locator(f"#{chart} .error_y, #{chart} .errorbar").count() > 0
+    page.wait_for_selector("#chart-topic-share .main-svg")
+    assert page.locator("#chart-topic-share .errorbar").count() > 0
+    if page.locator("#chart-topic-negative").count():
+        page.wait_for_selector("#chart-topic-negative .main-svg")
+    else:  # the small demo has fewer than 30 mentions a month: the page says so
+        assert "Too few mentions" in page.locator("#trend-too-few").inner_text()
     page.locator("details summary", has_text="The figures by month").click()
     cells = page.locator("#topic-trend-table td[data-figure='share'] [data-score-status='ok']")
     assert cells.count() >= 10
