@@ -1,5 +1,5 @@
 """Page routes of this app: the text analytics pages (insights and impact pages, which
-show charts, live in ``dashboards``)."""
+show charts, live in ``dashboards``, and so does a topic's page, routed in ``cxhub.urls``)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "topics/responses/<int:pk>/tags/",
         text_views.tag_correct_page,
         name="analytics-tag-correct-page",
-    ),
-    path(
-        "topics/<slug:slug>/",
-        text_views.topic_verbatims_page,
-        name="analytics-topic-verbatims-page",
     ),
 ]

@@ -11,6 +11,7 @@ from drf_spectacular.views import (
 )
 
 from cxhub import views
+from dashboards import analysis_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -38,6 +39,13 @@ urlpatterns = [
     path("", include("feedback.urls")),
     path("", include("actions.urls")),
     path("", include("analytics.urls")),
+    # A topic's page shows charts, so its view is the dashboards' (analytics may not import
+    # dashboards); it keeps the name and address every link uses.
+    path(
+        "topics/<slug:slug>/",
+        analysis_views.topic_page,
+        name="analytics-topic-verbatims-page",
+    ),
     path("", include("dashboards.urls")),
 ]
 

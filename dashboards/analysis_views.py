@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -20,27 +20,34 @@ from analytics.impact.services import MEASURABLE_STATUSES, impact_request
 from analytics.insights import selectors as insights_selectors
 from analytics.runs import selectors as run_selectors
 from analytics.runs.services import run_request
+from analytics.text import selectors as text_selectors
+from analytics.text.choices import SentimentLabel
 from cxhub import access
 from cxhub.errors import ApplicationError, InvalidInput, NotFound, error_text
 from cxhub.users import request_user
 from dashboards import charts, impact, pages, permissions, selectors
 from dashboards.filters import VerbatimForm, department_slugs, filters_parse
 from dashboards.views import _render
-from feedback.filters import scope_window_label
+from feedback.filters import response_scope_q, scope_window_label
 from feedback.models import Department
 from feedback.roles import user_is_cx_manager
 
 
 def _filters(
-    request: HttpRequest, *, records: bool, topics: list[tuple[str, str]] | None = None
+    request: HttpRequest,
+    *,
+    records: bool,
+    topics: list[tuple[str, str]] | None = None,
+    query: QueryDict | None = None,
 ) -> tuple[Any, Any, selectors.Catalogue]:
     catalogue = selectors.catalogue_get()
     version = selectors.data_version_get()
-    slugs = department_slugs(request.GET)
+    query = request.GET if query is None else query
+    slugs = department_slugs(query)
     named = [catalogue.department_by_slug(slug) for slug in slugs]
     single = named[0] if len(named) == 1 else None
     filters, form = filters_parse(
-        request.GET,
+        query,
         options=catalogue.options(department_slug=single.slug if single else ""),
         latest_day=version.latest_day,
         user=request.user,
@@ -218,6 +225,27 @@ def insights_run(request: HttpRequest) -> HttpResponseRedirect:
 # --- Verbatim explorer ----------------------------------------------------------------------
 
 
+def _verbatim_quotes(request: HttpRequest, filters: Any) -> dict[str, Any]:
+    """With one topic chosen, the quotes that sum it up (``topic_quotes_get``): positive
+    ones when only positive comments are asked for, negative ones otherwise."""
+    slugs = filters.values("topic")
+    if len(slugs) != 1:
+        return {}
+    topic = text_selectors.topic_get(slug=slugs[0])
+    stance = (
+        SentimentLabel.POSITIVE
+        if filters.values("sentiment") == [SentimentLabel.POSITIVE]
+        else SentimentLabel.NEGATIVE
+    )
+    quotes = text_selectors.topic_quotes_get(
+        topic_id=topic.pk,
+        stance=stance,
+        mentions=response_scope_q(filters.scope, prefix="response__"),
+        user=request.user,
+    )
+    return {"quote_topic": topic, "quote_stance": stance, "quotes": quotes}
+
+
 @access.page
 @require_GET
 def verbatims(request: HttpRequest) -> HttpResponse:
@@ -249,6 +277,7 @@ def verbatims(request: HttpRequest) -> HttpResponse:
             has_next=has_next,
             page=query.page,
             base_query=params.urlencode(),
+            **_verbatim_quotes(request, filters),
         )
     return _render(
         request,
@@ -257,6 +286,72 @@ def verbatims(request: HttpRequest) -> HttpResponse:
         context,
         status=status,
     )
+
+
+# --- A topic's page -------------------------------------------------------------------------
+
+
+@access.page
+@require_GET
+def topic_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """A topic in the window: how often customers mention it and how negatively, per week
+    or month with 95% intervals, the NPS points it costs or earns, quotes that agree with
+    each side, and its latest comments with their tags (corrected here by CX managers).
+
+    ``sentiment`` filters the comments listed by the mention's sentiment; the other
+    parameters are the dashboards' filters, read as the overview reads them."""
+    try:
+        topic = text_selectors.topic_get(slug=slug)
+    except NotFound:
+        raise Http404("No such topic.") from None
+    sentiment = request.GET.get("sentiment", "")
+    if sentiment not in SentimentLabel.values:
+        sentiment = ""
+    query = request.GET.copy()
+    for name in ("sentiment", "topic"):
+        query.pop(name, None)
+    filters, form, catalogue = _filters(request, records=False, query=query)
+    mentions = text_selectors.topic_verbatims(
+        topic=topic, user=request.user, sentiment=sentiment or None, limit=50
+    )
+    tags = text_selectors.response_topics_map(response_ids=[m.response_id for m in mentions])
+    context: dict[str, Any] = {
+        "topic": topic,
+        "rows": [
+            {"mention": m, "response": m.response, "tags": tags.get(m.response_id, [])}
+            for m in mentions
+        ],
+        "sentiment": sentiment,
+        "sentiments": SentimentLabel.choices,
+        "topics": text_selectors.topic_choices(),
+        "can_edit": user_is_cx_manager(request.user),
+        "form": form,
+        "filters": filters,
+    }
+    if filters is None:
+        return render(request, "analytics/topics_verbatims.html", context, status=400)
+    figures = selectors.response_figures_get(filters, catalogue, selectors.data_version_get())
+    trend = text_selectors.topic_trend_get(
+        topic=topic,
+        scope=filters.scope,
+        period=text_selectors.trend_period(date_from=filters.date_from, date_to=filters.date_to),
+    )
+    in_view = response_scope_q(filters.scope, prefix="response__")
+    context.update(
+        total=figures.breakdown.total,
+        figure=selectors.topic_figure_get(filters, topic.pk, figures.breakdown.total_counts),
+        trend=trend,
+        charts=pages.topic_trend_charts(topic_name=topic.name, trend=trend),
+        quotes={
+            stance: text_selectors.topic_quotes_get(
+                topic_id=topic.pk, stance=stance, mentions=in_view, user=request.user
+            )
+            for stance in text_selectors.QUOTE_STANCES
+        },
+        filter_query=filters.as_query(),
+        min_responses=selectors.min_responses(),
+    )
+    return render(request, "analytics/topics_verbatims.html", context)
 
 
 # --- Action impact --------------------------------------------------------------------------

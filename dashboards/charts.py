@@ -598,3 +598,85 @@ def action_value_chart(*, dom_id: str, items: Sequence[ValueItem], currency: str
         items=bars,
     )
     return chart
+
+
+@dataclass(frozen=True)
+class PeriodEstimate:
+    """One period's estimate with its 95% interval; ``value`` None when too few answers."""
+
+    start: dt.date
+    value: float | None
+    low: float | None
+    high: float | None
+    n: int
+
+
+def topic_trend_chart(
+    *,
+    dom_id: str,
+    title: str,
+    axis_title: str,
+    period: str,
+    points: Sequence[PeriodEstimate],
+    axis_range: tuple[float, float] | None = None,
+) -> Chart:
+    """A topic's figure per week or month (``period``) as points with 95% error bars; a
+    period with too few answers is a gap, not a number."""
+    shown = [p for p in points if p.value is not None]
+    word = "Week" if period == "week" else "Month"
+    date_format = "%d %b %Y" if period == "week" else "%b %Y"
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": [p.start.isoformat() for p in points],
+            "y": [p.value for p in points],
+            "connectgaps": False,
+            "line": {"color": BRAND, "width": 2},
+            "marker": {"size": 6},
+            "error_y": {
+                "type": "data",
+                "symmetric": False,
+                "array": [
+                    max(p.high - p.value, 0) if p.value is not None and p.high is not None else 0
+                    for p in points
+                ],
+                "arrayminus": [
+                    max(p.value - p.low, 0) if p.value is not None and p.low is not None else 0
+                    for p in points
+                ],
+                "color": MUTED,
+                "thickness": 1,
+            },
+            "customdata": [[p.n, p.low, p.high] for p in points],
+            "name": _text(axis_title),
+            "hovertemplate": f"{word} of %{{x|{date_format}}}<br>{_text(axis_title)} %{{y:.1f}}"
+            " (95% interval %{customdata[1]:.1f} to %{customdata[2]:.1f})"
+            "<br>%{customdata[0]} answers<extra></extra>",
+        }
+    ]
+    yaxis: dict[str, Any] = {
+        "title": {"text": _text(axis_title)},
+        "zeroline": True,
+        "gridcolor": "#eef0f3",
+        "rangemode": "tozero",
+    }
+    if axis_range:
+        yaxis["range"] = list(axis_range)
+    layout = _layout(
+        xaxis={"type": "date", "gridcolor": "#eef0f3"},
+        yaxis=yaxis,
+        showlegend=False,
+        height=280,
+        margin={"l": 60, "r": 20, "t": 20, "b": 40},
+    )
+    if shown:
+        description = (
+            f"{title}: per {period} from {points[0].start:{date_format}} to "
+            f"{points[-1].start:{date_format}}, between {min(p.value or 0 for p in shown):.1f} "
+            f"and {max(p.value or 0 for p in shown):.1f}, latest {shown[-1].value:.1f}, "
+            "each with its 95% interval."
+        )
+    else:
+        description = f"{title}: no {period} has enough answers yet."
+    return Chart(dom_id, title, description, {"data": data, "layout": layout}, _config(dom_id))

@@ -21,8 +21,8 @@ from urllib.parse import urlencode
 from django import forms
 from django.http import QueryDict
 
+from analytics.responses.window import window_days
 from analytics.text.choices import SentimentLabel
-from analytics.text.selectors import DEFAULT_WINDOW_DAYS
 from cxhub import access
 from cxhub.errors import InvalidInput
 from feedback.filters import (
@@ -193,12 +193,11 @@ def filters_parse(
                 form.add_error(name if name in form.fields else None, message)
         return None, form
     scope = access.scope_restrict(user, scope, records=records)
-    first, last = scope_days(scope)
-    if last is None:
-        last = max(latest_day, first) if first else latest_day
+    given_first, given_last = scope_days(scope)
+    first, last = window_days(given_first, given_last, latest_day=latest_day)
+    if given_last is None:
         scope["date_to"] = last.isoformat()
-    if first is None:
-        first = last - dt.timedelta(days=DEFAULT_WINDOW_DAYS)
+    if given_first is None:
         scope["date_from"] = first.isoformat()
     if (last - first).days > MAX_WINDOW_DAYS:
         form.add_error("date_from", "Choose a range of at most three years.")

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from analytics.stats.scores import Score
+from analytics.stats.scores import Score, interval_decimals
 
 TOO_EARLY = "too early to tell"
 
@@ -79,6 +79,17 @@ def _join(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _cost_interval(low: float | None, high: float | None) -> str:
+    """The interval of a cost, " (95% interval 8 to 12 points)" (both ends negative);
+    the signed ends when the interval reaches a gain; digits from the interval's width."""
+    if low is None or high is None:
+        return ""
+    places = interval_decimals((high - low) / 2)
+    if high < 0:
+        return f" (95% interval {abs(high):.{places}f} to {abs(low):.{places}f} points)"
+    return f" (95% interval {low:+.{places}f} to {high:+.{places}f} points, so possibly none)"
+
+
 def _you_said(figures: Mapping[str, Any], narrative: Narrative) -> None:
     audience = figures.get("audience") or "customers"
     responses = int(figures.get("responses") or 0)
@@ -111,7 +122,8 @@ def _you_said(figures: Mapping[str, Any], narrative: Narrative) -> None:
     cost = top.get("nps_cost")
     if cost is not None and cost < 0:
         narrative.you_said.append(
-            f"{top['topic']} costs about {_number(cost, 'points')} of NPS where it comes up."
+            f"{top['topic']} costs about {_number(cost, 'points')} of NPS where it comes up"
+            f"{_cost_interval(top.get('nps_cost_low'), top.get('nps_cost_high'))}."
         )
     for quote in top.get("quotes") or []:
         if str(quote) not in narrative.quotes and len(narrative.quotes) < 3:
@@ -201,7 +213,8 @@ def narrative_build(figures: Mapping[str, Any]) -> Narrative:
 
     ``figures`` keys (all optional): ``audience``, ``responses``, ``min_responses``,
     ``nps`` (a ``Score``), ``nps_change`` {weeks, change (a ``Score``)},
-    ``top_issues`` [{topic, mentions, negative_share, nps_cost, quotes}],
+    ``top_issues`` [{topic, mentions, negative_share, nps_cost, nps_cost_low, nps_cost_high,
+    quotes}] (``quotes`` negative mentions of the topic, as the cost sentence says),
     ``actions`` [{title, owner, status, implemented_on}], ``overdue``,
     ``impacts`` [{action, metric, effect, low, high, unit, higher_is_better, value}].
     """

@@ -11,6 +11,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from analytics.stats.scores import Score
+from analytics.text import selectors as text_selectors
 from dashboards import charts, impact, permissions, selectors
 from dashboards.filters import filters_parse
 from dashboards.models import DashboardComment
@@ -214,6 +215,8 @@ def analytics_extra(
             "mentions": topic["mentions"],
             "negative_share": topic["negative_share"] / 100.0,
             "nps_cost": topic["impact"].value if topic["impact"].ok else None,
+            "nps_cost_low": topic["impact"].low if topic["impact"].ok else None,
+            "nps_cost_high": topic["impact"].high if topic["impact"].ok else None,
             "quotes": figures.top_issue_quotes if topic["id"] == figures.top_issue_id else [],
         }
         for topic in ordered
@@ -340,3 +343,44 @@ def driver_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
         {**driver, "quadrant_label": QUADRANT_LABELS.get(str(driver.get("quadrant")), "")}
         for driver in result.get("drivers") or []
     ]
+
+
+def _period_estimates(periods: list[Any], figure: str) -> list[charts.PeriodEstimate]:
+    points = []
+    for period in periods:
+        estimate: Score = getattr(period, figure)
+        shown = estimate.ok and estimate.value is not None
+        points.append(
+            charts.PeriodEstimate(
+                start=period.start,
+                value=round(estimate.value, 2) if shown and estimate.value is not None else None,
+                low=round(estimate.low, 2) if shown and estimate.low is not None else None,
+                high=round(estimate.high, 2) if shown and estimate.high is not None else None,
+                n=estimate.n,
+            )
+        )
+    return points
+
+
+def topic_trend_charts(*, topic_name: str, trend: text_selectors.TopicTrend) -> list[charts.Chart]:
+    """The topic page's two charts: how often the topic comes up, and how negatively; a
+    chart with no period of enough answers is left out (the page says why)."""
+    word = trend.period
+    built = [
+        charts.topic_trend_chart(
+            dom_id="chart-topic-share",
+            title=f"Comments mentioning {topic_name}, by {word}",
+            axis_title="% of comments",
+            period=word,
+            points=_period_estimates(trend.periods, "share"),
+        ),
+        charts.topic_trend_chart(
+            dom_id="chart-topic-negative",
+            title=f"Mentions of {topic_name} that are negative, by {word}",
+            axis_title="% negative",
+            period=word,
+            points=_period_estimates(trend.periods, "negative_share"),
+            axis_range=(0.0, 100.0),
+        ),
+    ]
+    return [chart for chart in built if any(v is not None for v in chart.figure["data"][0]["y"])]

@@ -603,46 +603,65 @@ def topic_figures_get(
     if not rows:
         return []
     labels = text_selectors.topic_labels(topic_ids=[pk for pk, _ in rows])
-    minimum = min_responses()
-    topics = []
-    for topic_id, row in rows:
-        mentions = int(row["responses"])
-        impact = topic_nps_points(
+    return [
+        _topic_figure(topic_id, row, labels.get(topic_id, ("", "?")), total_counts)
+        for topic_id, row in rows
+    ]
+
+
+def _topic_figure(
+    topic_id: int, row: dict[str, Any], label: tuple[str, str], total_counts: dict[str, Any]
+) -> dict[str, Any]:
+    mentions = int(row["responses"])
+    return {
+        "id": topic_id,
+        "slug": label[0],
+        "label": label[1],
+        "mentions": mentions,
+        "negative_share": 100.0 * row["negative"] / mentions if mentions else 0.0,
+        "positive_share": 100.0 * row["positive"] / mentions if mentions else 0.0,
+        "nps": nps_estimate(
+            int(row["nps_n"]), int(row["promoters"]), int(row["detractors"]), min_n=min_responses()
+        ),
+        "impact": topic_nps_points(
             topic=row,
             total_promoters=int(total_counts.get("promoters") or 0),
             total_detractors=int(total_counts.get("detractors") or 0),
             total_n=int(total_counts.get("nps_n") or 0),
-        )
-        topics.append(
-            {
-                "id": topic_id,
-                "slug": labels.get(topic_id, ("", ""))[0],
-                "label": labels.get(topic_id, ("", "?"))[1],
-                "mentions": mentions,
-                "negative_share": 100.0 * row["negative"] / mentions if mentions else 0.0,
-                "positive_share": 100.0 * row["positive"] / mentions if mentions else 0.0,
-                "nps": nps_estimate(
-                    int(row["nps_n"]),
-                    int(row["promoters"]),
-                    int(row["detractors"]),
-                    min_n=minimum,
-                ),
-                "impact": impact,
-            }
-        )
-    return topics
+        ),
+    }
+
+
+def topic_figure_get(
+    filters: DashboardFilters, topic_id: int, total_counts: dict[str, Any]
+) -> dict[str, Any] | None:
+    """One topic's figures in the view, as the overview's topic table computes them
+    (``topic_figures_get``): mentions, negative share, NPS where mentioned and the NPS
+    points it costs or earns, each with its interval. Two grouped queries."""
+    stats = topic_mention_stats(
+        mention_q=response_scope_q(filters.scope, prefix="response__")
+        & (Q(topic_id=topic_id) | Q(topic__parent_id=topic_id)),
+        aggregates=_topic_aggregates(),
+    )
+    row = stats.get(topic_id)
+    if row is None:
+        return None
+    return _topic_figure(topic_id, row, ("", ""), total_counts)
 
 
 def topic_quotes_get(
     filters: DashboardFilters, catalogue: Catalogue, topic_id: int, *, limit: int = 3
 ) -> list[str]:
-    """The most negative comments on a topic or its sub-topics in the view (the customers'
-    own words), as the topic's mentions are counted."""
-    return text_selectors.topic_negative_comments(
+    """The customers' own words for the top issue, which the narrative calls a cost
+    ("… costs about 10 points of NPS"): negative mentions of the topic or its sub-topics in
+    the view, chosen by ``analytics.text.selectors.topic_quotes_get``."""
+    quotes = text_selectors.topic_quotes_get(
         mentions=response_scope_q(filters.scope, prefix="response__"),
         topic_id=topic_id,
+        stance=SentimentLabel.NEGATIVE,
         limit=limit,
     )
+    return [quote.text for quote in quotes]
 
 
 def top_issue_pick(topics: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -52,6 +52,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncDay, TruncMonth, TruncWeek
 
+from analytics.responses.counts import response_count_aggregates
 from analytics.responses.sample import min_responses
 from analytics.runs.models import AnalysisRun
 from analytics.runs.selectors import run_latest_matching
@@ -374,8 +375,7 @@ def score_aggregates(*, prefix: str = "", count: str = "pk") -> dict[str, Any]:
         return f"{prefix}{name}"
 
     return {
-        "responses": counted(),
-        "comments": counted(~Q(**{column("comment"): ""})),
+        **response_count_aggregates(prefix=prefix, count=count),
         "nps_n": counted(Q(**{column("nps__isnull"): False})),
         "promoters": counted(Q(**{column("nps__gte"): 9})),
         "detractors": counted(Q(**{column("nps__lte"): 6})),

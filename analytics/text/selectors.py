@@ -4,14 +4,27 @@ and the NPS counts per topic behind topic impact."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, Max, Prefetch, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import Avg, Count, F, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils import timezone
 
+from analytics.responses.counts import response_count_aggregates
+from analytics.responses.sample import min_responses
+from analytics.responses.window import window_days
+from analytics.stats.scores import Score
+from analytics.stats.topic_trend import (
+    TopicPeriod,
+    TopicPeriodCounts,
+    share_change,
+    topic_trend,
+)
+from analytics.text.engine.sentiment import SentimentScorer, label_for
 from analytics.text.models import (
     ResponseAnalysis,
     SentimentLabel,
@@ -23,7 +36,7 @@ from analytics.text.models import (
 from cxhub import access
 from cxhub.errors import InvalidInput, NotFound
 from feedback.filters import response_scope_q, responses_in_scope, window_label
-from feedback.models import Response
+from feedback.models import Channel, Department, Response, Touchpoint
 
 
 def topic_row(topic: Topic) -> dict[str, Any]:
@@ -102,11 +115,6 @@ def _aggregates() -> dict[str, Any]:
     }
 
 
-DEFAULT_WINDOW_DAYS = 364
-"""A window ends on the day of the newest response and starts this many days before (the
-last 12 months); the dashboards' filters and the Topics page both default to it."""
-
-
 @dataclass(frozen=True)
 class TopicWindow:
     """Calendar days ``date_from`` … ``date_to`` (inclusive); ``default`` if nobody chose."""
@@ -143,8 +151,8 @@ def topic_window_get(*, date_from: str = "", date_to: str = "") -> TopicWindow:
     if errors:
         raise InvalidInput(field_errors=errors)
     last = Response.objects.order_by().aggregate(last=Max("submitted_at"))["last"]
-    end = days["date_to"] or (timezone.localdate(last) if last else timezone.localdate())
-    begin = days["date_from"] or end - dt.timedelta(days=DEFAULT_WINDOW_DAYS)
+    latest_day = timezone.localdate(last) if last else timezone.localdate()
+    begin, end = window_days(days["date_from"], days["date_to"], latest_day=latest_day)
     if begin > end:
         raise InvalidInput(
             field_errors={"date_from": ["The start date must be on or before the end date."]}
@@ -225,6 +233,144 @@ def topics_with_stats(
         result.extend(row(child) for child in children.get(topic.pk, []))
     result.extend(row(topic) for topic in orphans)
     return result
+
+
+def comments_count(*, scope: Mapping[str, Any]) -> dict[str, int]:
+    """Responses and comments in a cleaned response scope, counted as the overview counts
+    them (``analytics.responses.counts``): one query."""
+    counts = responses_in_scope(scope).order_by().aggregate(**response_count_aggregates())
+    return {key: int(value or 0) for key, value in counts.items()}
+
+
+TREND_WEEKS_UP_TO_DAYS = 92
+"""A window of up to 13 weeks is shown week by week, a longer one month by month."""
+
+
+def trend_period(*, date_from: dt.date, date_to: dt.date) -> str:
+    """ "week" or "month": the period a topic's trend over this window is shown in."""
+    return "week" if (date_to - date_from).days < TREND_WEEKS_UP_TO_DAYS else "month"
+
+
+def _period_start(value: dt.date | dt.datetime) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    return value
+
+
+@dataclass(frozen=True)
+class TopicTrend:
+    """A topic per week or month of a window: counts and estimates with 95% intervals."""
+
+    period: str
+    periods: list[TopicPeriod]
+
+
+def topic_trend_get(*, topic: Topic, scope: Mapping[str, Any], period: str) -> TopicTrend:
+    """Per ``period`` ("week" or "month", in the project's time zone) of a cleaned scope:
+    the comments, those mentioning the topic or a sub-topic (each response once, as
+    ``topic_mention_stats`` counts), the negative ones and the mentions' sentiment, with
+    their intervals (``analytics.stats.topic_trend``). Two grouped queries."""
+    if period not in ("week", "month"):
+        raise InvalidInput(field_errors={"period": ["Must be week or month."]})
+    truncate = TruncWeek if period == "week" else TruncMonth
+    comments = (
+        responses_in_scope(scope)
+        .exclude(comment="")
+        .annotate(period=truncate("submitted_at"))
+        .values("period")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    by_period = {_period_start(row["period"]): int(row["n"]) for row in comments}
+    mentions = (
+        TopicMention.objects.filter(
+            response_scope_q(scope, prefix="response__"),
+            Q(topic_id=topic.pk) | Q(topic__parent_id=topic.pk),
+        )
+        .annotate(period=truncate("response__submitted_at"))
+        .values("period")
+        .annotate(
+            mentions=Count("response_id", distinct=True),
+            negative=Count(
+                "response_id", distinct=True, filter=Q(sentiment_label=SentimentLabel.NEGATIVE)
+            ),
+            sentiment_n=Count("sentiment"),
+            sentiment_sum=Sum("sentiment"),
+            sentiment_sumsq=Sum(F("sentiment") * F("sentiment")),
+        )
+        .order_by()
+    )
+    mentioned = {_period_start(row["period"]): row for row in mentions}
+    counts = []
+    for start in sorted(by_period):
+        row = mentioned.get(start, {})
+        counts.append(
+            TopicPeriodCounts(
+                start=start,
+                comments=by_period[start],
+                mentions=int(row.get("mentions") or 0),
+                negative=int(row.get("negative") or 0),
+                sentiment_n=int(row.get("sentiment_n") or 0),
+                sentiment_sum=float(row.get("sentiment_sum") or 0.0),
+                sentiment_sumsq=float(row.get("sentiment_sumsq") or 0.0),
+            )
+        )
+    return TopicTrend(period=period, periods=topic_trend(counts, min_n=min_responses()))
+
+
+def topic_share_changes(
+    *, window: TopicWindow, scope: Mapping[str, Any] | None = None
+) -> dict[int, Score]:
+    """Per topic id, the change (percentage points, with its interval) of the share of
+    comments mentioning it from the first half of the window to the second: the trend the
+    Topics page shows. Four grouped queries whatever the number of topics."""
+    middle = window.date_from + (window.date_to - window.date_from) // 2
+    halves = (
+        TopicWindow(window.date_from, middle, default=False),
+        TopicWindow(middle + dt.timedelta(days=1), window.date_to, default=False),
+    )
+    counted = []
+    for half in halves:
+        half_scope = half.filters(scope=scope).scope
+        stats = topic_mention_stats(mention_q=response_scope_q(half_scope, prefix="response__"))
+        counted.append((stats, comments_count(scope=half_scope)["comments"]))
+    (early, early_comments), (late, late_comments) = counted
+    minimum = min_responses()
+    return {
+        topic_id: share_change(
+            (int(early.get(topic_id, {}).get("responses") or 0), early_comments),
+            (int(late.get(topic_id, {}).get("responses") or 0), late_comments),
+            min_n=minimum,
+        )
+        for topic_id in {*early, *late}
+    }
+
+
+@dataclass(frozen=True)
+class TopicFilterChoices:
+    """The values the Topics page offers as choices (the scope validates what is sent)."""
+
+    departments: list[tuple[str, str]]
+    touchpoints: list[tuple[str, str]]
+    channels: list[tuple[str, str]]
+
+
+def topic_filter_choices(*, user: access.AnyUser) -> TopicFilterChoices:
+    """Departments and touchpoints ``user`` may see, and the channels (two queries)."""
+    rights = access.access_for(user)
+    departments = [
+        (slug, name)
+        for pk, slug, name in Department.objects.order_by("name").values_list("id", "slug", "name")
+        if rights.may_see_department(pk)
+    ]
+    touchpoints = [
+        (slug, name)
+        for slug, name, department_id in Touchpoint.objects.order_by(
+            "journey__position", "step_position", "name"
+        ).values_list("slug", "name", "department_id")
+        if rights.may_see_department(department_id)
+    ]
+    return TopicFilterChoices(departments, touchpoints, list(Channel.choices))
 
 
 def response_tags(*, response: Response) -> dict[str, Any]:
@@ -372,16 +518,92 @@ def topic_labels(*, topic_ids: list[int]) -> dict[int, tuple[str, str]]:
     }
 
 
-def topic_negative_comments(*, mentions: Q, topic_id: int, limit: int = 3) -> list[str]:
-    """The most negative comments mentioning a topic or its sub-topics (as
-    ``topic_mention_stats`` counts them), newest first among equals."""
-    return list(
-        TopicMention.objects.filter(mentions)
-        .filter(Q(topic_id=topic_id) | Q(topic__parent_id=topic_id), sentiment__isnull=False)
-        .exclude(response__comment="")
-        .order_by("sentiment", "-response__submitted_at")
-        .values_list("response__comment", flat=True)[:limit]
-    )
+@dataclass(frozen=True)
+class Quote:
+    """A customer's sentence that mentions a topic, chosen to illustrate a claim about it."""
+
+    response_id: int
+    text: str
+    sentiment: float
+    submitted_at: dt.datetime
+
+
+QUOTE_STANCES = (SentimentLabel.NEGATIVE, SentimentLabel.POSITIVE)
+QUOTE_CANDIDATES = 80
+
+
+@functools.lru_cache(maxsize=1)
+def _quote_scorer() -> SentimentScorer:
+    return SentimentScorer()
+
+
+def _quote_sentiment(comment: str, start: int | None, mention_sentiment: float) -> float:
+    """What the words next to the mention say: the clause around it (``span_sentiment``);
+    a tag a person added has no position and keeps the sentiment they gave it."""
+    if start is None:
+        return mention_sentiment
+    return _quote_scorer().span_sentiment(comment, start)
+
+
+def _quote_key(text: str) -> str:
+    """Sentences that differ only by an opening word ("Honestly, …"), case or punctuation
+    are the same quote."""
+    return re.sub(r"\W+", " ", re.sub(r"^\w+,\s*", "", text.casefold())).strip()
+
+
+def topic_quotes_get(
+    *,
+    topic_id: int,
+    stance: str,
+    mentions: Q | None = None,
+    user: access.AnyUser | None = None,
+    limit: int = 3,
+) -> list[Quote]:
+    """The one choice of customers' words that illustrate a claim about a topic: the
+    report's and the narrative's quotes, the topic page's and the verbatim explorer's.
+
+    A negative claim ("Wait time costs 10 points of NPS") is illustrated only by negative
+    mentions of the topic or its sub-topics, a positive one only by positive mentions, and
+    a mention qualifies only if the clause that mentions the topic says so itself: "I got
+    through in under a minute, although the advisor was rude" is a negative comment but
+    says nothing bad about waiting, so it never illustrates a wait-time complaint. The
+    sentence that mentions the topic is quoted, strongest first, newest first among equals,
+    each sentence once. ``mentions`` narrows the mentions (a window and scope on
+    ``response__``); with ``user`` only comments that user may read are quoted.
+    """
+    if stance not in QUOTE_STANCES:
+        raise InvalidInput(field_errors={"stance": ["Must be negative or positive."]})
+    queryset = TopicMention.objects.filter(
+        Q(topic_id=topic_id) | Q(topic__parent_id=topic_id),
+        sentiment_label=stance,
+        sentiment__isnull=False,
+    ).exclude(response__comment="")
+    if mentions is not None:
+        queryset = queryset.filter(mentions)
+    if user is not None:
+        queryset = access.visible(user, queryset)
+    strongest = "sentiment" if stance == SentimentLabel.NEGATIVE else "-sentiment"
+    rows = queryset.order_by(strongest, "-response__submitted_at", "-response_id").values_list(
+        "response_id",
+        "response__comment",
+        "sentence",
+        "start",
+        "sentiment",
+        "response__submitted_at",
+    )[:QUOTE_CANDIDATES]
+    quotes: list[Quote] = []
+    seen: set[str] = set()
+    for response_id, comment, sentence, start, sentiment, submitted_at in rows:
+        local = _quote_sentiment(comment, start, float(sentiment or 0.0))
+        text = (sentence or comment).strip()
+        key = _quote_key(text)
+        if label_for(local) != stance or key in seen:
+            continue
+        seen.add(key)
+        quotes.append(Quote(response_id, text, round(local, 4), submitted_at))
+        if len(quotes) >= limit:
+            break
+    return quotes
 
 
 def topic_mentions_prefetch() -> Prefetch:

@@ -4,6 +4,8 @@ and theme proposals. Plain server-rendered forms; every comment is escaped by th
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -16,7 +18,7 @@ from analytics.runs.services import run_request
 from analytics.text import selectors as text_selectors
 from analytics.text import services as text_services
 from analytics.text.forms import TagCorrectionForm
-from analytics.text.models import SentimentLabel, ThemeProposal, Topic
+from analytics.text.models import ThemeProposal, Topic
 from cxhub import access
 from cxhub.errors import ApplicationError, InvalidInput, error_text
 from cxhub.redirects import redirect_back
@@ -24,6 +26,9 @@ from cxhub.users import request_user
 from feedback.filters import scope_days
 from feedback.models import Response
 from feedback.roles import user_is_cx_manager
+
+FILTER_NAMES = ("department", "touchpoint", "channel")
+"""The filters the Topics page offers as choices; any other scope parameter also works."""
 
 
 def _require_cx_manager(request: HttpRequest) -> None:
@@ -55,7 +60,7 @@ def topics_page(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Topic '{topic.name}' added; comments are being re-tagged.")
         return HttpResponseRedirect(reverse("analytics-topics-page"))
-    touchpoint = request.GET.get("touchpoint") or None
+    choices = text_selectors.topic_filter_choices(user=request.user)
     try:
         scope = access.request_scope(request.user, request.GET, records=False)
         first, last = scope_days(scope)
@@ -66,10 +71,21 @@ def topics_page(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "analytics/topics.html",
-            {"errors": exc.field_errors, "topics": [], "parents": [], "touchpoint": touchpoint},
+            {
+                "errors": exc.field_errors,
+                "topics": [],
+                "parents": [],
+                "choices": choices,
+                "selected": {name: request.GET.getlist(name) for name in FILTER_NAMES},
+            },
             status=400,
         )
-    topics = text_selectors.topics_with_stats(filters=window.filters(scope=scope))
+    filters = window.filters(scope=scope)
+    changes = text_selectors.topic_share_changes(window=window, scope=scope)
+    topics = [
+        {**row, "share_change": changes.get(row["id"])}
+        for row in text_selectors.topics_with_stats(filters=filters)
+    ]
     parents = [t for t in topics if t["parent"] is None]
     return render(
         request,
@@ -77,40 +93,22 @@ def topics_page(request: HttpRequest) -> HttpResponse:
         {
             "topics": topics,
             "parents": parents,
-            "touchpoint": touchpoint or "",
+            "choices": choices,
+            "selected": {name: list(scope.get(name) or []) for name in FILTER_NAMES},
             "window": window,
-            "can_edit": user_is_cx_manager(request.user),
-        },
-    )
-
-
-@access.page
-def topic_verbatims_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """The latest comments mentioning a topic, each with its tags and correction forms."""
-    topic = Topic.objects.select_related("parent").filter(slug=slug).first()
-    if topic is None:
-        raise Http404("No such topic.")
-    sentiment = request.GET.get("sentiment", "")
-    if sentiment not in SentimentLabel.values:
-        sentiment = ""
-    mentions = text_selectors.topic_verbatims(
-        topic=topic, user=request.user, sentiment=sentiment or None, limit=50
-    )
-    response_ids = [m.response_id for m in mentions]
-    tags = text_selectors.response_topics_map(response_ids=response_ids)
-    rows = [
-        {"mention": m, "response": m.response, "tags": tags.get(m.response_id, [])}
-        for m in mentions
-    ]
-    return render(
-        request,
-        "analytics/topics_verbatims.html",
-        {
-            "topic": topic,
-            "rows": rows,
-            "sentiment": sentiment,
-            "sentiments": SentimentLabel.choices,
-            "topics": text_selectors.topic_choices(),
+            "counts": text_selectors.comments_count(scope=filters.scope),
+            "query": urlencode(
+                [
+                    (name, ",".join(scope.get(name) or []))
+                    for name in FILTER_NAMES
+                    if scope.get(name)
+                ]
+                + [
+                    (name, request.GET[name])
+                    for name in ("date_from", "date_to")
+                    if request.GET.get(name)
+                ]
+            ),
             "can_edit": user_is_cx_manager(request.user),
         },
     )

@@ -395,6 +395,23 @@ class ScoredSentence:
             total = self.weighted_sum
         return normalize(total) if total else 0.0
 
+    def local_score(self, offset: int) -> float:
+        """The sentiment of the words around ``offset`` only: its segment, else its clause,
+        and 0 when neither holds a word with a valence.
+
+        Unlike ``aspect_score`` it never falls back to the whole sentence, so in "I got
+        through in under a minute, although the advisor was rude" the wait is not read as
+        a complaint: what a quote is chosen by (``SentimentScorer.span_sentiment``).
+        """
+        if not self.valences:
+            return 0.0
+        index = self.token_index(offset)
+        for groups in (self.segment_of_token, self.clause_of_token):
+            total = sum(v for v, g in zip(self.valences, groups, strict=True) if g == groups[index])
+            if total:
+                return normalize(total)
+        return 0.0
+
 
 def _negated(words: list[str], index: int, raw_words: list[str]) -> bool:
     """Whether one of the three words before ``index`` negates it, within the same clause."""
@@ -526,6 +543,14 @@ class SentimentScorer:
         emphasis = self.analyzer._punctuation_emphasis(text)
         total += emphasis if total > 0 else -emphasis
         return normalize(total)
+
+    def span_sentiment(self, text: str, start: int) -> float:
+        """The sentiment of the clause of ``text`` around character ``start`` (a topic
+        mention's position in its comment), by ``ScoredSentence.local_score``."""
+        for sentence, offset in split_sentences(text):
+            if offset <= start < offset + max(len(sentence), 1):
+                return self.score_sentence(sentence).local_score(start - offset)
+        return 0.0
 
     def polarity(self, text: str) -> float:
         """Compound sentiment of a whole text, sentence by sentence."""
