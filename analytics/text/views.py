@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from actions.permissions import can_create_action
 from analytics.runs.models import AnalysisRun
 from analytics.runs.services import run_request
 from analytics.text import selectors as text_selectors
@@ -80,6 +81,7 @@ def topics_page(request: HttpRequest) -> HttpResponse:
             "touchpoint": touchpoint or "",
             "window": window,
             "can_edit": user_is_cx_manager(request.user),
+            "can_act": can_create_action(request.user),
         },
     )
 
@@ -112,6 +114,7 @@ def topic_verbatims_page(request: HttpRequest, slug: str) -> HttpResponse:
             "sentiments": SentimentLabel.choices,
             "topics": text_selectors.topic_choices(),
             "can_edit": user_is_cx_manager(request.user),
+            "can_act": can_create_action(request.user),
         },
     )
 
