@@ -302,10 +302,10 @@ def create(request: HttpRequest) -> HttpResponse:
                     evidence_draft=draft,
                     **data,
                 )
-            except Forbidden:
+            except (Forbidden, NotFound):
                 raise
             except ApplicationError as error:
-                problems: dict[str | None, list[str]] = {**error.field_errors}
+                problems: dict[str | None, list[str]] = dict(error.field_errors.items())
                 if not problems:
                     problems[None] = [error_text(error)]
                 for field, errors in problems.items():

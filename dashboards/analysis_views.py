@@ -24,7 +24,7 @@ from analytics.runs import selectors as run_selectors
 from analytics.runs.services import run_request
 from cxhub import access
 from cxhub.errors import ApplicationError, InvalidInput, NotFound, error_text
-from cxhub.redirects import redirect_back
+from cxhub.redirects import safe_next_url
 from cxhub.users import request_user
 from dashboards import charts, evidence, impact, pages, permissions, selectors
 from dashboards.filters import VerbatimForm, department_slugs, filters_parse
@@ -356,8 +356,12 @@ def evidence_new(request: HttpRequest) -> HttpResponse:
     except NotFound as error:
         raise Http404(error_text(error)) from None
     except InvalidInput as error:
-        messages.error(request, f"No action started from that insight: {error_text(error)}")
-        return redirect_back(request, reverse("actions:create"))
+        return render(
+            request,
+            "dashboards/evidence_error.html",
+            {"error": error, "back": safe_next_url(request, reverse("actions:create"))},
+            status=400,
+        )
     draft = evidence_draft_create(
         created_by=request_user(request),
         insight_kind=found.kind,
