@@ -124,7 +124,7 @@ class ActionEditForm(forms.Form):
                 if key.startswith("kpi_") and key.removeprefix("kpi_").isdigit()
             ]
             rows = max([len(existing) + KPI_ROWS_BLANK, 3, *(i + 1 for i in indices)])
-            posted = {value for key, value in self.data.items() if key.startswith("kpi_")}
+            posted = {str(self.data.get(f"kpi_{index}") or "") for index in indices}
             for slug in sorted(posted - {c for c, _ in choices} - {""}):
                 choices.append((slug, slug))  # refused in clean() with a message
         else:
