@@ -325,3 +325,54 @@ def test_a_verbatim_button_on_the_explorer_and_the_topic_page(waits: dict[str, A
         in client.get(f"/verbatims/?date_from={since}").content.decode()
     )
     assert "Create action on this verbatim" in client.get("/topics/wait-time/").content.decode()
+
+
+def test_the_api_builds_evidence_and_creates_the_action_from_it(
+    waits: dict[str, Any],
+) -> None:
+    """POST /api/v1/evidence/ answers the server's snapshot; POST /api/v1/actions/ with its
+    evidence_id keeps it and the run; someone else's id is a 400 naming the field."""
+    from rest_framework.test import APIClient
+
+    cx, owner = cx_manager(), line_manager()
+    api = APIClient()
+    api.force_authenticate(cx)
+    built = api.post(
+        "/api/v1/evidence/", {"kind": "topic", "reference": "wait-time"}, format="json"
+    )
+    assert built.status_code == 201
+    body = built.json()
+    assert (
+        body["run_id"] == waits["run"].pk and "Wait time costs about" in body["snapshot"]["claim"]
+    )
+    created = api.post(
+        "/api/v1/actions/",
+        {"title": "Answer faster", "department": "support", "owner": owner.pk,
+         "evidence_id": body["id"], "insight_kind": "scratch",
+         "evidence": {"reference": "x", "figures": {"share": 0.99}}},
+        format="json",
+    )  # fmt: skip
+    assert created.status_code == 201, created.json()
+    assert created.json()["evidence"] == body["snapshot"]
+    assert created.json()["evidence_run_id"] == waits["run"].pk
+    assert created.json()["insight_kind"] == "topic"
+    other = APIClient()
+    other.force_authenticate(cx_manager(username="other-cx"))
+    refused = other.post(
+        "/api/v1/actions/",
+        {"title": "Sneaky", "department": "support", "owner": owner.pk, "evidence_id": body["id"]},
+        format="json",
+    )
+    assert refused.status_code == 400 and "evidence_id" in refused.json()["errors"]
+    assert (
+        api.post("/api/v1/evidence/", {"kind": "joy", "reference": "x"}, format="json").status_code
+        == 400
+    )
+    viewer_api = APIClient()
+    viewer_api.force_authenticate(viewer())
+    assert (
+        viewer_api.post(
+            "/api/v1/evidence/", {"kind": "topic", "reference": "wait-time"}, format="json"
+        ).status_code
+        == 403
+    )
