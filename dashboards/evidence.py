@@ -260,9 +260,10 @@ def _topic(user: access.AnyUser, slug: str) -> Evidence:
         impact = Score(status="ok", n=mentions, value=impact_row["impact"], low=low, high=high)
         verb = "costs" if (impact.value or 0) < 0 else "earns"
         negative_claim = (impact.value or 0) < 0
+        shown = score_text(impact)
         claim = (
-            f"{topic.name} {verb} about {score_text(impact)['value'].lstrip('-')} NPS points "
-            f"(impact {_with_interval(impact, ' points')}); "
+            f"{topic.name} {verb} about {shown['value'].lstrip('-')} NPS points "
+            f"(impact {shown['value']}, 95% interval {shown['low']} to {shown['high']}); "
             f"{mentions:,} responses mention it ({window.label})."
         )
         figures.append(
