@@ -196,7 +196,7 @@ def _driver(user: access.AnyUser, slug: str, outcome: str, department: str) -> E
     if driver.get("rank") is not None:
         rank_interval = driver.get("rank_interval")
         rank_text = f"rank {driver['rank']}"
-        if rank_interval:
+        if rank_interval and rank_interval[0] != rank_interval[1]:
             rank_text += f" (95% interval {rank_interval[0]}–{rank_interval[1]})"
         figures.append({"name": "rank", "value": driver["rank"], "display": rank_text})
     attribute = Attribute.objects.filter(slug=slug).first()
