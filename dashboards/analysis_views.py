@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from actions.models import Action
 from actions.permissions import can_create_action
 from actions.selectors import action_get
-from actions.services import evidence_draft_create
 from analytics.impact.services import MEASURABLE_STATUSES, impact_request
 from analytics.insights import selectors as insights_selectors
 from analytics.runs import selectors as run_selectors
@@ -26,7 +25,7 @@ from cxhub import access
 from cxhub.errors import ApplicationError, InvalidInput, NotFound, error_text
 from cxhub.redirects import safe_next_url
 from cxhub.users import request_user
-from dashboards import charts, evidence, impact, pages, permissions, selectors
+from dashboards import charts, impact, pages, permissions, selectors, services
 from dashboards.filters import VerbatimForm, department_slugs, filters_parse
 from dashboards.views import _render
 from feedback.filters import scope_window_label
@@ -346,8 +345,8 @@ def evidence_new(request: HttpRequest) -> HttpResponse:
     if data.get("insight"):  # a chart element chosen from a list: "topic:wait-time"
         kind, _, reference = data["insight"].partition(":")
     try:
-        found = evidence.evidence_build(
-            user=request.user,
+        draft = services.evidence_draft_build(
+            created_by=request_user(request),
             kind=kind,
             reference=reference,
             outcome=data.get("outcome", "") or "nps",
@@ -362,16 +361,4 @@ def evidence_new(request: HttpRequest) -> HttpResponse:
             {"error": error, "back": safe_next_url(request, reverse("actions:create"))},
             status=400,
         )
-    draft = evidence_draft_create(
-        created_by=request_user(request),
-        insight_kind=found.kind,
-        snapshot=found.snapshot,
-        run_id=found.run_id,
-        title=found.title,
-        description=found.description,
-        department=found.department,
-        scope_touchpoints=found.touchpoints,
-        source_response=found.source_response,
-        alert=found.alert,
-    )
     return HttpResponseRedirect(reverse("actions:create") + f"?evidence={draft.pk}")

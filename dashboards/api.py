@@ -14,7 +14,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from actions.services import evidence_draft_create
 from cxhub import access
 from cxhub.errors import InvalidInput, NotFound
 from cxhub.users import request_user
@@ -156,23 +155,11 @@ class EvidenceCreate(APIView):
         serializer = EvidenceRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        found = evidence.evidence_build(
-            user=request.user,
+        draft = services.evidence_draft_build(
+            created_by=request_user(request),
             kind=data["kind"],
             reference=data["reference"],
             outcome=data["outcome"],
             department=data["department"],
-        )
-        draft = evidence_draft_create(
-            created_by=request_user(request),
-            insight_kind=found.kind,
-            snapshot=found.snapshot,
-            run_id=found.run_id,
-            title=found.title,
-            description=found.description,
-            department=found.department,
-            scope_touchpoints=found.touchpoints,
-            source_response=found.source_response,
-            alert=found.alert,
         )
         return Response(EvidenceSerializer(draft).data, status=status.HTTP_201_CREATED)
