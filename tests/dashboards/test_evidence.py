@@ -376,3 +376,24 @@ def test_the_api_builds_evidence_and_creates_the_action_from_it(
         ).status_code
         == 403
     )
+
+
+def test_a_topic_that_earns_nps_is_quoted_with_its_positive_mentions(
+    waits: dict[str, Any],
+) -> None:
+    """The quotes support the claim: a topic mentioned by promoters "earns" points and is
+    illustrated by positive mentions, not by the complaints of other topics."""
+    staff = plant_topic("staff", "Staff")
+    for response in ResponseAnalysis.objects.filter(sentiment_label="positive"):
+        tag(response.response, staff, 0.7)
+    parameters = {"outcome": "nps", "filters": {}}
+    AnalysisRun.objects.create(
+        kind=AnalysisRun.Kind.TOPIC_IMPACT,
+        status=AnalysisRun.Status.SUCCEEDED,
+        parameters=parameters,
+        finished_at=timezone.now() + dt.timedelta(seconds=1),
+        result=topic_impact_compute(parameters=parameters),
+    )
+    draft = _draft_from(_client(cx_manager()), kind="topic", reference="staff")
+    assert draft.snapshot["claim"].startswith("Staff earns about")
+    assert {q["text"] for q in draft.snapshot["quotes"]} == {"Lovely staff"}
