@@ -38,7 +38,7 @@ from actions.serializers import (
     ReassignSerializer,
 )
 from cxhub import access
-from cxhub.errors import Forbidden, InvalidInput
+from cxhub.errors import Forbidden, InvalidInput, NotFound
 from cxhub.users import request_user
 
 ERROR_RESPONSES = {
@@ -85,6 +85,17 @@ class ActionListCreateApi(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         evidence = data.pop("evidence", None) or {}
+        evidence_id = data.pop("evidence_id", None)
+        draft = None
+        if evidence_id is not None:
+            try:
+                draft = selectors.evidence_draft_get(user=request.user, draft_id=evidence_id)
+            except NotFound:
+                raise InvalidInput(
+                    "Unknown evidence.",
+                    field_errors={"evidence_id": ["No such evidence, or it is not yours."]},
+                ) from None
+            data["insight_kind"] = draft.insight_kind
         alert = data.pop("alert", None)
         if alert is not None:
             alert = selectors.alert_get(user=request.user, alert_id=alert.pk)
@@ -98,6 +109,7 @@ class ActionListCreateApi(GenericAPIView):
             evidence_label=evidence.get("label", ""),
             evidence_figures=evidence.get("figures") or {},
             alert=alert,
+            evidence_draft=draft,
             **data,
         )
         action = selectors.action_get(user=request.user, action_id=action.pk)

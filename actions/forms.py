@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
 
-from actions.models import InsightKind, NotificationPreference
-from actions.selectors import line_managers
+from actions.models import NotificationPreference
+from actions.selectors import customer_attribute_values, kpi_choices, line_managers
 from feedback.models import Department, Touchpoint
 
 User = get_user_model()
 
-EVIDENCE_FIGURE_KEYS = ("share", "performance", "comments", "mentions", "sentiment", "nps_impact")
+KPI_ROWS_BLANK = 2
+"""Empty target-KPI rows offered below the chosen ones (at least three rows in all)."""
 
 
 class DateInput(forms.DateInput):
@@ -55,29 +55,6 @@ def format_attribute_filter(value: dict[str, list[str]]) -> str:
     return "; ".join(f"{key}={','.join(values)}" for key, values in value.items())
 
 
-def parse_target_kpis(text: str) -> list[dict[str, Any]]:
-    """One KPI per line: ``churn-rate, -0.5, pp``."""
-    rows: list[dict[str, Any]] = []
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = [p.strip() for p in line.split(",")]
-        if len(parts) < 2:
-            raise forms.ValidationError(
-                f"Line {number}: write “kpi-slug, expected change, unit”, e.g. “churn-rate, -0.5, pp”."
-            )
-        try:
-            change = float(parts[1].replace("−", "-"))
-        except ValueError:
-            raise forms.ValidationError(
-                f"Line {number}: the expected change “{parts[1]}” is not a number."
-            ) from None
-        rows.append(
-            {"kpi": parts[0], "expected_change": change, "unit": parts[2] if len(parts) > 2 else ""}
-        )
-    return rows
-
-
 class ActionEditForm(forms.Form):
     """The fields a CX manager may change after creation."""
 
@@ -87,12 +64,6 @@ class ActionEditForm(forms.Form):
     due_date = forms.DateField(required=False, widget=DateInput())
     cost_estimate = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
     currency = forms.RegexField(regex=r"^[A-Za-z]{3}$", initial="EUR", max_length=3)
-    target_kpis = forms.CharField(
-        required=False,
-        label="Target KPIs",
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "churn-rate, -0.5, pp"}),
-        help_text="One per line: KPI slug, expected change, unit.",
-    )
     scope_touchpoints = forms.ModelMultipleChoiceField(
         queryset=Touchpoint.objects.all(), required=False, to_field_name="slug"
     )
@@ -114,8 +85,103 @@ class ActionEditForm(forms.Form):
         required=False, label="Shared with every department (organisation-wide action)"
     )
 
-    def clean_target_kpis(self) -> list[dict[str, Any]]:
-        return parse_target_kpis(self.cleaned_data.get("target_kpis", ""))
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._add_kpi_rows()
+        present = customer_attribute_values()
+        if present:
+            hint = "; ".join(f"{key}={','.join(values)}" for key, values in present.items())
+            self.attribute_hint = f"Values in the data: {hint}"
+            for name in ("scope_attributes", "control_attributes"):
+                self.fields[
+                    name
+                ].help_text = (
+                    "Customer attributes as attribute=value1,value2; separate attributes with ;."
+                )
+                self.fields[name].widget.attrs["list"] = "attribute-filter-examples"
+        self.attribute_examples = [
+            f"{key}={value}" for key, values in present.items() for value in values
+        ]
+
+    # --- target KPIs: one row a KPI, chosen from the KPIs that exist --------------------------
+
+    def _add_kpi_rows(self) -> None:
+        """Rows ``kpi_<i>`` (a choice of the existing KPIs), ``kpi_change_<i>`` and
+        ``kpi_unit_<i>``; KPIs an action already targets stay choosable even if removed."""
+        existing = list(self.initial.get("target_kpis_list") or [])
+        known = {choice["slug"]: choice for choice in kpi_choices()}
+        self.kpi_units = {slug: choice["unit"] for slug, choice in known.items()}
+        choices = [("", "— no KPI —")] + [
+            (slug, f"{choice['label']} ({slug})") for slug, choice in known.items()
+        ]
+        for item in existing:
+            if item.get("kpi") and item["kpi"] not in known:
+                choices.append((item["kpi"], f"{item['kpi']} (no longer a KPI)"))
+        if self.is_bound:
+            indices = [
+                int(key.removeprefix("kpi_"))
+                for key in self.data
+                if key.startswith("kpi_") and key.removeprefix("kpi_").isdigit()
+            ]
+            rows = max([len(existing) + KPI_ROWS_BLANK, 3, *(i + 1 for i in indices)])
+            posted = {str(self.data.get(f"kpi_{index}") or "") for index in indices}
+            for slug in sorted(posted - {c for c, _ in choices} - {""}):
+                choices.append((slug, slug))  # refused in clean() with a message
+        else:
+            rows = max(len(existing) + KPI_ROWS_BLANK, 3)
+        self.kpi_row_names = []
+        for index in range(min(rows, 20)):
+            item = existing[index] if index < len(existing) else {}
+            self.fields[f"kpi_{index}"] = forms.ChoiceField(
+                choices=choices, required=False, label="KPI", initial=item.get("kpi", "")
+            )
+            self.fields[f"kpi_change_{index}"] = forms.FloatField(
+                required=False,
+                label="Expected change",
+                initial=item.get("expected_change"),
+                widget=forms.NumberInput(attrs={"step": "any"}),
+            )
+            self.fields[f"kpi_unit_{index}"] = forms.CharField(
+                required=False,
+                max_length=32,
+                label="Unit",
+                initial=item.get("unit", ""),
+                help_text="Empty: the KPI's own unit.",
+            )
+            self.kpi_row_names.append((f"kpi_{index}", f"kpi_change_{index}", f"kpi_unit_{index}"))
+
+    @property
+    def kpi_rows(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [(self[k], self[c], self[u]) for k, c, u in self.kpi_row_names]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        known = {choice["slug"] for choice in kpi_choices()}
+        existing = {item.get("kpi") for item in self.initial.get("target_kpis_list") or []}
+        targets: list[dict[str, Any]] = []
+        for kpi_name, change_name, unit_name in self.kpi_row_names:
+            slug = cleaned.pop(kpi_name, "") or ""
+            change = cleaned.pop(change_name, None)
+            unit = (cleaned.pop(unit_name, "") or "").strip()
+            if not slug:
+                if change is not None:
+                    self.add_error(kpi_name, "Choose the KPI this change is expected on.")
+                continue
+            if slug not in known and slug not in existing:
+                self.add_error(kpi_name, f"“{slug}” is not a KPI; choose one from the list.")
+                continue
+            if change is None:
+                self.add_error(change_name, "Enter the expected change (a number).")
+                continue
+            targets.append(
+                {
+                    "kpi": slug,
+                    "expected_change": change,
+                    "unit": unit or self.kpi_units.get(slug, ""),
+                }
+            )
+        cleaned["target_kpis"] = targets
+        return cleaned
 
     def clean_scope_attributes(self) -> dict[str, list[str]]:
         return parse_attribute_filter(self.cleaned_data.get("scope_attributes", ""))
@@ -132,10 +198,7 @@ class ActionEditForm(forms.Form):
             "due_date": action.due_date,
             "cost_estimate": action.cost_estimate,
             "currency": action.currency,
-            "target_kpis": "\n".join(
-                f"{k['kpi']}, {k['expected_change']:g}, {k.get('unit', '')}".rstrip(", ")
-                for k in action.target_kpis
-            ),
+            "target_kpis_list": list(action.target_kpis or []),
             "scope_touchpoints": [t.slug for t in action.scope_touchpoints.all()],
             "scope_departments": [d.slug for d in action.scope_departments.all()],
             "scope_attributes": format_attribute_filter(action.scope_attributes),
@@ -150,29 +213,13 @@ class ActionForm(ActionEditForm):
     """Creation: the editable fields plus the owner and the insight it comes from."""
 
     owner = UserChoiceField(queryset=User.objects.none(), help_text="A line manager.")
-    insight_kind = forms.ChoiceField(
-        choices=InsightKind.choices, initial=InsightKind.SCRATCH, widget=forms.HiddenInput
-    )
-    evidence_reference = forms.CharField(required=False, widget=forms.HiddenInput)
-    evidence_label = forms.CharField(required=False, widget=forms.HiddenInput)
-    evidence_figures = forms.CharField(required=False, widget=forms.HiddenInput)
-    alert = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # The id of the evidence the server built for the insight (an EvidenceDraft of the
+    # user); the evidence itself is never taken from the form.
+    evidence = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = line_managers()  # type: ignore[attr-defined]
-
-    def clean_evidence_figures(self) -> dict[str, Any]:
-        raw = self.cleaned_data.get("evidence_figures") or ""
-        if not raw:
-            return {}
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            raise forms.ValidationError("The evidence figures are not valid JSON.") from None
-        if not isinstance(value, dict):
-            raise forms.ValidationError("The evidence figures must be an object.")
-        return value
 
 
 class DeclineForm(forms.Form):

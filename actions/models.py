@@ -30,6 +30,7 @@ class InsightKind(models.TextChoices):
     TOPIC = "topic", "Topic"
     TOUCHPOINT = "touchpoint", "Touchpoint"
     RESPONSE = "response", "Verbatim"
+    SUGGESTION = "suggestion", "Dashboard suggestion"
     SCRATCH = "scratch", "From scratch"
 
 
@@ -48,6 +49,8 @@ class Action(TimeStampedModel):
         max_length=16, choices=InsightKind.choices, default=InsightKind.SCRATCH
     )
     evidence = models.JSONField(default=dict, blank=True)
+    # The analysis run the evidence figure came from (an id: runs live in analytics).
+    evidence_run_id = models.PositiveBigIntegerField(null=True, blank=True)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="actions")
     cross_department = models.BooleanField(
         default=False, help_text="Readable by every department, not only the owning one."
@@ -120,6 +123,45 @@ class Action(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class EvidenceDraft(TimeStampedModel):
+    """The evidence of an insight as the server found it, waiting to become an action.
+
+    Built by the page that shows the insight (analytics or dashboards look the figure up
+    themselves, with its run and interval, and hand it over as data), owned by the CX
+    manager who asked for it; the create form reads only this row, so nothing in the
+    address bar can change what an action is created from. ``prefill`` holds the form's
+    suggested title, description, department and scope touchpoint slugs.
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="evidence_drafts"
+    )
+    insight_kind = models.CharField(max_length=16, choices=InsightKind.choices)
+    snapshot = models.JSONField(default=dict)
+    run_id = models.PositiveBigIntegerField(null=True, blank=True)
+    prefill = models.JSONField(default=dict, blank=True)
+    source_response = models.ForeignKey(
+        Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    alert = models.ForeignKey(
+        "Alert", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.ForeignKey(
+        Action, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(insight_kind="scratch"), name="evidence_draft_not_scratch"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Evidence draft {self.pk}: {self.snapshot.get('label', '')}"
 
 
 class ActionUpdate(models.Model):

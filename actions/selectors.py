@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypedDict
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import Avg, Count, Q, QuerySet
@@ -15,13 +15,15 @@ from actions.models import (
     Action,
     ActionStatus,
     Alert,
+    EvidenceDraft,
     InsightKind,
     Notification,
     NotificationPreference,
 )
 from actions.permissions import actions_visible_to, alerts_visible_to
+from cxhub import access
 from cxhub.errors import InvalidInput, NotFound
-from feedback.models import Attribute, Response, Touchpoint
+from feedback.models import Attribute, Customer, Response, Touchpoint
 from feedback.roles import Role
 
 OPEN_STATUSES = (ActionStatus.PROPOSED, ActionStatus.ACCEPTED, ActionStatus.IN_PROGRESS)
@@ -161,6 +163,67 @@ def alert_get(*, user: AbstractBaseUser | AnonymousUser, alert_id: int) -> Alert
 
 def notification_list(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).select_related("action", "alert")
+
+
+# --- Evidence drafts and the form's choices ------------------------------------------------
+
+
+def evidence_draft_get(*, user: AbstractBaseUser | AnonymousUser, draft_id: int) -> EvidenceDraft:
+    """A draft the user built (the access policy: a draft is its creator's alone), or
+    NotFound, also for someone else's draft."""
+    draft = (
+        access.visible(user, EvidenceDraft.objects.all())
+        .select_related("source_response__touchpoint__department", "alert")
+        .filter(pk=draft_id)
+        .first()
+    )
+    if draft is None:
+        raise NotFound("No such evidence, or it was built by someone else.")
+    return draft
+
+
+class KpiChoice(TypedDict):
+    slug: str
+    label: str
+    unit: str
+
+
+_KPI_CHOICE_PROVIDERS: list[Callable[[], list[KpiChoice]]] = []
+
+
+def kpi_choices_register(provider: Callable[[], list[KpiChoice]]) -> None:
+    """The app that owns KPIs (analytics) says which exist; actions knows them only as data."""
+    if provider not in _KPI_CHOICE_PROVIDERS:
+        _KPI_CHOICE_PROVIDERS.append(provider)
+
+
+def kpi_choices() -> list[KpiChoice]:
+    """The KPIs an action may target, from every registered provider, each slug once."""
+    seen: dict[str, KpiChoice] = {}
+    for provider in _KPI_CHOICE_PROVIDERS:
+        for choice in provider():
+            seen.setdefault(choice["slug"], choice)
+    return list(seen.values())
+
+
+CUSTOMER_ATTRIBUTE_COLUMNS = ("segment", "region", "plan")
+ATTRIBUTE_VALUES_SHOWN = 30
+
+
+def customer_attribute_values() -> dict[str, list[str]]:
+    """The customer attribute keys and the values present in the data (the columns an
+    action's scope and control filters use), each list sorted, at most 30 values a key."""
+    values: dict[str, list[str]] = {}
+    for column in CUSTOMER_ATTRIBUTE_COLUMNS:
+        present = (
+            Customer.objects.exclude(**{column: ""})
+            .order_by(column)
+            .values_list(column, flat=True)
+            .distinct()[:ATTRIBUTE_VALUES_SHOWN]
+        )
+        if found := [str(v) for v in present]:
+            values[column] = found
+    return values
 
 
 # --- Evidence snapshots -------------------------------------------------------------------

@@ -62,6 +62,7 @@ class ActionSerializer(serializers.ModelSerializer):
             "description",
             "insight_kind",
             "evidence",
+            "evidence_run_id",
             "department",
             "cross_department",
             "owner",
@@ -163,6 +164,12 @@ class ActionCreateSerializer(_ActionWritableFields):
     owner = _line_manager_field()
     insight_kind = serializers.ChoiceField(choices=InsightKind.choices, default=InsightKind.SCRATCH)
     evidence = EvidenceInputSerializer(required=False)
+    evidence_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The id of evidence the server built (POST /api/v1/evidence/); then the "
+        "action keeps that snapshot and its run, and insight_kind and evidence are ignored.",
+    )
     alert = serializers.PrimaryKeyRelatedField(
         queryset=Alert.objects.all(), required=False, allow_null=True
     )

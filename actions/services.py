@@ -30,6 +30,7 @@ from actions.models import (
     Alert,
     AlertReason,
     AlertStatus,
+    EvidenceDraft,
     InsightKind,
     Notification,
     NotificationKind,
@@ -277,10 +278,23 @@ def action_create(
     control_attributes: Any = None,
     cross_department: bool = False,
     alert: Alert | None = None,
+    evidence_draft: EvidenceDraft | None = None,
     today: dt.date | None = None,
 ) -> Action:
-    """Create a proposed action with a snapshot of its evidence and tell the owner."""
+    """Create a proposed action with a snapshot of its evidence and tell the owner.
+
+    With ``evidence_draft`` (built by the server from the insight, see
+    ``evidence_draft_create``) the action keeps that snapshot, its run id, source response
+    and alert; the other evidence arguments are then ignored."""
     require(can_create_action(created_by), "Only a CX manager can create actions.")
+    if evidence_draft is not None:
+        if evidence_draft.created_by_id != created_by.pk:
+            raise InvalidInput(
+                "Unknown evidence.", field_errors={"evidence": ["This evidence is not yours."]}
+            )
+        insight_kind = evidence_draft.insight_kind
+        if evidence_draft.alert is not None and evidence_draft.alert.status == AlertStatus.OPEN:
+            alert = evidence_draft.alert
     today = today or timezone.localdate()
     title = _check_title(title)
     _check_owner(owner)
@@ -289,23 +303,30 @@ def action_create(
             "Due date in the past.",
             field_errors={"due_date": ["The due date cannot be in the past."]},
         )
-    if alert is not None:  # the alert's verbatim is the evidence, whatever kind was sent
-        insight_kind = InsightKind.RESPONSE
-        evidence_reference = str(alert.response_id)
-    evidence = evidence_build(
-        kind=insight_kind,
-        reference=evidence_reference,
-        label=evidence_label or (title if insight_kind == InsightKind.SCRATCH else ""),
-        figures=evidence_figures,
-    )
     source_response = None
-    if insight_kind == InsightKind.RESPONSE:
-        source_response = Response.objects.get(pk=int(evidence["reference"]))
+    run_id = None
+    if evidence_draft is not None:
+        evidence = dict(evidence_draft.snapshot)
+        run_id = evidence_draft.run_id
+        source_response = evidence_draft.source_response
+    else:
+        if alert is not None:  # the alert's verbatim is the evidence, whatever kind was sent
+            insight_kind = InsightKind.RESPONSE
+            evidence_reference = str(alert.response_id)
+        evidence = evidence_build(
+            kind=insight_kind,
+            reference=evidence_reference,
+            label=evidence_label or (title if insight_kind == InsightKind.SCRATCH else ""),
+            figures=evidence_figures,
+        )
+        if insight_kind == InsightKind.RESPONSE:
+            source_response = Response.objects.get(pk=int(evidence["reference"]))
     action = Action(
         title=title,
         description=description or "",
         insight_kind=insight_kind,
         evidence=evidence,
+        evidence_run_id=run_id,
         department=department,
         cross_department=cross_department,
         owner=owner,
@@ -331,8 +352,63 @@ def action_create(
             handled_by=created_by,
             handled_at=timezone.now(),
         )
+    if evidence_draft is not None:
+        EvidenceDraft.objects.filter(pk=evidence_draft.pk).update(action=action)
     _notify_assigned(action, by=created_by)
     return action
+
+
+def evidence_draft_create(
+    *,
+    created_by: User,
+    insight_kind: str,
+    snapshot: Mapping[str, Any],
+    run_id: int | None = None,
+    title: str = "",
+    description: str = "",
+    department: Department | None = None,
+    scope_touchpoints: Iterable[Touchpoint] = (),
+    source_response: Response | None = None,
+    alert: Alert | None = None,
+) -> EvidenceDraft:
+    """Keep the evidence the server found for an insight until the CX manager who asked
+    for it creates the action (``action_create(evidence_draft=…)``).
+
+    The snapshot is data built by the app that owns the insight (its figure with the
+    interval, the run, supporting verbatims); here it is only checked to be a labelled
+    object and stamped with the time it was captured."""
+    require(can_create_action(created_by), "Only a CX manager can create actions.")
+    if insight_kind not in InsightKind.values or insight_kind == InsightKind.SCRATCH:
+        raise InvalidInput(
+            "Unknown insight kind.",
+            field_errors={"kind": [f"Choose one of: {', '.join(_DRAFT_KINDS)}."]},
+        )
+    if not isinstance(snapshot, Mapping) or not snapshot.get("label"):
+        raise InvalidInput(
+            "Invalid evidence.", field_errors={"evidence": ["The evidence needs a label."]}
+        )
+    stored = {"kind": insight_kind, **dict(snapshot)}
+    stored.setdefault("captured_at", timezone.now().isoformat())
+    stored.setdefault("run", None)
+    if run_id is not None:
+        stored["run_id"] = run_id
+    return EvidenceDraft.objects.create(
+        created_by=created_by,
+        insight_kind=insight_kind,
+        snapshot=stored,
+        run_id=run_id,
+        prefill={
+            "title": (title or str(snapshot["label"]))[:200],
+            "description": description,
+            "department": department.slug if department is not None else "",
+            "scope_touchpoints": [t.slug for t in scope_touchpoints],
+        },
+        source_response=source_response,
+        alert=alert,
+    )
+
+
+_DRAFT_KINDS = [kind for kind in InsightKind.values if kind != InsightKind.SCRATCH]
 
 
 def _notify_assigned(action: Action, *, by: User) -> None:
@@ -418,7 +494,10 @@ def action_edit(*, action: Action, by: User, changes: Mapping[str, Any]) -> Acti
     for name, value in changes.items():
         if name in _M2M_FIELDS:
             continue
-        setattr(locked, name, cleaners[name](value))
+        cleaned = cleaners[name](value)
+        if cleaned == getattr(locked, name):
+            continue  # saving an unchanged form changes nothing and leaves no history row
+        setattr(locked, name, cleaned)
         fields.append(name)
     m2m_changes: dict[str, list[list[str]]] = {}
     for name in sorted(_M2M_FIELDS & set(changes)):

@@ -6,10 +6,10 @@ change is a 403; business-rule refusals come back as a message on the page.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -24,7 +24,6 @@ from django.views.decorators.http import require_POST
 from actions import selectors, services
 from actions.filters import ActionFilter
 from actions.forms import (
-    EVIDENCE_FIGURE_KEYS,
     ActionEditForm,
     ActionForm,
     AlertHandleForm,
@@ -35,7 +34,7 @@ from actions.forms import (
     ReassignForm,
     UpdateForm,
 )
-from actions.models import Action, ActionStatus, AlertStatus, InsightKind
+from actions.models import Action, ActionStatus, AlertStatus, EvidenceDraft, InsightKind
 from actions.permissions import (
     can_create_action,
     can_edit_fields,
@@ -47,7 +46,6 @@ from cxhub import access
 from cxhub.errors import ApplicationError, Forbidden, NotFound, error_text
 from cxhub.redirects import redirect_back
 from cxhub.users import request_user
-from feedback.models import Response, Touchpoint
 from feedback.roles import user_is_cx_manager
 
 PAGE_TRANSITIONS = ("accept", "decline", "start", "implement", "cancel", "reassign")
@@ -243,89 +241,75 @@ def update_post(request: HttpRequest, action_id: int) -> HttpResponse:
     return redirect_back(request, detail_url)
 
 
-def _prefill(request: HttpRequest) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
-    """Initial form values and an evidence preview from ``?from=<kind>&…`` parameters."""
+LEGACY_REFERENCE = {"response": "id", "suggestion": "id"}
+
+
+def _legacy_link(request: HttpRequest) -> HttpResponse | None:
+    """An old ``?from=<kind>&slug=…`` link: only the insight's kind and reference go on to
+    the page that builds the evidence on the server; figures in the address are dropped."""
     source = request.GET.get("from", "")
-    initial: dict[str, Any] = {"insight_kind": InsightKind.SCRATCH, "currency": "EUR"}
     if not source:
-        return initial, None, ""
-    if source == "suggestion":
-        # A dashboard suggestion arrives as text (actions knows nothing of dashboards).
-        text = request.GET.get("text", "").strip()[:2000]
-        initial["title"] = (
-            request.GET.get("label", "").strip()[:120] or "Act on a dashboard suggestion"
-        )
-        initial["description"] = f"Suggested on a dashboard: “{text}”" if text else ""
-        return initial, None, ""
-    if source not in InsightKind.values or source == InsightKind.SCRATCH:
-        return initial, None, f"Unknown insight “{source}”; starting from scratch."
-    reference = request.GET.get("id" if source == InsightKind.RESPONSE else "slug", "")
-    figures = {k: request.GET[k] for k in EVIDENCE_FIGURE_KEYS if request.GET.get(k)}
-    label = request.GET.get("label", "")[:200]
-    try:
-        evidence = selectors.evidence_build(
-            kind=source, reference=reference, label=label, figures=figures
-        )
-    except ApplicationError as error:
-        return initial, None, f"Could not use that insight: {error_text(error)}"
-    initial.update(
-        {
-            "insight_kind": source,
-            "evidence_reference": evidence["reference"],
-            "evidence_label": label,
-            "evidence_figures": json.dumps(figures),
-        }
-    )
-    touchpoint = None
-    if source == InsightKind.TOUCHPOINT:
-        touchpoint = Touchpoint.objects.select_related("department").get(slug=reference)
-        initial["title"] = f"Improve the experience at {touchpoint.name}"
-    elif source == InsightKind.RESPONSE:
-        response = Response.objects.select_related("touchpoint__department").get(
-            pk=int(evidence["reference"])
-        )
-        touchpoint = response.touchpoint
-        initial["title"] = "Fix what this customer ran into"
-        initial["description"] = f"Customer said: “{response.comment}”" if response.comment else ""
-        alert_id = request.GET.get("alert", "")
-        if alert_id.isdigit():
-            initial["alert"] = int(alert_id)
-    else:
-        initial["title"] = f"Improve {evidence['label'].lower()}"
-    if touchpoint is not None:
-        initial["department"] = touchpoint.department.slug
-        initial["scope_touchpoints"] = [touchpoint.slug]
-    return initial, evidence, ""
+        return None
+    reference = request.GET.get(LEGACY_REFERENCE.get(source, "slug"), "")
+    alert_id = request.GET.get("alert", "")
+    if alert_id.isdigit():
+        source, reference = "alert", alert_id
+    query = {"kind": source, "reference": reference}
+    for name in ("outcome", "department"):  # which analysis, never a figure
+        if request.GET.get(name):
+            query[name] = request.GET[name]
+    return redirect(reverse("dashboards:evidence-new") + "?" + urlencode(query))
+
+
+def _draft_initial(draft: EvidenceDraft) -> dict[str, Any]:
+    prefill = draft.prefill or {}
+    initial: dict[str, Any] = {
+        "currency": "EUR",
+        "evidence": draft.pk,
+        "title": prefill.get("title", ""),
+        "description": prefill.get("description", ""),
+    }
+    if prefill.get("department"):
+        initial["department"] = prefill["department"]
+    if prefill.get("scope_touchpoints"):
+        initial["scope_touchpoints"] = list(prefill["scope_touchpoints"])
+    return initial
+
+
+def _draft_or_error(request: HttpRequest, draft_id: Any) -> EvidenceDraft | None:
+    if not draft_id:
+        return None
+    return selectors.evidence_draft_get(user=request.user, draft_id=int(draft_id))
 
 
 @role_required
 def create(request: HttpRequest) -> HttpResponse:
+    """The create form; its evidence is a server-built draft (``?evidence=<id>``), read
+    only for the user who built it."""
     if not can_create_action(request.user):
         raise PermissionDenied("Only a CX manager can create actions.")
     status_code = 200
-    evidence = None
+    draft = None
     if request.method == "POST":
         form = ActionForm(request.POST)
         if form.is_valid():
             data = dict(form.cleaned_data)
-            alert_id = data.pop("alert", None)
-            alert = None
             try:
-                if alert_id:
-                    alert = selectors.alert_get(user=request.user, alert_id=alert_id)
-                    if alert.status != AlertStatus.OPEN:
-                        alert = None
+                draft = _draft_or_error(request, data.pop("evidence", None))
                 action = services.action_create(
                     created_by=request_user(request),
-                    evidence_figures=data.pop("evidence_figures"),
-                    alert=alert,
+                    insight_kind=draft.insight_kind if draft else InsightKind.SCRATCH,
+                    evidence_draft=draft,
                     **data,
                 )
-            except Forbidden:
+            except (Forbidden, NotFound):
                 raise
             except ApplicationError as error:
-                for field, errors in error.field_errors.items():
-                    target = field if field in form.fields else None
+                problems: dict[str | None, list[str]] = dict(error.field_errors.items())
+                if not problems:
+                    problems[None] = [error_text(error)]
+                for field, errors in problems.items():
+                    target = field if field in form.fields and field != "evidence" else None
                     for message in errors:
                         form.add_error(target, message)
             else:
@@ -334,24 +318,34 @@ def create(request: HttpRequest) -> HttpResponse:
                     f"Action created and proposed to {action.owner.get_full_name() or action.owner.get_username()}.",
                 )
                 return redirect("actions:detail", action_id=action.pk)
-        status_code = 400
-        if form.data.get("insight_kind") not in (None, "", InsightKind.SCRATCH):
+        else:
             try:
-                evidence = selectors.evidence_build(
-                    kind=form.data["insight_kind"],
-                    reference=form.data.get("evidence_reference", ""),
-                    label=form.data.get("evidence_label", ""),
-                    figures=json.loads(form.data.get("evidence_figures") or "{}"),
-                )
-            except (ApplicationError, ValueError, TypeError):
-                evidence = None
+                draft = _draft_or_error(request, form.cleaned_data.get("evidence"))
+            except NotFound:
+                draft = None
+        status_code = 400
     else:
-        initial, evidence, problem = _prefill(request)
-        if problem:
-            messages.error(request, problem)
+        legacy = _legacy_link(request)
+        if legacy is not None:
+            return legacy
+        draft_id = request.GET.get("evidence", "")
+        initial: dict[str, Any] = {"currency": "EUR"}
+        if draft_id:
+            if not draft_id.isdigit():
+                raise Http404("No such evidence.")
+            draft = _draft_or_error(request, draft_id)
+            if draft is not None:
+                initial = _draft_initial(draft)
         form = ActionForm(initial=initial)
     return render(
-        request, "actions/create.html", {"form": form, "evidence": evidence}, status=status_code
+        request,
+        "actions/create.html",
+        {
+            "form": form,
+            "evidence": draft.snapshot if draft else None,
+            "draft": draft,
+        },
+        status=status_code,
     )
 
 
@@ -364,7 +358,7 @@ def edit(request: HttpRequest, action_id: int) -> HttpResponse:
         raise PermissionDenied("Only a CX manager can edit an action's plan.")
     status_code = 200
     if request.method == "POST":
-        form = ActionEditForm(request.POST)
+        form = ActionEditForm(request.POST, initial=ActionEditForm.initial_for(action))
         if form.is_valid():
             try:
                 services.action_edit(

@@ -12,7 +12,9 @@ class AnalyticsConfig(AppConfig):
         # The app config is where the features are wired to the generic parts: each feature's
         # run kinds go into the table of analytics.runs.kinds (runs imports no feature), and
         # text analytics registers its post-ingest processor and filters with feedback.
+        from actions.selectors import kpi_choices_register
         from analytics.impact import kinds as impact_kinds
+        from analytics.impact.selectors import kpi_target_choices
         from analytics.insights import kinds as insights_kinds
         from analytics.runs.kinds import run_kinds_register
         from analytics.text import kinds as text_kinds
@@ -21,3 +23,4 @@ class AnalyticsConfig(AppConfig):
         for feature_kinds in (insights_kinds, text_kinds, impact_kinds):
             run_kinds_register(feature_kinds.RUN_KINDS)
         text_analytics_register()
+        kpi_choices_register(kpi_target_choices)  # the action form's list of target KPIs

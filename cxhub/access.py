@@ -218,6 +218,7 @@ RULES: dict[str, Rule] = {
     ),
     "actions.Alert": Rule(department="department_id", roles=ROLES_MANAGERS),
     "actions.Notification": Rule(user="recipient_id"),
+    "actions.EvidenceDraft": Rule(user="created_by_id"),
     "analytics.Kpi": Rule(),
     "analytics.KpiObservation": Rule(department="department_id", null_is_shared=True),
     "analytics.ResponseAnalysis": Rule(department="response__touchpoint__department_id"),

@@ -12,9 +12,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actions.models import Action
+from actions.permissions import can_create_action
 from actions.selectors import action_get
 from analytics.impact.services import MEASURABLE_STATUSES, impact_request
 from analytics.insights import selectors as insights_selectors
@@ -24,8 +25,9 @@ from analytics.text import selectors as text_selectors
 from analytics.text.choices import SentimentLabel
 from cxhub import access
 from cxhub.errors import ApplicationError, InvalidInput, NotFound, error_text
+from cxhub.redirects import safe_next_url
 from cxhub.users import request_user
-from dashboards import charts, impact, pages, permissions, selectors
+from dashboards import charts, impact, pages, permissions, selectors, services
 from dashboards.filters import VerbatimForm, department_slugs, filters_parse
 from dashboards.views import _render
 from feedback.filters import response_scope_q, scope_window_label
@@ -164,7 +166,8 @@ def insights(request: HttpRequest) -> HttpResponse:
         "recent_runs": run_selectors.runs_recent(
             kinds=INSIGHT_RUN_KINDS, user=request.user, limit=8
         ),
-        "can_act": user_is_cx_manager(request.user),
+        "can_act": can_create_action(request.user),
+        "chart_insights": [(f"driver:{point.slug}", f"Driver: {point.label}") for point in points],
         "scores_window": scope_window_label({}),
         "drivers_window": run_selectors.run_window_label(drivers_run),
         "value_window": run_selectors.run_window_label(value_run),
@@ -261,6 +264,7 @@ def verbatims(request: HttpRequest) -> HttpResponse:
         "rows": [],
         "has_next": False,
         "can_correct": user_is_cx_manager(request.user),
+        "can_act": can_create_action(request.user),
         "topics": [("", "Any topic"), *topics],
     }
     status = 200
@@ -325,6 +329,7 @@ def topic_page(request: HttpRequest, slug: str) -> HttpResponse:
         "sentiments": SentimentLabel.choices,
         "topics": text_selectors.topic_choices(),
         "can_edit": user_is_cx_manager(request.user),
+        "can_act": can_create_action(request.user),
         "form": form,
         "filters": filters,
     }
@@ -418,3 +423,40 @@ def impact_estimate(request: HttpRequest, pk: int) -> HttpResponseRedirect:
         run = impact_request(action=action, requested_by=request_user(request))
         messages.success(request, f"Re-estimation queued (run #{run.pk}); reload in a moment.")
     return HttpResponseRedirect(reverse("dashboards:impact-detail", args=[action.pk]))
+
+
+# --- Evidence for a new action ------------------------------------------------------------
+
+
+@access.page
+@require_http_methods(["GET", "POST"])
+def evidence_new(request: HttpRequest) -> HttpResponse:
+    """ "Create action" on an insight: the server looks the insight up (its figure with the
+    interval, the analysis run, supporting verbatims), keeps it as the user's evidence draft
+    and opens the create form on it. Only the insight's kind and reference are read from the
+    request (and, for a driver, which analysis: outcome and department); GET serves the old
+    ``/actions/new/?from=…`` links, whose figures are dropped."""
+    if not can_create_action(request.user):
+        raise PermissionDenied("Only a CX manager can create actions.")
+    data = request.POST if request.method == "POST" else request.GET
+    kind, reference = data.get("kind", ""), data.get("reference", "")
+    if data.get("insight"):  # a chart element chosen from a list: "topic:wait-time"
+        kind, _, reference = data["insight"].partition(":")
+    try:
+        draft = services.evidence_draft_build(
+            created_by=request_user(request),
+            kind=kind,
+            reference=reference,
+            outcome=data.get("outcome", "") or "nps",
+            department=data.get("department", ""),
+        )
+    except NotFound as error:
+        raise Http404(error_text(error)) from None
+    except InvalidInput as error:
+        return render(
+            request,
+            "dashboards/evidence_error.html",
+            {"error": error, "back": safe_next_url(request, reverse("actions:create"))},
+            status=400,
+        )
+    return HttpResponseRedirect(reverse("actions:create") + f"?evidence={draft.pk}")

@@ -1,4 +1,5 @@
-"""REST API for dashboard comments: list and post, and a CX manager's status change."""
+"""REST API for dashboard comments (list and post, a CX manager's status change) and the
+server-built evidence of an insight that an action is created from."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from rest_framework.views import APIView
 from cxhub import access
 from cxhub.errors import InvalidInput, NotFound
 from cxhub.users import request_user
-from dashboards import services
+from dashboards import evidence, services
 from dashboards.models import COMMENT_MAX_LENGTH, DashboardComment
 from feedback.models import Department
 
@@ -117,3 +118,48 @@ class DashboardCommentStatus(APIView):
             status=serializer.validated_data["status"],
         )
         return Response(DashboardCommentSerializer(comment).data)
+
+
+class EvidenceRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=list(evidence.BUILDABLE_KINDS))
+    reference = serializers.CharField(max_length=200)
+    outcome = serializers.ChoiceField(
+        choices=list(evidence.OUTCOME_LABELS), required=False, default="nps"
+    )
+    department = serializers.SlugField(required=False, allow_blank=True, default="")
+
+
+class EvidenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(source="insight_kind")
+    run_id = serializers.IntegerField(allow_null=True)
+    snapshot = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+
+
+class EvidenceCreate(APIView):
+    """``POST {"kind", "reference"}`` (CX managers): the server looks the insight up and
+    keeps its evidence (figure with interval, run, supporting verbatims) for the caller;
+    ``POST /api/v1/actions/`` with ``"evidence_id"`` creates the action from it."""
+
+    permission_classes = [access.Policy]
+    access_reads = access.Reads.NONE
+    access_writes = access.Writes.CX_MANAGER
+
+    @extend_schema(
+        summary="Build the evidence of an insight on the server (CX managers)",
+        request=EvidenceRequestSerializer,
+        responses={201: EvidenceSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = EvidenceRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        draft = services.evidence_draft_build(
+            created_by=request_user(request),
+            kind=data["kind"],
+            reference=data["reference"],
+            outcome=data["outcome"],
+            department=data["department"],
+        )
+        return Response(EvidenceSerializer(draft).data, status=status.HTTP_201_CREATED)

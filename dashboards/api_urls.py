@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         api.DashboardCommentListCreate.as_view(),
         name="dashboard-comment-list",
     ),
+    path("evidence/", api.EvidenceCreate.as_view(), name="evidence-create"),
     path(
         "dashboard-comments/<int:pk>/status/",
         api.DashboardCommentStatus.as_view(),

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from actions.permissions import can_create_action
 from analytics.stats.scores import Score
 from analytics.text import selectors as text_selectors
 from dashboards import charts, impact, permissions, selectors
@@ -291,6 +292,11 @@ def dashboard_context(
                 figures=figures, actions=actions, department=department, extra=extra
             ),
             "department_rows": department_rows,
+            "can_act": can_create_action(request.user),
+            "chart_insights": chart_insights(figures=figures, department=department),
+            "top_issue_slug": next(
+                (t["slug"] for t in figures.topics if t["id"] == figures.top_issue_id), ""
+            ),
             "query": filters.as_query(department=""),
             "export_query": filters.as_query(),
             "topic_query": filters.as_query(topic=""),
@@ -298,6 +304,26 @@ def dashboard_context(
         }
     )
     return context
+
+
+def chart_insights(
+    *, figures: selectors.ResponseFigures, department: selectors.DepartmentInfo | None
+) -> list[tuple[str, str]]:
+    """The elements of the charts that show insights, as ``("kind:reference", label)``: the
+    topics of the topic impact bars and, on a department page, the touchpoints of its NPS
+    bars. "Create action" under the charts starts from the one chosen."""
+    elements = [
+        (f"topic:{topic['slug']}", f"Topic: {topic['label']}")
+        for topic in figures.topics
+        if topic["impact"].ok and topic["slug"]
+    ]
+    if department is not None:
+        elements.extend(
+            (f"touchpoint:{row.key}", f"Touchpoint: {row.label}")
+            for row in figures.breakdown.touchpoints
+            if row.summary.nps.ok
+        )
+    return elements
 
 
 def _visible(catalogue: selectors.Catalogue, slug: str, visible: frozenset[int] | set[int]) -> bool:

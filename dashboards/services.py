@@ -1,4 +1,5 @@
-"""Writes of the dashboards app: comments and suggestions on a dashboard."""
+"""Writes of the dashboards app: comments and suggestions on a dashboard, and the evidence
+draft of an insight an action is created from."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from actions.models import EvidenceDraft
+from actions.services import evidence_draft_create
 from cxhub.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from dashboards import evidence
 from dashboards.models import COMMENT_MAX_LENGTH, DashboardComment
 from dashboards.permissions import user_can_manage_comments, user_can_view_dashboard
 from feedback.models import Department
@@ -68,3 +72,25 @@ def dashboard_comment_resolve(*, comment_id: int, user: User, status: str) -> Da
         comment.resolved_by, comment.resolved_at = user, timezone.now()  # type: ignore[assignment]
     comment.save(update_fields=["status", "resolved_by", "resolved_at", "updated_at"])
     return comment
+
+
+def evidence_draft_build(
+    *, created_by: User, kind: str, reference: str, outcome: str = "nps", department: str = ""
+) -> EvidenceDraft:
+    """Look the insight up on the server (``dashboards.evidence``) and keep its evidence as
+    the caller's draft, from which ``actions`` creates the action."""
+    found = evidence.evidence_build(
+        user=created_by, kind=kind, reference=reference, outcome=outcome, department=department
+    )
+    return evidence_draft_create(
+        created_by=created_by,
+        insight_kind=found.kind,
+        snapshot=found.snapshot,
+        run_id=found.run_id,
+        title=found.title,
+        description=found.description,
+        department=found.department,
+        scope_touchpoints=found.touchpoints,
+        source_response=found.source_response,
+        alert=found.alert,
+    )

@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("insights/", analysis_views.insights, name="insights"),
     path("insights/run/", analysis_views.insights_run, name="insights-run"),
     path("verbatims/", analysis_views.verbatims, name="verbatims"),
+    path("evidence/new/", analysis_views.evidence_new, name="evidence-new"),
     path("impact/", analysis_views.impact_list, name="impact"),
     path("impact/<int:pk>/", analysis_views.impact_detail, name="impact-detail"),
     path("impact/<int:pk>/estimate/", analysis_views.impact_estimate, name="impact-estimate"),

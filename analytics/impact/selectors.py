@@ -22,6 +22,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 
 from actions.models import Action
+from actions.selectors import KpiChoice
 from analytics.impact.models import ImpactEstimate, Kpi, KpiObservation
 from analytics.runs.models import AnalysisRun
 from analytics.stats.impact import RollupItem, rollup
@@ -709,3 +710,20 @@ def kpi_chart_series(
     ):
         totals.setdefault(period, []).append(float(value))
     return [(period, sum(v) / len(v)) for period, v in sorted(totals.items())]
+
+
+KPI_TARGET_UNITS = {"percent": "pp", "count": "count", "duration": "s"}
+"""The unit of an expected change on a KPI of each unit (a percentage moves in points)."""
+
+
+def kpi_target_choices() -> list[KpiChoice]:
+    """What an action may target: the score metrics and the active KPIs, by name (registered
+    with ``actions.selectors.kpi_choices_register``, as actions knows KPIs only as data)."""
+    choices: list[KpiChoice] = [
+        {"slug": slug, "label": str(meta["label"]), "unit": str(meta["unit"])}
+        for slug, meta in SCORE_METRICS.items()
+    ]
+    for kpi in Kpi.objects.filter(is_active=True).order_by("name"):
+        unit = kpi.currency if kpi.unit == Kpi.Unit.CURRENCY else KPI_TARGET_UNITS.get(kpi.unit, "")
+        choices.append({"slug": kpi.slug, "label": kpi.name, "unit": unit})
+    return choices

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from actions.permissions import can_create_action
 from analytics.runs.models import AnalysisRun
 from analytics.runs.services import run_request
 from analytics.text import selectors as text_selectors
@@ -110,6 +111,7 @@ def topics_page(request: HttpRequest) -> HttpResponse:
                 ]
             ),
             "can_edit": user_is_cx_manager(request.user),
+            "can_act": can_create_action(request.user),
         },
     )
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+from decimal import Decimal
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -10,11 +13,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from actions import services
+from actions import selectors, services
 from actions.models import Action, ActionStatus, Alert, Notification
+from analytics.models import Kpi
 from tests.actions.conftest import Org
 from tests.actions.factories import ActionFactory, ActionUpdateFactory, AlertFactory
-from tests.feedback.factories import AttributeFactory, CustomerFactory, ResponseFactory
+from tests.feedback.factories import CustomerFactory, ResponseFactory
 
 
 def _client(user: Any) -> Client:
@@ -108,61 +112,36 @@ def test_user_text_is_escaped_everywhere(org: Org) -> None:
     assert (
         "&lt;script&gt;" in client.get(reverse("actions:detail", args=[action.pk])).content.decode()
     )
-    create = _client(org.cx).get(reverse("actions:create") + f"?from=response&id={response.pk}")
-    assert "<script>alert" not in create.content.decode()
-
-
-@pytest.mark.django_db
-def test_create_form_is_prefilled_from_a_driver_link(org: Org) -> None:
-    """?from=driver&slug=…&share=… shows the evidence and keeps it in hidden fields."""
-    AttributeFactory(slug="wait_time", label="Wait time", scale_max=5)
-    page = (
-        _client(org.cx)
-        .get(reverse("actions:create") + "?from=driver&slug=wait_time&share=0.24&performance=2.1")
-        .content.decode()
+    create = _client(org.cx).get(
+        reverse("actions:create") + f"?from=response&id={response.pk}", follow=True
     )
-    assert "wait time: 24% of explained NPS variance, performance 2.1/5" in page
-    assert 'value="Improve wait time"' in page
-    assert 'name="insight_kind" value="driver"' in page
+    assert create.status_code == 200 and "<script>alert" not in create.content.decode()
 
 
 @pytest.mark.django_db
 def test_create_form_from_a_touchpoint_picks_its_department(org: Org) -> None:
-    """?from=touchpoint preselects the owning department and the touchpoint in scope."""
-    page = (
-        _client(org.cx)
-        .get(reverse("actions:create") + "?from=touchpoint&slug=help-desk")
-        .content.decode()
-    )
+    """Evidence built for a touchpoint preselects the owning department and the touchpoint."""
+    client = _client(org.cx)
+    response = client.post("/evidence/new/", {"kind": "touchpoint", "reference": "help-desk"})
+    page = client.get(response["Location"]).content.decode()
     assert '<option value="support" selected>' in page
     assert '<option value="help-desk" selected>' in page
 
 
 @pytest.mark.django_db
-def test_create_form_with_a_bad_link_starts_from_scratch_with_a_message(org: Org) -> None:
-    """An unknown touchpoint in the link is explained, not a crash."""
-    response = _client(org.cx).get(reverse("actions:create") + "?from=touchpoint&slug=nowhere")
-    assert response.status_code == 200
-    assert "Could not use that insight" in response.content.decode()
-
-
-@pytest.mark.django_db
-def test_topic_link_keeps_label_and_figures(org: Org) -> None:
-    """A topic insight from the analytics pages: label, mentions and sentiment formatted."""
-    page = (
-        _client(org.cx)
-        .get(
-            reverse("actions:create")
-            + "?from=topic&slug=wait-time&label=Wait%20time&mentions=1240&sentiment=-0.6"
-        )
-        .content.decode()
+def test_an_old_link_to_an_unknown_touchpoint_is_a_404(org: Org) -> None:
+    """An unknown touchpoint in an old ?from= link is a 404 from the builder, not a crash."""
+    response = _client(org.cx).get(
+        reverse("actions:create") + "?from=touchpoint&slug=nowhere", follow=True
     )
-    assert "wait time: 1,240 mentions, sentiment −0.6" in page
+    assert response.status_code == 404
 
 
 @pytest.mark.django_db
 def test_create_form_post_creates_an_action_and_reports_errors(org: Org) -> None:
-    """A valid form creates the action; bad KPIs or a past date come back with messages (400)."""
+    """A valid form creates the action with KPIs chosen from the list (an empty unit takes
+    the KPI's); bad KPIs or a past date come back with messages (400)."""
+    Kpi.objects.get_or_create(slug="churn-rate", defaults={"name": "Churn rate", "unit": "percent"})
     client = _client(org.cx)
     good = {
         "title": "Answer in 2 minutes",
@@ -170,28 +149,38 @@ def test_create_form_post_creates_an_action_and_reports_errors(org: Org) -> None
         "owner": org.owner.pk,
         "currency": "EUR",
         "due_date": (timezone.localdate() + dt.timedelta(days=20)).isoformat(),
-        "target_kpis": "churn-rate, -0.5, pp",
+        "kpi_0": "churn-rate",
+        "kpi_change_0": "-0.5",
+        "kpi_unit_0": "",
+        "kpi_1": "nps",
+        "kpi_change_1": "3",
+        "kpi_unit_1": "points",
         "scope_attributes": "region=north,south; plan=premium",
         "scope_touchpoints": ["help-desk"],
-        "insight_kind": "touchpoint",
-        "evidence_reference": "help-desk",
     }
     response = client.post(reverse("actions:create"), good)
     assert response.status_code == 302
     action = Action.objects.get(title="Answer in 2 minutes")
     assert action.scope_attributes == {"region": ["north", "south"], "plan": ["premium"]}
-    assert action.target_kpis == [{"kpi": "churn-rate", "expected_change": -0.5, "unit": "pp"}]
-    assert action.evidence["kind"] == "touchpoint"
+    assert action.target_kpis == [
+        {"kpi": "churn-rate", "expected_change": -0.5, "unit": "pp"},
+        {"kpi": "nps", "expected_change": 3, "unit": "points"},
+    ]
+    assert action.evidence["kind"] == "scratch"
     bad = {
         **good,
-        "target_kpis": "churn-rate, lots",
+        "kpi_change_0": "lots",
+        "kpi_1": "made-up",
+        "kpi_2": "",
+        "kpi_change_2": "4",
         "due_date": "2001-01-01",
         "scope_attributes": "north",
     }
     response = client.post(reverse("actions:create"), bad)
     assert response.status_code == 400
     html = response.content.decode()
-    assert "is not a number" in html and "is not of the form" in html
+    assert "Enter a number" in html and "is not of the form" in html
+    assert "“made-up” is not a KPI" in html and "Choose the KPI this change" in html
     bad_date = {**good, "due_date": "2001-01-01"}
     assert (
         "cannot be in the past" in client.post(reverse("actions:create"), bad_date).content.decode()
@@ -208,10 +197,10 @@ def test_alert_page_turns_an_alert_into_an_action(org: Org) -> None:
     alert = Alert.objects.get()
     client = _client(org.cx)
     page = client.get(reverse("actions:alerts")).content.decode()
-    link = f"?from=response&amp;id={response.pk}&amp;alert={alert.pk}"
-    assert link in page
-    form = client.get(reverse("actions:create") + link.replace("&amp;", "&")).content.decode()
-    assert "Lost my parcel" in form and f'name="alert" value="{alert.pk}"' in form
+    assert f'name="reference" value="{alert.pk}"' in page and "Turn into action" in page
+    built = client.post("/evidence/new/", {"kind": "alert", "reference": alert.pk})
+    form = client.get(built["Location"]).content.decode()
+    assert "Lost my parcel" in form
     client.post(
         reverse("actions:create"),
         {
@@ -219,9 +208,7 @@ def test_alert_page_turns_an_alert_into_an_action(org: Org) -> None:
             "department": "support",
             "owner": org.owner.pk,
             "currency": "EUR",
-            "insight_kind": "response",
-            "evidence_reference": str(response.pk),
-            "alert": alert.pk,
+            "evidence": built["Location"].rsplit("=", 1)[1],
         },
     )
     alert.refresh_from_db()
@@ -367,7 +354,7 @@ def test_cx_manager_edits_the_plan_and_history_shows_it(org: Org) -> None:
     client = _client(org.cx)
     url = reverse("actions:edit", args=[org.own_action.pk])
     form = client.get(url).content.decode()
-    assert "churn-rate, -0.5, pp" in form and 'value="region=north"' in form
+    assert '<option value="churn-rate" selected>' in form and 'value="region=north"' in form
     response = client.post(
         url,
         {
@@ -375,7 +362,9 @@ def test_cx_manager_edits_the_plan_and_history_shows_it(org: Org) -> None:
             "department": "support",
             "currency": "EUR",
             "due_date": "2030-05-01",
-            "target_kpis": "churn-rate, -0.8, pp",
+            "kpi_0": "churn-rate",
+            "kpi_change_0": "-0.8",
+            "kpi_unit_0": "pp",
             "scope_attributes": "region=north,east",
         },
     )
@@ -404,3 +393,94 @@ def test_the_edit_form_keeps_the_due_date_through_a_browser(org: Org) -> None:
     url = reverse("actions:edit", args=[org.own_action.pk])
     form = client.get(url).content.decode()
     assert 'type="date" name="due_date" value="2030-05-01"' in form
+
+
+class _FormValues(HTMLParser):
+    """What a browser would submit for the page's form with the given action (inputs,
+    checked boxes, selected options, textareas)."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__()
+        self.action = action
+        self.inside = False
+        self.values: list[tuple[str, str]] = []
+        self._select: str | None = None
+        self._textarea: str | None = None
+        self._text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {key: value or "" for key, value in attrs}
+        if tag == "form":
+            self.inside = found.get("action") == self.action
+        if not self.inside:
+            return
+        name = found.get("name", "")
+        if tag == "input" and name and found.get("type") not in {"submit", "button"}:
+            if found.get("type") in {"checkbox", "radio"} and "checked" not in found:
+                return
+            self.values.append(
+                (name, found.get("value", "on" if found.get("type") == "checkbox" else ""))
+            )
+        elif tag == "select":
+            self._select = name
+        elif tag == "option" and self._select and "selected" in found:
+            self.values.append((self._select, found.get("value", "")))
+        elif tag == "textarea":
+            self._textarea, self._text = name, ""
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self._text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            self.values.append((self._textarea, html.unescape(self._text).removeprefix("\n")))
+            self._textarea = None
+
+
+@pytest.mark.django_db
+def test_saving_the_edit_form_unchanged_changes_nothing(org: Org) -> None:
+    """Submitting the edit form exactly as the page fills it (date, cost, KPIs, scope,
+    control group, attribute filters) leaves every field as it was and writes no history
+    row: no change is recorded where none was made."""
+    Kpi.objects.get_or_create(slug="churn-rate", defaults={"name": "Churn rate", "unit": "percent"})
+    action = org.own_action
+    action.description = "Two more agents\nat lunch"
+    action.due_date = dt.date(2030, 5, 1)
+    action.cost_estimate = Decimal("1200.50")
+    action.target_kpis = [
+        {"kpi": "churn-rate", "expected_change": -0.5, "unit": "% per week"},
+        {"kpi": "retired-kpi", "expected_change": 2, "unit": "count"},
+    ]
+    action.scope_attributes = {"region": ["north", "south"]}
+    action.control_attributes = {"plan": ["basic"]}
+    action.save()
+    action.scope_touchpoints.set([org.desk])
+    action.control_departments.set([org.billing])
+    fields = ["title", "description", "department_id", "due_date", "cost_estimate", "currency",
+              "target_kpis", "scope_attributes", "control_attributes", "cross_department"]  # fmt: skip
+    before = {name: getattr(action, name) for name in fields}
+    history_before = action.history.count()
+    timeline_before = selectors.action_history(action=action)
+    client = _client(org.cx)
+    url = reverse("actions:edit", args=[action.pk])
+    parser = _FormValues(url)
+    parser.feed(client.get(url).content.decode())
+    data: dict[str, list[str]] = {}
+    for name, value in parser.values:
+        data.setdefault(name, []).append(value)
+    assert data["due_date"] == ["2030-05-01"] and data["kpi_0"] == ["churn-rate"]
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    action.refresh_from_db()
+    assert {name: getattr(action, name) for name in fields} == before
+    assert list(action.scope_touchpoints.values_list("slug", flat=True)) == ["help-desk"]
+    assert list(action.control_departments.values_list("slug", flat=True)) == ["billing"]
+    assert action.history.count() == history_before
+    assert selectors.action_history(action=action) == timeline_before

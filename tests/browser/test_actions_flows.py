@@ -15,6 +15,7 @@ import pytest
 from django.utils import timezone
 
 from actions.models import Action, ActionStatus, Notification
+from analytics.models import Kpi
 from tests.actions.factories import ActionFactory
 from tests.feedback.factories import (
     DepartmentFactory,
@@ -127,20 +128,22 @@ def test_cx_manager_creates_an_action_from_a_touchpoint_and_assigns_it(
     live_server: Any, browser: Any, team: dict[str, Any]
 ) -> None:
     """From a touchpoint link the form is prefilled; the new action is proposed to its owner."""
+    Kpi.objects.get_or_create(slug="churn-rate", defaults={"name": "Churn rate", "unit": "percent"})
     tab = Tab(browser, live_server.url, "cara")
     page = tab.page
     tab.goto("/actions/")
     tab.shot("board")
     tab.goto("/actions/new/?from=touchpoint&slug=help-desk")
     evidence = page.locator(".evidence").inner_text()
-    assert "Help desk call" in evidence and "3 responses in 90 days" in evidence
+    assert "Help desk call" in evidence and "3 responses (" in evidence
     assert page.locator("#id_department").input_value() == "support"
     page.fill("#id_title", "Staff the help desk at lunchtime")
     page.fill("#id_description", "Two more agents 12:00–14:00.")
     page.select_option("#id_owner", label="Lena Lund")
     page.fill("#id_due_date", (timezone.localdate() + dt.timedelta(days=45)).isoformat())
     page.fill("#id_cost_estimate", "18000")
-    page.fill("#id_target_kpis", "churn-rate, -0.4, pp")
+    page.select_option("#id_kpi_0", "churn-rate")
+    page.fill("#id_kpi_change_0", "-0.4")
     page.fill("#id_scope_attributes", "region=north")
     tab.shot("create-form")
     page.click("button:has-text('Create and propose to owner')")

@@ -245,6 +245,12 @@ MATRIX: dict[str, Row] = {
         CX_ONLY,
         body={"status": "closed"},
     ),
+    "evidence-create": row(
+        "/api/v1/evidence/",
+        NO_READ,
+        CX_ONLY,
+        body={"kind": "touchpoint", "reference": "{tp_a}"},
+    ),
     # -- action pages ------------------------------------------------------------------
     "actions:board": row("/actions/", PAGE_EVERY_ROLE),
     "actions:mine": row("/actions/mine/", PAGE_EVERY_ROLE),
@@ -303,6 +309,12 @@ MATRIX: dict[str, Row] = {
         row("/verbatims/", PAGE_EVERY_ROLE, PAGE_NO_WRITE),
         Case("/verbatims/?touchpoint={tp_a}", PAGE_SCOPE_A),
         Case("/verbatims/?department={dept_a}", PAGE_SCOPE_A),
+    ),
+    "dashboards:evidence-new": row(
+        "/evidence/new/?kind=touchpoint&reference={tp_a}",
+        PAGE_CX_ONLY,
+        PAGE_CX_ONLY,
+        body={"kind": "touchpoint", "reference": "{tp_a}"},
     ),
     "dashboards:impact": also(
         row("/impact/", PAGE_EVERY_ROLE),

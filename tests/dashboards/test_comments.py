@@ -81,7 +81,10 @@ def test_cx_managers_see_all_comments_and_can_turn_one_into_an_action() -> None:
     manager = cx_manager()
     html = _client(manager).get("/comments/").content.decode()
     assert "Send invoices earlier" in html
-    assert f"/actions/new/?from=suggestion&amp;id={comment.pk}" in html
+    assert (
+        f'name="kind" value="suggestion"><input type="hidden" name="reference" value="{comment.pk}"'
+        in html
+    )
     assert _client(viewer()).get("/comments/").status_code == 403
     response = _client(manager).post(f"/comments/{comment.pk}/status/", {"status": "actioned"})
     assert response.status_code == 302
