@@ -408,6 +408,15 @@ ALERTS_PAGE_SIZE = 50
 @role_required
 def alerts(request: HttpRequest) -> HttpResponse:
     _alerts_gate(request)
+    # Naming someone else's department or touchpoint is refused, as in the API.
+    access.scope_restrict(
+        request.user,
+        {
+            "department": [v for v in [request.GET.get("department", "")] if v],
+            "touchpoint": [v for v in [request.GET.get("touchpoint", "")] if v],
+        },
+        records=False,
+    )
     departments = access.visible(request.user, Department.objects.all())
     visible_department_ids = set(departments.values_list("pk", flat=True))
     assignees_by_department = selectors.alert_assignees_by_department(

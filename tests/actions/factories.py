@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import factory
-from factory.django import DjangoModelFactory
-
 from django.utils import timezone
+from factory.django import DjangoModelFactory
 
 from actions.models import (
     Action,
