@@ -335,17 +335,29 @@ class AlertContactSerializer(serializers.ModelSerializer):
 
 
 class AlertContactInputSerializer(serializers.Serializer):
-    contacted_at = serializers.DateTimeField()
+    contacted_at = serializers.DateTimeField(
+        required=False, help_text="When the customer was contacted (default: now)."
+    )
     channel = serializers.ChoiceField(choices=ContactChannel.choices)
     outcome = serializers.ChoiceField(choices=ContactOutcome.choices)
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
     def to_record(self) -> AlertContactRecord:
-        return AlertContactRecord(**self.validated_data)
+        record = contact_record(self.validated_data)
+        assert record is not None
+        return record
 
 
 def contact_record(data: dict[str, Any] | None) -> AlertContactRecord | None:
-    return AlertContactRecord(**data) if data else None
+    """The service's contact record from validated input; no time given means now."""
+    if not data:
+        return None
+    return AlertContactRecord(
+        contacted_at=data.get("contacted_at") or timezone.now(),
+        channel=data["channel"],
+        outcome=data["outcome"],
+        note=data.get("note", ""),
+    )
 
 
 class AlertHandleSerializer(serializers.Serializer):
