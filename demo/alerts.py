@@ -4,7 +4,8 @@ Processing the demo responses raises the alerts at seed time; here they get the 
 would have been raised (their response's) and the deadline that follows from it, each
 department a response time and the CX manager as CX owner, and then the queue is worked
 through the services, as people would: every third alert is given to the department's line
-manager, every fifth is closed after a call, and the escalation task is run as of four days
+manager, every fifth is closed after a call (and most of those older than a week, closed
+when the call was made), and the escalation task is run as of four days
 ago, so alerts overdue since then are escalated. What is left open past its deadline is the
 queue's overdue part.
 """
@@ -62,8 +63,10 @@ def demo_alerts_work(*, users: dict[str, Any], say: Callable[[str], None]) -> in
         if index % 3 == 0:
             action_services.alert_assign(alert=alert, assignee=manager, by=cx)
             worked += 1
-        if index % 5 == 0:
-            called = min(alert.response.submitted_at + dt.timedelta(hours=3), now)
+        # Most alerts older than a week were dealt with; of the recent ones, every fifth.
+        old = alert.response.submitted_at < now - dt.timedelta(days=7)
+        if index % 5 == 0 or (old and index % 4 != 3):
+            called = min(alert.response.submitted_at + dt.timedelta(hours=3 + index % 40), now)
             contact = action_services.AlertContactRecord(
                 contacted_at=called,
                 channel=CHANNELS[index % len(CHANNELS)],
@@ -73,6 +76,7 @@ def demo_alerts_work(*, users: dict[str, Any], say: Callable[[str], None]) -> in
             action_services.alert_handle(
                 alert=alert, by=manager, note="Loop closed with the customer.", contact=contact
             )
+            Alert.objects.filter(pk=alert.pk).update(handled_at=called)
             worked += 1
     escalated = action_services.alerts_escalate_overdue(now=now - dt.timedelta(days=4))
     say(
