@@ -536,6 +536,7 @@ def customer_actions_export(customer_id: int, response_ids: Sequence[int]) -> di
     alerts = (
         Alert.objects.filter(response_id__in=response_ids)
         .select_related("touchpoint", "department", "handled_by")
+        .prefetch_related("contacts")
         .order_by("created_at", "id")
     )
     actions = (
@@ -562,6 +563,15 @@ def customer_actions_export(customer_id: int, response_ids: Sequence[int]) -> di
                 "handled_note": alert.handled_note,
                 "action_id": alert.action_id,
                 "created_at": alert.created_at,
+                "contacts": [
+                    {
+                        "contacted_at": contact.contacted_at,
+                        "channel": contact.channel,
+                        "outcome": contact.outcome,
+                        "note": contact.note,
+                    }
+                    for contact in sorted(alert.contacts.all(), key=lambda c: c.contacted_at)
+                ],
             }
             for alert in alerts
         ],

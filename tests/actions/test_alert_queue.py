@@ -551,3 +551,28 @@ def test_queue_query_count_does_not_grow_with_alerts(
     assert large == small, (small, large)
     with django_assert_max_num_queries(18):
         hit()
+
+
+@pytest.mark.django_db
+def test_customer_export_holds_the_contacts_and_erasure_scrubs_their_notes(org: Org) -> None:
+    """A customer's data export lists the contacts of their alerts; erasure empties the notes."""
+    from feedback.privacy import ErasedCustomer
+
+    customer = CustomerFactory(external_id="C-ERASE")
+    alert = AlertFactory(response=_recent(org, nps=1, customer=customer))
+    AlertContactFactory(alert=alert, contacted_by=org.owner, note="Spoke to C-ERASE at home.")
+    exported = selectors.customer_actions_export(customer.pk, [alert.response_id])
+    [row] = exported["alerts"]
+    assert [(c["channel"], c["note"]) for c in row["contacts"]] == [
+        ("phone", "Spoke to C-ERASE at home.")
+    ]
+    services.customer_actions_erase(
+        ErasedCustomer(
+            customer_id=customer.pk,
+            response_ids=[alert.response_id],
+            external_id="C-ERASE",
+            pseudonym="erased-1",
+            comments=[],
+        )
+    )
+    assert AlertContact.objects.get().note == ""
