@@ -809,20 +809,25 @@ def _contact_checked(alert: Alert, contact: AlertContactRecord) -> AlertContactR
     return contact
 
 
-@transaction.atomic
-def alert_contact_record(*, alert: Alert, by: User, contact: AlertContactRecord) -> AlertContact:
-    """Add one contact with the customer to the alert's history (the alert stays as it is)."""
-    require(can_handle_alert(by, alert), "Only the department's managers can handle this alert.")
-    locked = Alert.objects.select_for_update().select_related("response").get(pk=alert.pk)
-    contact = _contact_checked(locked, contact)
+def _contact_create(alert: Alert, by: User, contact: AlertContactRecord) -> AlertContact:
+    """Check and store one contact on a locked alert (with its response loaded)."""
+    contact = _contact_checked(alert, contact)
     return AlertContact.objects.create(
-        alert=locked,
+        alert=alert,
         contacted_by=by,
         contacted_at=contact.contacted_at,
         channel=contact.channel,
         outcome=contact.outcome,
         note=contact.note.strip(),
     )
+
+
+@transaction.atomic
+def alert_contact_record(*, alert: Alert, by: User, contact: AlertContactRecord) -> AlertContact:
+    """Add one contact with the customer to the alert's history (the alert stays as it is)."""
+    require(can_handle_alert(by, alert), "Only the department's managers can handle this alert.")
+    locked = Alert.objects.select_for_update().select_related("response").get(pk=alert.pk)
+    return _contact_create(locked, by, contact)
 
 
 @transaction.atomic
@@ -835,15 +840,7 @@ def alert_handle(
     locked = Alert.objects.select_for_update().select_related("response").get(pk=alert.pk)
     _require_open(locked)
     if contact is not None:
-        contact = _contact_checked(locked, contact)
-        AlertContact.objects.create(
-            alert=locked,
-            contacted_by=by,
-            contacted_at=contact.contacted_at,
-            channel=contact.channel,
-            outcome=contact.outcome,
-            note=contact.note.strip(),
-        )
+        _contact_create(locked, by, contact)
     elif not AlertContact.objects.filter(alert=locked).exists():
         needed = "Record the contact with the customer before closing the alert."
         raise InvalidInput(needed, field_errors={"contact": [needed]})

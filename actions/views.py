@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -531,16 +532,21 @@ def alert_handle(request: HttpRequest, alert_id: int) -> HttpResponse:
     return _alerts_back(request)
 
 
+def _assignee_posted(request: HttpRequest, me: User) -> User | None:
+    """The user a form names as ``assignee``: ``me``, or an active user's id."""
+    chosen = request.POST.get("assignee", "")
+    if chosen == "me":
+        return me
+    return selectors.user_active_get(user_id=int(chosen)) if chosen.isdigit() else None
+
+
 @require_POST
 @role_required
 def alert_assign(request: HttpRequest, alert_id: int) -> HttpResponse:
     _alerts_gate(request)
     alert = selectors.alert_get(user=request.user, alert_id=alert_id)
     me = request_user(request)
-    chosen = request.POST.get("assignee", "")
-    assignee = me if chosen == "me" else None
-    if assignee is None and chosen.isdigit():
-        assignee = selectors.user_active_get(user_id=int(chosen))
+    assignee = _assignee_posted(request, me)
     if assignee is None:
         messages.error(request, "Choose who gets the alert.")
         return _alerts_back(request)
@@ -584,12 +590,7 @@ def alerts_bulk(request: HttpRequest) -> HttpResponse:
     me = request_user(request)
     ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
     operation = request.POST.get("operation", "")
-    assignee = None
-    chosen = request.POST.get("assignee", "")
-    if chosen == "me":
-        assignee = me
-    elif chosen.isdigit():
-        assignee = selectors.user_active_get(user_id=int(chosen))
+    assignee = _assignee_posted(request, me)
     contact = None
     note = ""
     if operation == "close":
