@@ -5,7 +5,14 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from actions.models import Action, ActionUpdate, Alert, Notification, NotificationPreference
+from actions.models import (
+    Action,
+    ActionUpdate,
+    Alert,
+    AlertContact,
+    Notification,
+    NotificationPreference,
+)
 
 
 class ActionUpdateInline(admin.TabularInline):
@@ -32,12 +39,33 @@ class ActionAdmin(SimpleHistoryAdmin):
     inlines = [ActionUpdateInline]
 
 
+class AlertContactInline(admin.TabularInline):
+    model = AlertContact
+    extra = 0
+    raw_id_fields = ["contacted_by"]
+    readonly_fields = ["created_at"]
+
+
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
-    list_display = ["id", "response", "touchpoint", "department", "reason", "status", "created_at"]
+    list_display = [
+        "id",
+        "response",
+        "touchpoint",
+        "department",
+        "reason",
+        "severity",
+        "status",
+        "assignee",
+        "deadline_at",
+        "escalated_at",
+        "created_at",
+    ]
     list_filter = ["status", "reason", "department"]
-    list_select_related = ["response", "touchpoint", "department"]
-    raw_id_fields = ["response", "handled_by", "action"]
+    list_select_related = ["response", "touchpoint", "department", "assignee"]
+    raw_id_fields = ["response", "handled_by", "action", "assignee", "escalated_to"]
+    readonly_fields = ["severity"]
+    inlines = [AlertContactInline]
 
 
 @admin.register(Notification)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,7 +27,14 @@ from actions.serializers import (
     ActionSerializer,
     ActionUpdateCreateSerializer,
     ActionUpdateSerializer,
+    AlertAssignSerializer,
+    AlertBulkResultSerializer,
+    AlertBulkSerializer,
+    AlertContactInputSerializer,
+    AlertContactSerializer,
+    AlertCountsSerializer,
     AlertHandleSerializer,
+    AlertListQuerySerializer,
     AlertSerializer,
     CancelSerializer,
     DeclineSerializer,
@@ -36,6 +43,7 @@ from actions.serializers import (
     NotificationPreferenceSerializer,
     NotificationSerializer,
     ReassignSerializer,
+    contact_record,
 )
 from cxhub import access
 from cxhub.errors import Forbidden, InvalidInput, NotFound
@@ -258,33 +266,74 @@ class ActionHistoryApi(APIView):
         return Response(HistoryEntrySerializer(entries, many=True).data)
 
 
+class AlertPagination(PageNumberPagination):
+    """The queue is ordered by severity, so pages are numbered (a cursor over a few severity
+    values would degrade into offsets); ``count`` states the total under the filters."""
+
+    page_size = 50
+
+
+def _alert_filters(request: Request) -> tuple[selectors.AlertFilters, str]:
+    query = AlertListQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    data = query.validated_data
+    department, touchpoint = data.get("department"), data.get("touchpoint")
+    status_value = data["status"]
+    filters = selectors.AlertFilters(
+        status=None if status_value == "all" else status_value,
+        department=department.slug if department else None,
+        touchpoint=touchpoint.slug if touchpoint else None,
+        assignee=data.get("assignee"),
+        overdue=data["overdue"],
+    )
+    return filters, status_value
+
+
+def _alert_scope(filters: selectors.AlertFilters) -> dict[str, list[str]]:
+    """The departments the filters name, for the policy's refusal of someone else's."""
+    return {
+        "department": [filters.department] if filters.department else [],
+        "touchpoint": [filters.touchpoint] if filters.touchpoint else [],
+    }
+
+
 class AlertListApi(GenericAPIView):
     permission_classes = [access.Policy]
     access_writes = access.Writes.NONE
     access_reads = access.Reads.MANAGERS
     queryset = Alert.objects.none()
-    pagination_class = NewestFirstPagination
+    pagination_class = AlertPagination
     serializer_class = AlertSerializer
 
     @extend_schema(
-        summary="Closed-loop alerts you may see (CX managers; line managers of the department)",
-        parameters=[
-            inline_serializer(
-                "AlertListQuery",
-                {"status": serializers.ChoiceField(choices=AlertStatus.choices, required=False)},
-            )
-        ],
-        responses={200: AlertSerializer(many=True)},
+        summary="The alert queue you may see, worst first, with its counts",
+        parameters=[AlertListQuerySerializer],
+        responses={
+            200: inline_serializer(
+                "AlertQueuePage",
+                {
+                    "count": serializers.IntegerField(),
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "counts": AlertCountsSerializer(),
+                    "results": AlertSerializer(many=True),
+                },
+            ),
+            **ERROR_RESPONSES,
+        },
     )
     def get(self, request: Request) -> Response:
-        status_filter = request.query_params.get("status") or None
-        if status_filter and status_filter not in AlertStatus.values:
-            raise InvalidInput(
-                "Unknown status.",
-                field_errors={"status": [f"Choose one of: {', '.join(AlertStatus.values)}."]},
-            )
-        page = self.paginate_queryset(selectors.alert_list(user=request.user, status=status_filter))
-        return self.get_paginated_response(AlertSerializer(page, many=True).data)
+        filters, _ = _alert_filters(request)
+        now = timezone.now()
+        access.scope_restrict(request.user, _alert_scope(filters), records=False)
+        counts = selectors.alert_counts(user=request.user, filters=filters, now=now)
+        page = self.paginate_queryset(
+            selectors.alert_list(user=request.user, filters=filters, now=now)
+        )
+        data = AlertSerializer(page, many=True, context={"now": now}).data
+        response = self.get_paginated_response(data)
+        response.data["counts"] = counts.as_dict()
+        return response
 
 
 class AlertHandleApi(APIView):
@@ -293,7 +342,7 @@ class AlertHandleApi(APIView):
     access_reads = access.Reads.NONE
 
     @extend_schema(
-        summary="Mark an alert handled (who, when, note)",
+        summary="Close an alert: the contact with the customer (now or before), a note",
         request=AlertHandleSerializer,
         responses={200: AlertSerializer, **ERROR_RESPONSES},
     )
@@ -301,10 +350,92 @@ class AlertHandleApi(APIView):
         alert = selectors.alert_get(user=request.user, alert_id=alert_id)
         serializer = AlertHandleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.alert_handle(alert=alert, by=request_user(request), **serializer.validated_data)
+        services.alert_handle(
+            alert=alert,
+            by=request_user(request),
+            note=serializer.validated_data["note"],
+            contact=contact_record(serializer.validated_data.get("contact")),
+        )
         return Response(
             AlertSerializer(selectors.alert_get(user=request.user, alert_id=alert_id)).data
         )
+
+
+class AlertAssignApi(APIView):
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.MANAGERS
+    access_reads = access.Reads.NONE
+
+    @extend_schema(
+        summary="Assign, reassign or take an open alert",
+        request=AlertAssignSerializer,
+        responses={200: AlertSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request, alert_id: int) -> Response:
+        alert = selectors.alert_get(user=request.user, alert_id=alert_id)
+        serializer = AlertAssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.alert_assign(
+            alert=alert, assignee=serializer.validated_data["assignee"], by=request_user(request)
+        )
+        return Response(
+            AlertSerializer(selectors.alert_get(user=request.user, alert_id=alert_id)).data
+        )
+
+
+class AlertContactsApi(APIView):
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.MANAGERS
+    access_reads = access.Reads.MANAGERS
+
+    @extend_schema(
+        summary="The contacts with the customer of an alert, newest first",
+        responses={200: AlertContactSerializer(many=True), **ERROR_RESPONSES},
+    )
+    def get(self, request: Request, alert_id: int) -> Response:
+        alert = selectors.alert_get(user=request.user, alert_id=alert_id)
+        return Response(
+            AlertContactSerializer(selectors.alert_contacts(alert=alert), many=True).data
+        )
+
+    @extend_schema(
+        summary="Record a contact with the customer (the alert stays open)",
+        request=AlertContactInputSerializer,
+        responses={201: AlertContactSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request, alert_id: int) -> Response:
+        alert = selectors.alert_get(user=request.user, alert_id=alert_id)
+        serializer = AlertContactInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contact = services.alert_contact_record(
+            alert=alert, by=request_user(request), contact=serializer.to_record()
+        )
+        return Response(AlertContactSerializer(contact).data, status=status.HTTP_201_CREATED)
+
+
+class AlertBulkApi(APIView):
+    permission_classes = [access.Policy]
+    access_writes = access.Writes.MANAGERS
+    access_reads = access.Reads.NONE
+
+    @extend_schema(
+        summary="Assign or close several alerts; refused ones are reported, the rest done",
+        request=AlertBulkSerializer,
+        responses={200: AlertBulkResultSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = AlertBulkSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = services.alerts_bulk(
+            alert_ids=data["ids"],
+            by=request_user(request),
+            operation=data["operation"],
+            assignee=data.get("assignee"),
+            contact=contact_record(data.get("contact")),
+            note=data["note"],
+        )
+        return Response(AlertBulkResultSerializer(result).data)
 
 
 class NotificationListApi(GenericAPIView):

@@ -24,7 +24,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
         for name, view in api.transition_views.items()
     ],
     path("alerts/", api.AlertListApi.as_view(), name="api-alerts"),
+    path("alerts/bulk/", api.AlertBulkApi.as_view(), name="api-alerts-bulk"),
     path("alerts/<int:alert_id>/handle/", api.AlertHandleApi.as_view(), name="api-alert-handle"),
+    path("alerts/<int:alert_id>/assign/", api.AlertAssignApi.as_view(), name="api-alert-assign"),
+    path(
+        "alerts/<int:alert_id>/contacts/", api.AlertContactsApi.as_view(), name="api-alert-contacts"
+    ),
     path("notifications/", api.NotificationListApi.as_view(), name="api-notifications"),
     path("notifications/read/", api.NotificationReadApi.as_view(), name="api-notifications-read"),
     path(

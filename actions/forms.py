@@ -7,8 +7,14 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
-from actions.models import NotificationPreference
-from actions.selectors import customer_attribute_values, kpi_choices, line_managers
+from actions.models import (
+    AlertStatus,
+    ContactChannel,
+    ContactOutcome,
+    NotificationPreference,
+)
+from actions.selectors import AlertFilters, customer_attribute_values, kpi_choices, line_managers
+from actions.services import AlertContactRecord
 from feedback.models import Department, Touchpoint
 
 User = get_user_model()
@@ -251,10 +257,117 @@ class UpdateForm(forms.Form):
     )
 
 
-class AlertHandleForm(forms.Form):
-    note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000
+class DateTimeInput(forms.DateTimeInput):
+    """A browser date-and-time picker; its value is ISO (``2026-12-04T18:30``) in any locale."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)  # type: ignore[arg-type]
+
+
+ALERT_STATUS_CHOICES = [*AlertStatus.choices, ("all", "All")]
+
+
+class AlertFilterForm(forms.Form):
+    """The queue's filters, each a choice from the data the user may see."""
+
+    status = forms.ChoiceField(choices=ALERT_STATUS_CHOICES, required=False)
+    department = forms.ModelChoiceField(
+        queryset=Department.objects.none(),
+        to_field_name="slug",
+        required=False,
+        empty_label="All departments",
     )
+    touchpoint = forms.ModelChoiceField(
+        queryset=Touchpoint.objects.none(),
+        to_field_name="slug",
+        required=False,
+        empty_label="All touchpoints",
+    )
+    assignee = forms.ChoiceField(required=False)
+    overdue = forms.BooleanField(required=False, label="Overdue only")
+
+    def __init__(
+        self,
+        *args: Any,
+        departments: Any,
+        touchpoints: Any,
+        assignees: list[Any],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = departments  # type: ignore[attr-defined]
+        self.fields["touchpoint"].queryset = touchpoints  # type: ignore[attr-defined]
+        self.fields["assignee"].choices = [  # type: ignore[attr-defined]
+            ("", "Anyone"),
+            ("none", "Nobody yet"),
+            *[(str(u.pk), u.get_full_name() or u.get_username()) for u in assignees],
+        ]
+
+    def filters(self) -> AlertFilters:
+        data = self.cleaned_data
+        status = data.get("status") or AlertStatus.OPEN
+        assignee = data.get("assignee") or ""
+        return AlertFilters(
+            status=None if status == "all" else status,
+            department=data["department"].slug if data.get("department") else None,
+            touchpoint=data["touchpoint"].slug if data.get("touchpoint") else None,
+            assignee=0 if assignee == "none" else (int(assignee) if assignee else None),
+            overdue=bool(data.get("overdue")),
+        )
+
+
+class AlertContactForm(forms.Form):
+    """One contact with the customer (when, how, what came of it, a note)."""
+
+    contacted_at = forms.DateTimeField(label="Contacted at", widget=DateTimeInput())
+    channel = forms.ChoiceField(label="How", choices=[("", "—"), *ContactChannel.choices])
+    outcome = forms.ChoiceField(label="Outcome", choices=[("", "—"), *ContactOutcome.choices])
+    contact_note = forms.CharField(
+        label="What was said",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=5000,
+    )
+
+    def record(self) -> AlertContactRecord:
+        data = self.cleaned_data
+        return AlertContactRecord(
+            contacted_at=data["contacted_at"],
+            channel=data["channel"],
+            outcome=data["outcome"],
+            note=data.get("contact_note") or "",
+        )
+
+
+class AlertCloseForm(AlertContactForm):
+    """Closing an alert: a contact record (optional only when the alert already has one) and a
+    closing note. The service decides whether a record is needed."""
+
+    note = forms.CharField(
+        label="Closing note",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=5000,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("contacted_at", "channel", "outcome"):
+            self.fields[name].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        given = [name for name in ("channel", "outcome") if data.get(name)]
+        if given:
+            for name in ("contacted_at", "channel", "outcome"):
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, "Needed for the contact record.")
+        return data
+
+    def record_or_none(self) -> AlertContactRecord | None:
+        return self.record() if self.cleaned_data.get("channel") else None
 
 
 class NotificationPreferenceForm(forms.ModelForm):

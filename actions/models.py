@@ -196,15 +196,38 @@ class AlertReason(models.TextChoices):
 
 class AlertStatus(models.TextChoices):
     OPEN = "open", "Open"
-    HANDLED = "handled", "Handled"
+    HANDLED = "handled", "Closed"
     ACTIONED = "actioned", "Turned into an action"
+
+
+# The bands of the queue, worst first; within a band each NPS point lower is one step worse.
+ALERT_SEVERITY_BANDS: dict[str, int] = {
+    AlertReason.BOTH: 2,
+    AlertReason.DETRACTOR: 1,
+    AlertReason.NEGATIVE_SENTIMENT: 0,
+}
+ALERT_SEVERITY_LABELS = {2: "Critical", 1: "High", 0: "Medium"}
+
+
+def alert_severity(*, reason: str, nps: int | None) -> int:
+    """The queue rank of an alert, higher first: the one place severity is computed.
+
+    A detractor with a strongly negative comment (band 2) comes before a detractor (band 1),
+    who comes before a strongly negative comment from a passive or promoter (band 0); inside
+    a band, a lower NPS is worse (NPS 0 adds 10, NPS 10 adds 0, no score adds 0). Stored on
+    the alert and indexed, so the database orders the queue.
+    """
+    points = 10 - nps if nps is not None else 0
+    return ALERT_SEVERITY_BANDS[reason] * 100 + points
 
 
 class Alert(models.Model):
     """A closed-loop alert: an unhappy customer the touchpoint's department should call back.
 
     At most one alert per response, whichever of the detractor check and the sentiment
-    check sees it first.
+    check sees it first. ``severity`` (:func:`alert_severity`) and ``deadline_at`` (the
+    department's response hours after the alert was raised) are stored when it is raised;
+    ``escalated_at`` is set once, when an overdue open alert went to the department's CX owner.
     """
 
     response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="alert")
@@ -217,8 +240,26 @@ class Alert(models.Model):
     reason = models.CharField(max_length=24, choices=AlertReason.choices)
     nps = models.SmallIntegerField(null=True, blank=True)
     sentiment = models.FloatField(null=True, blank=True)
+    severity = models.PositiveSmallIntegerField(default=0, db_index=True)
     status = models.CharField(
         max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN, db_index=True
+    )
+    deadline_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_alerts",
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="escalated_alerts",
     )
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -235,10 +276,65 @@ class Alert(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-severity", "deadline_at", "created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["status", "-severity", "deadline_at", "created_at"],
+                name="alert_queue_order",
+            ),
+            models.Index(fields=["department", "status"], name="alert_department_status"),
+            models.Index(fields=["assignee", "status"], name="alert_assignee_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(severity__lte=210), name="alert_severity_in_range"),
+        ]
 
     def __str__(self) -> str:
         return f"Alert on response {self.response_id}"
+
+    @property
+    def severity_label(self) -> str:
+        return ALERT_SEVERITY_LABELS.get(self.severity // 100, "Medium")
+
+
+class ContactChannel(models.TextChoices):
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "E-mail"
+    SMS = "sms", "Text message"
+    IN_PERSON = "in_person", "In person"
+    OTHER = "other", "Other"
+
+
+class ContactOutcome(models.TextChoices):
+    RESOLVED = "resolved", "Resolved"
+    NOT_RESOLVED = "not_resolved", "Not resolved"
+    NO_ANSWER = "no_answer", "No answer"
+    CALLBACK = "callback", "Customer asked to be called again"
+    DECLINED = "declined", "Customer declined to talk"
+
+
+class AlertContact(models.Model):
+    """One attempt to close the loop with the customer of an alert: when, how, what came of it.
+
+    An alert keeps every attempt (its contact history); closing it needs at least one.
+    """
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="contacts")
+    contacted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="alert_contacts"
+    )
+    contacted_at = models.DateTimeField()
+    channel = models.CharField(max_length=16, choices=ContactChannel.choices)
+    outcome = models.CharField(max_length=16, choices=ContactOutcome.choices)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-contacted_at", "-id"]
+        indexes = [models.Index(fields=["alert", "-contacted_at"], name="alert_contact_history")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} contact on alert {self.alert_id}"
 
 
 class NotificationKind(models.TextChoices):
@@ -249,6 +345,8 @@ class NotificationKind(models.TextChoices):
     OVERDUE = "overdue", "Action overdue"
     DIGEST = "digest", "Weekly digest"
     ALERT = "alert", "Unhappy customer alert"
+    ALERT_ASSIGNED = "alert_assigned", "Alert assigned to me"
+    ALERT_ESCALATED = "alert_escalated", "Overdue alert escalated to me"
 
 
 class Notification(models.Model):
@@ -312,4 +410,7 @@ class NotificationPreference(models.Model):
         return f"Notification preferences of {self.user_id}"
 
     def wants(self, kind: str) -> bool:
+        # Assigned and escalated alerts follow the one "alert" switch.
+        if kind in {NotificationKind.ALERT_ASSIGNED, NotificationKind.ALERT_ESCALATED}:
+            kind = NotificationKind.ALERT
         return bool(getattr(self, kind, True))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
@@ -15,6 +17,8 @@ from actions.models import (
     Action,
     ActionStatus,
     Alert,
+    AlertContact,
+    AlertStatus,
     EvidenceDraft,
     InsightKind,
     Notification,
@@ -143,15 +147,99 @@ def department_managers(*, department_ids: set[int]) -> dict[int, list[User]]:
     return managers
 
 
-def alert_list(
-    *, user: AbstractBaseUser | AnonymousUser, status: str | None = None
+@dataclass(frozen=True)
+class AlertFilters:
+    """The queue's filters, already checked (``actions.forms.AlertFilterForm`` /
+    ``actions.serializers.AlertListQuerySerializer``). ``assignee`` is a user id, or 0 for
+    "nobody yet"; ``status`` ``None`` means every status."""
+
+    status: str | None = AlertStatus.OPEN
+    department: str | None = None
+    touchpoint: str | None = None
+    assignee: int | None = None
+    overdue: bool = False
+
+
+def _alerts_filtered(
+    queryset: QuerySet[Alert], filters: AlertFilters, now: dt.datetime
 ) -> QuerySet[Alert]:
+    if filters.department:
+        queryset = queryset.filter(department__slug=filters.department)
+    if filters.touchpoint:
+        queryset = queryset.filter(touchpoint__slug=filters.touchpoint)
+    if filters.assignee == 0:
+        queryset = queryset.filter(assignee__isnull=True)
+    elif filters.assignee is not None:
+        queryset = queryset.filter(assignee_id=filters.assignee)
+    if filters.overdue:
+        queryset = queryset.filter(status=AlertStatus.OPEN, deadline_at__lt=now)
+    return queryset
+
+
+def alert_list(
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    status: str | None = None,
+    filters: AlertFilters | None = None,
+    now: dt.datetime | None = None,
+) -> QuerySet[Alert]:
+    """The alerts ``user`` may read, worst first: severity (stored, see
+    ``actions.models.alert_severity``), then nearest deadline, then oldest."""
     queryset = alerts_visible_to(user).select_related(
-        "response", "response__customer", "touchpoint", "department", "handled_by", "action"
+        "response",
+        "response__customer",
+        "touchpoint",
+        "department",
+        "handled_by",
+        "action",
+        "assignee",
+        "escalated_to",
     )
+    if filters is not None:
+        queryset = _alerts_filtered(queryset, filters, now or timezone.now())
+        status = filters.status
     if status:
         queryset = queryset.filter(status=status)
-    return queryset
+    return queryset.order_by("-severity", "deadline_at", "created_at", "id")
+
+
+@dataclass(frozen=True)
+class AlertCounts:
+    """How many alerts the filters hold, in total and per state of the queue."""
+
+    total: int
+    open: int
+    unassigned: int
+    assigned: int
+    overdue: int
+    closed: int
+    actioned: int
+
+    def as_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+
+def alert_counts(
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    filters: AlertFilters,
+    now: dt.datetime | None = None,
+) -> AlertCounts:
+    """The counts of the queue for ``filters`` except its status (one query): the one place
+    the page and the API get their totals. ``total`` counts every status."""
+    now = now or timezone.now()
+    queryset = _alerts_filtered(alerts_visible_to(user), filters, now)
+    is_open = Q(status=AlertStatus.OPEN)
+    figures = queryset.aggregate(
+        total=Count("id"),
+        open=Count("id", filter=is_open),
+        unassigned=Count("id", filter=is_open & Q(assignee__isnull=True)),
+        assigned=Count("id", filter=is_open & Q(assignee__isnull=False)),
+        overdue=Count("id", filter=is_open & Q(deadline_at__lt=now)),
+        closed=Count("id", filter=Q(status=AlertStatus.HANDLED)),
+        actioned=Count("id", filter=Q(status=AlertStatus.ACTIONED)),
+    )
+    return AlertCounts(**{name: int(value or 0) for name, value in figures.items()})
 
 
 def alert_get(*, user: AbstractBaseUser | AnonymousUser, alert_id: int) -> Alert:
@@ -159,6 +247,64 @@ def alert_get(*, user: AbstractBaseUser | AnonymousUser, alert_id: int) -> Alert
     if alert is None:
         raise NotFound("No such alert.")
     return alert
+
+
+def alert_assignees(*, department_ids: set[int]) -> QuerySet[User]:
+    """The people who may be given alerts of these departments: by the access policy, the
+    line managers who are members of one of them, and every CX manager (who handles any)."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(groups__name=Role.CX_MANAGER)
+            | Q(groups__name=Role.LINE_MANAGER, departments__in=sorted(department_ids))
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def alert_assignees_by_department(*, department_ids: set[int]) -> dict[int | None, list[User]]:
+    """``alert_assignees`` for each department at once (two queries): the page's choices.
+    The key ``None`` holds the CX managers, who take the alerts of no department."""
+    cx_team = list(
+        User.objects.filter(is_active=True, groups__name=Role.CX_MANAGER)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+    result: dict[int | None, list[User]] = {pk: list(cx_team) for pk in department_ids}
+    result[None] = list(cx_team)
+    rows = (
+        User.objects.filter(
+            is_active=True, groups__name=Role.LINE_MANAGER, departments__in=sorted(department_ids)
+        )
+        .values_list("departments", "pk")
+        .distinct()
+    )
+    pairs = [(dep, uid) for dep, uid in rows if dep in department_ids]
+    people = User.objects.in_bulk({uid for _, uid in pairs}) if pairs else {}
+    for dep, uid in pairs:
+        if people[uid] not in result[dep]:
+            result[dep].append(people[uid])
+    return result
+
+
+def user_active_get(*, user_id: int) -> User | None:
+    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def alert_contacts(*, alert: Alert) -> QuerySet[AlertContact]:
+    """The contact history of one alert, newest first."""
+    return AlertContact.objects.filter(alert=alert).select_related("contacted_by")
+
+
+def alert_contacts_by_alert(*, alert_ids: Sequence[int]) -> dict[int, list[AlertContact]]:
+    """The contact histories of several alerts in one query (the queue's page)."""
+    history: dict[int, list[AlertContact]] = {pk: [] for pk in alert_ids}
+    for contact in AlertContact.objects.filter(alert_id__in=list(alert_ids)).select_related(
+        "contacted_by"
+    ):
+        history[contact.alert_id].append(contact)
+    return history
 
 
 def notification_list(*, user: User) -> QuerySet[Notification]:
@@ -453,6 +599,7 @@ def customer_actions_export(customer_id: int, response_ids: Sequence[int]) -> di
     alerts = (
         Alert.objects.filter(response_id__in=response_ids)
         .select_related("touchpoint", "department", "handled_by")
+        .prefetch_related("contacts")
         .order_by("created_at", "id")
     )
     actions = (
@@ -479,6 +626,15 @@ def customer_actions_export(customer_id: int, response_ids: Sequence[int]) -> di
                 "handled_note": alert.handled_note,
                 "action_id": alert.action_id,
                 "created_at": alert.created_at,
+                "contacts": [
+                    {
+                        "contacted_at": contact.contacted_at,
+                        "channel": contact.channel,
+                        "outcome": contact.outcome,
+                        "note": contact.note,
+                    }
+                    for contact in sorted(alert.contacts.all(), key=lambda c: c.contacted_at)
+                ],
             }
             for alert in alerts
         ],

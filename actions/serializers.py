@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.utils import timezone
 from rest_framework import serializers
 
 from actions.models import (
@@ -12,11 +13,20 @@ from actions.models import (
     ActionStatus,
     ActionUpdate,
     Alert,
+    AlertContact,
+    AlertStatus,
+    ContactChannel,
+    ContactOutcome,
     InsightKind,
     Notification,
     NotificationPreference,
 )
-from actions.services import allowed_transitions
+from actions.services import (
+    ALERTS_BULK_MAX,
+    AlertContactRecord,
+    BulkOperation,
+    allowed_transitions,
+)
 from feedback.models import Department, Touchpoint
 
 
@@ -242,6 +252,10 @@ class AlertSerializer(serializers.ModelSerializer):
     customer = serializers.SerializerMethodField()
     verbatim = serializers.CharField(source="response.comment", read_only=True)
     submitted_at = serializers.DateTimeField(source="response.submitted_at", read_only=True)
+    severity_label = serializers.CharField(read_only=True)
+    overdue = serializers.SerializerMethodField()
+    assignee = UserBriefSerializer(read_only=True, allow_null=True)
+    escalated_to = UserBriefSerializer(read_only=True, allow_null=True)
     handled_by = UserBriefSerializer(read_only=True, allow_null=True)
 
     class Meta:
@@ -257,21 +271,144 @@ class AlertSerializer(serializers.ModelSerializer):
             "reason",
             "nps",
             "sentiment",
+            "severity",
+            "severity_label",
             "status",
+            "created_at",
+            "deadline_at",
+            "overdue",
+            "assignee",
+            "assigned_at",
+            "escalated_at",
+            "escalated_to",
             "handled_by",
             "handled_at",
             "handled_note",
             "action",
-            "created_at",
         ]
 
     def get_customer(self, alert: Alert) -> str | None:
         customer = alert.response.customer
         return customer.external_id if customer else None
 
+    def get_overdue(self, alert: Alert) -> bool:
+        now = self.context.get("now") or timezone.now()
+        return bool(
+            alert.status == AlertStatus.OPEN and alert.deadline_at and alert.deadline_at < now
+        )
+
+
+class AlertListQuerySerializer(serializers.Serializer):
+    """The queue's filters as query parameters; every one is a choice, checked here."""
+
+    status = serializers.ChoiceField(
+        choices=[*AlertStatus.choices, ("all", "All")], required=False, default=AlertStatus.OPEN
+    )
+    department = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Department.objects.all(), required=False
+    )
+    touchpoint = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Touchpoint.objects.all(), required=False
+    )
+    assignee = serializers.CharField(
+        required=False, help_text="A user id, or `none` for alerts nobody has taken."
+    )
+    overdue = serializers.BooleanField(required=False, default=False)
+
+    def validate_assignee(self, value: str) -> int:
+        if value == "none":
+            return 0
+        if not value.isdigit() or not User.objects.filter(pk=int(value)).exists():
+            raise serializers.ValidationError("Give a user id, or none.")
+        return int(value)
+
+
+class AlertCountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField(help_text="Every status, under the other filters.")
+    open = serializers.IntegerField()
+    unassigned = serializers.IntegerField()
+    assigned = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    actioned = serializers.IntegerField()
+
+
+class AlertContactSerializer(serializers.ModelSerializer):
+    contacted_by = UserBriefSerializer(read_only=True)
+
+    class Meta:
+        model = AlertContact
+        fields = ["id", "contacted_at", "channel", "outcome", "note", "contacted_by", "created_at"]
+
+
+class AlertContactInputSerializer(serializers.Serializer):
+    contacted_at = serializers.DateTimeField(
+        required=False, help_text="When the customer was contacted (default: now)."
+    )
+    channel = serializers.ChoiceField(choices=ContactChannel.choices)
+    outcome = serializers.ChoiceField(choices=ContactOutcome.choices)
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+    def to_record(self) -> AlertContactRecord:
+        record = contact_record(self.validated_data)
+        assert record is not None
+        return record
+
+
+def contact_record(data: dict[str, Any] | None) -> AlertContactRecord | None:
+    """The service's contact record from validated input; no time given means now."""
+    if not data:
+        return None
+    return AlertContactRecord(
+        contacted_at=data.get("contacted_at") or timezone.now(),
+        channel=data["channel"],
+        outcome=data["outcome"],
+        note=data.get("note", ""),
+    )
+
 
 class AlertHandleSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    contact = AlertContactInputSerializer(
+        required=False,
+        help_text="The contact with the customer; needed unless one was recorded before.",
+    )
+
+
+class AlertAssignSerializer(serializers.Serializer):
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        help_text="The user id of a line manager of the alert's department or a CX manager "
+        "(your own id to take it).",
+    )
+
+
+class AlertBulkSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=ALERTS_BULK_MAX
+    )
+    operation = serializers.ChoiceField(choices=[(o.value, o.value) for o in BulkOperation])
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False
+    )
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    contact = AlertContactInputSerializer(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["operation"] == BulkOperation.ASSIGN and "assignee" not in attrs:
+            raise serializers.ValidationError({"assignee": ["Choose who gets the alerts."]})
+        return attrs
+
+
+class AlertBulkRefusalSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="alert_id")
+    message = serializers.CharField()
+    field_errors = serializers.DictField(child=serializers.ListField())
+
+
+class AlertBulkResultSerializer(serializers.Serializer):
+    done = serializers.ListField(child=serializers.IntegerField())
+    refused = AlertBulkRefusalSerializer(many=True)
 
 
 class NotificationSerializer(serializers.ModelSerializer):

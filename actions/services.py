@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -28,13 +29,17 @@ from actions.models import (
     ActionStatus,
     ActionUpdate,
     Alert,
+    AlertContact,
     AlertReason,
     AlertStatus,
+    ContactChannel,
+    ContactOutcome,
     EvidenceDraft,
     InsightKind,
     Notification,
     NotificationKind,
     NotificationPreference,
+    alert_severity,
 )
 from actions.permissions import (
     can_create_action,
@@ -45,8 +50,14 @@ from actions.permissions import (
     require,
     transition_refusal,
 )
-from actions.selectors import OPEN_STATUSES, department_managers, evidence_build
-from cxhub.errors import InvalidInput, InvalidTransition
+from actions.selectors import (
+    OPEN_STATUSES,
+    alert_assignees,
+    alert_list,
+    department_managers,
+    evidence_build,
+)
+from cxhub.errors import ApplicationError, InvalidInput, InvalidTransition, error_text
 from feedback.models import Department, Response, Touchpoint
 from feedback.privacy import ErasedCustomer
 from feedback.roles import Role
@@ -702,22 +713,29 @@ def alerts_raise_for_responses(*, response_sentiments: Mapping[int, float | None
             if detractor and negative
             else (AlertReason.DETRACTOR if detractor else AlertReason.NEGATIVE_SENTIMENT)
         )
+        severity = alert_severity(reason=reason, nps=response.nps)
         alert = existing.get(response.pk)
         if alert is not None:
             if sentiment is not None and alert.sentiment != sentiment:
-                Alert.objects.filter(pk=alert.pk).update(sentiment=sentiment, reason=reason)
+                Alert.objects.filter(pk=alert.pk).update(
+                    sentiment=sentiment, reason=reason, severity=severity
+                )
             continue
         touchpoint = response.touchpoint
+        department = touchpoint.department if touchpoint else None
+        raised_at = timezone.now()
         try:
             with transaction.atomic():
                 alert, created = Alert.objects.get_or_create(
                     response=response,
                     defaults={
                         "touchpoint": touchpoint,
-                        "department": touchpoint.department if touchpoint else None,
+                        "department": department,
                         "reason": reason,
                         "nps": response.nps,
                         "sentiment": sentiment,
+                        "severity": severity,
+                        "deadline_at": alert_deadline(department=department, raised_at=raised_at),
                     },
                 )
         except IntegrityError:
@@ -816,13 +834,95 @@ def alerts_raise_for_detractors(response_ids: Iterable[int]) -> None:
     alerts_raise_for_responses(response_sentiments=dict.fromkeys(response_ids))
 
 
-@transaction.atomic
-def alert_handle(*, alert: Alert, by: User, note: str = "") -> Alert:
-    require(can_handle_alert(by, alert), "Only the department's managers can handle this alert.")
-    locked = Alert.objects.select_for_update().get(pk=alert.pk)
-    if locked.status != AlertStatus.OPEN:
-        message = f"This alert is already {AlertStatus(locked.status).label.lower()}."
+def alert_deadline(*, department: Department | None, raised_at: dt.datetime) -> dt.datetime:
+    """When the customer of an alert raised at ``raised_at`` must have been called back: the
+    department's ``alert_response_hours`` later (the default for alerts without one)."""
+    hours = (
+        department.alert_response_hours
+        if department is not None
+        else Department._meta.get_field("alert_response_hours").get_default()
+    )
+    return raised_at + dt.timedelta(hours=hours)
+
+
+# A contact may be recorded a little ahead of the server's clock (a phone's clock), no more.
+CONTACT_CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class AlertContactRecord:
+    """What a person did to close the loop with a customer (parsed by a form or serializer)."""
+
+    contacted_at: dt.datetime
+    channel: str
+    outcome: str
+    note: str = ""
+
+
+def _locked_alert(alert: Alert) -> Alert:
+    return Alert.objects.select_for_update().get(pk=alert.pk)
+
+
+def _require_open(alert: Alert) -> None:
+    if alert.status != AlertStatus.OPEN:
+        message = f"This alert is already {AlertStatus(alert.status).label.lower()}."
         raise InvalidTransition(message, field_errors={"status": [message]})
+
+
+def _contact_checked(alert: Alert, contact: AlertContactRecord) -> AlertContactRecord:
+    errors: dict[str, list[str]] = {}
+    if contact.channel not in ContactChannel.values:
+        errors["channel"] = [f"Choose one of: {', '.join(ContactChannel.values)}."]
+    if contact.outcome not in ContactOutcome.values:
+        errors["outcome"] = [f"Choose one of: {', '.join(ContactOutcome.values)}."]
+    if timezone.is_naive(contact.contacted_at):
+        errors["contacted_at"] = ["Give a time zone (e.g. 2026-03-01T10:00:00Z)."]
+    elif contact.contacted_at > timezone.now() + CONTACT_CLOCK_SKEW:
+        errors["contacted_at"] = ["The contact cannot be in the future."]
+    elif contact.contacted_at < alert.response.submitted_at:
+        errors["contacted_at"] = ["The contact cannot be before the customer's response."]
+    if len(contact.note) > 5000:
+        errors["note"] = ["At most 5,000 characters."]
+    if errors:
+        raise InvalidInput("Invalid contact record.", field_errors=errors)
+    return contact
+
+
+def _contact_create(alert: Alert, by: User, contact: AlertContactRecord) -> AlertContact:
+    """Check and store one contact on a locked alert (with its response loaded)."""
+    contact = _contact_checked(alert, contact)
+    return AlertContact.objects.create(
+        alert=alert,
+        contacted_by=by,
+        contacted_at=contact.contacted_at,
+        channel=contact.channel,
+        outcome=contact.outcome,
+        note=contact.note.strip(),
+    )
+
+
+@transaction.atomic
+def alert_contact_record(*, alert: Alert, by: User, contact: AlertContactRecord) -> AlertContact:
+    """Add one contact with the customer to the alert's history (the alert stays as it is)."""
+    require(can_handle_alert(by, alert), "Only the department's managers can handle this alert.")
+    locked = Alert.objects.select_for_update().select_related("response").get(pk=alert.pk)
+    return _contact_create(locked, by, contact)
+
+
+@transaction.atomic
+def alert_handle(
+    *, alert: Alert, by: User, note: str = "", contact: AlertContactRecord | None = None
+) -> Alert:
+    """Close an alert: the loop with the customer is closed, so a contact record is needed —
+    ``contact`` (recorded now) or one recorded before."""
+    require(can_handle_alert(by, alert), "Only the department's managers can handle this alert.")
+    locked = Alert.objects.select_for_update().select_related("response").get(pk=alert.pk)
+    _require_open(locked)
+    if contact is not None:
+        _contact_create(locked, by, contact)
+    elif not AlertContact.objects.filter(alert=locked).exists():
+        needed = "Record the contact with the customer before closing the alert."
+        raise InvalidInput(needed, field_errors={"contact": [needed]})
     locked.status = AlertStatus.HANDLED
     locked.handled_by = by
     locked.handled_at = timezone.now()
@@ -835,6 +935,207 @@ def alert_handle(*, alert: Alert, by: User, note: str = "") -> Alert:
         locked.handled_note,
     )
     return alert
+
+
+@transaction.atomic
+def alert_assign(*, alert: Alert, assignee: User, by: User) -> Alert:
+    """Give an open alert to someone who may handle it (assign, reassign, or take it when
+    ``assignee`` is ``by``); the new assignee is notified in the app unless they took it."""
+    require(can_handle_alert(by, alert), "Only the department's managers can handle this alert.")
+    locked = _locked_alert(alert)
+    _require_open(locked)
+    department_ids = {locked.department_id} if locked.department_id else set()
+    if not alert_assignees(department_ids=department_ids).filter(pk=assignee.pk).exists():
+        name = assignee.get_full_name() or assignee.get_username()
+        raise InvalidInput(
+            "Not an assignee for this alert.",
+            field_errors={
+                "assignee": [
+                    f"{name} may not handle this alert: choose a line manager of its "
+                    "department or a CX manager."
+                ]
+            },
+        )
+    if locked.assignee_id == assignee.pk:
+        return locked
+    locked.assignee = assignee
+    locked.assigned_at = timezone.now()
+    locked.save(update_fields=["assignee", "assigned_at"])
+    if assignee.pk != by.pk:
+        full = Alert.objects.select_related("response__customer", "touchpoint").get(pk=locked.pk)
+        customer, where, score = _alert_facts(full)
+        by_name = by.get_full_name() or by.get_username()
+        notifications.notify(
+            recipient=assignee,
+            kind=NotificationKind.ALERT_ASSIGNED,
+            title=f"{by_name} gave you an alert: {customer} at {where} ({score})",
+            body=(
+                f"“{full.response.comment or '(no comment)'}”\n\n"
+                + (
+                    f"Call back by {timezone.localtime(full.deadline_at):%d %b %Y %H:%M}. "
+                    if full.deadline_at
+                    else ""
+                )
+                + "Record the contact, then close the alert."
+            ),
+            url=f"{reverse('actions:alerts')}?assignee={assignee.pk}#alert-{locked.pk}",
+            alert=full,
+            dedupe_key=f"alert_assigned:{locked.pk}:{locked.assigned_at.isoformat()}",
+        )
+    return locked
+
+
+class BulkOperation(StrEnum):
+    ASSIGN = "assign"
+    CLOSE = "close"
+
+
+@dataclass(frozen=True)
+class BulkRefusal:
+    alert_id: int
+    message: str
+    field_errors: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What a bulk request did: the alerts changed and, for each refused one, why."""
+
+    done: list[int]
+    refused: list[BulkRefusal]
+
+
+# One request handles at most this many alerts (a page of the queue is 50).
+ALERTS_BULK_MAX = 200
+
+
+def alerts_bulk(
+    *,
+    alert_ids: Sequence[int],
+    by: User,
+    operation: str,
+    assignee: User | None = None,
+    contact: AlertContactRecord | None = None,
+    note: str = "",
+) -> BulkResult:
+    """Assign or close several alerts, each on its own under the access policy: a refused
+    alert (not visible, not the user's to handle, already closed, no contact record) is
+    reported with its reason and the others are still done."""
+    if operation not in BulkOperation.__members__.values():
+        raise InvalidInput(
+            "Unknown operation.",
+            field_errors={"operation": [f"Choose one of: {', '.join(BulkOperation)}."]},
+        )
+    ids = list(dict.fromkeys(int(pk) for pk in alert_ids))
+    if not ids:
+        raise InvalidInput("No alerts.", field_errors={"ids": ["Select at least one alert."]})
+    if len(ids) > ALERTS_BULK_MAX:
+        raise InvalidInput(
+            "Too many alerts.",
+            field_errors={"ids": [f"At most {ALERTS_BULK_MAX} alerts at once."]},
+        )
+    if operation == BulkOperation.ASSIGN and assignee is None:
+        raise InvalidInput("No assignee.", field_errors={"assignee": ["Choose who gets them."]})
+    found = {a.pk: a for a in alert_list(user=by).filter(pk__in=ids)}
+    done: list[int] = []
+    refused: list[BulkRefusal] = []
+    for pk in ids:
+        alert = found.get(pk)
+        if alert is None:
+            refused.append(BulkRefusal(pk, "No such alert.", {}))
+            continue
+        try:
+            if operation == BulkOperation.ASSIGN:
+                assert assignee is not None
+                alert_assign(alert=alert, assignee=assignee, by=by)
+            else:
+                alert_handle(alert=alert, by=by, note=note, contact=contact)
+        except ApplicationError as error:
+            refused.append(BulkRefusal(pk, error_text(error), dict(error.field_errors or {})))
+            continue
+        done.append(pk)
+    return BulkResult(done=done, refused=refused)
+
+
+def _escalation_recipients(
+    department: Department | None, cx_team: list[tuple[User, set[int]]]
+) -> list[User]:
+    """The department's CX owner; without one, the CX managers who are its members; without
+    those, the whole CX team (each CX manager comes with the ids of their departments)."""
+    owner = department.cx_owner if department is not None else None
+    if owner is not None and owner.is_active:
+        return [owner]
+    if department is not None:
+        members = [person for person, ids in cx_team if department.pk in ids]
+        if members:
+            return members
+    return [person for person, _ in cx_team]
+
+
+def alerts_escalate_overdue(*, now: dt.datetime | None = None) -> int:
+    """Escalate every open alert past its deadline to the department's CX owner, once per
+    alert: ``escalated_at`` is set in the same transaction as the notification (whose
+    ``dedupe_key`` is the alert), so a retried or overlapping run escalates nothing twice.
+    Returns how many alerts were escalated now."""
+    now = now or timezone.now()
+    due = list(
+        Alert.objects.filter(
+            status=AlertStatus.OPEN, deadline_at__lt=now, escalated_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    if not due:
+        return 0
+    cx_team = [
+        (person, {d.pk for d in person.departments.all()})
+        for person in User.objects.filter(is_active=True, groups__name=Role.CX_MANAGER)
+        .distinct()
+        .prefetch_related("departments")
+    ]
+    url = reverse("actions:alerts")
+    escalated = 0
+    for pk in due:
+        with transaction.atomic():
+            alert = (
+                Alert.objects.select_for_update(of=("self",))
+                .select_related(
+                    "department__cx_owner", "response__customer", "touchpoint", "assignee"
+                )
+                .filter(pk=pk, status=AlertStatus.OPEN, escalated_at__isnull=True)
+                .first()
+            )
+            if alert is None:
+                continue
+            recipients = _escalation_recipients(alert.department, cx_team)
+            alert.escalated_at = now
+            alert.escalated_to = recipients[0] if len(recipients) == 1 else None
+            alert.save(update_fields=["escalated_at", "escalated_to"])
+            customer, where, score = _alert_facts(alert)
+            assert alert.deadline_at is not None
+            late = now - alert.deadline_at
+            hours = int(late.total_seconds() // 3600)
+            holder = (
+                alert.assignee.get_full_name() or alert.assignee.get_username()
+                if alert.assignee
+                else "nobody"
+            )
+            preferences = notifications.preferences_for({r.pk for r in recipients})
+            for person in recipients:
+                notifications.notify(
+                    recipient=person,
+                    kind=NotificationKind.ALERT_ESCALATED,
+                    title=f"Overdue alert: {customer} at {where} ({score}) not called back",
+                    body=(
+                        f"The call back was due {timezone.localtime(alert.deadline_at):%d %b %Y %H:%M}"
+                        f" ({hours} h ago). Assigned to {holder}.\n\n"
+                        f"“{alert.response.comment or '(no comment)'}”"
+                    ),
+                    url=f"{url}?overdue=1#alert-{alert.pk}",
+                    alert=alert,
+                    dedupe_key=f"alert_escalated:{alert.pk}",
+                    preference=preferences[person.pk],
+                )
+            escalated += 1
+    return escalated
 
 
 # --- Notifications and reminders ----------------------------------------------------------
@@ -854,7 +1155,11 @@ def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> 
 def notification_preferences_set(
     *, user: User, preferences: Mapping[str, bool]
 ) -> NotificationPreference:
-    allowed = {*NotificationKind.values, "email"}
+    # Assigned and escalated alerts follow the "alert" switch; they have none of their own.
+    allowed = {*NotificationKind.values, "email"} - {
+        NotificationKind.ALERT_ASSIGNED,
+        NotificationKind.ALERT_ESCALATED,
+    }
     unknown = set(preferences) - allowed
     if unknown:
         raise InvalidInput(
@@ -979,7 +1284,7 @@ _SEARCHED_COMMENT_MIN = 20
 
 def customer_actions_erase(erased: ErasedCustomer) -> None:
     """Customer erasure: the copies of the customer's comments and external id kept by
-    alerts, notifications, actions (evidence, texts, their history) and action updates.
+    alerts (and the notes of their contact records), notifications, actions (evidence, texts, their history) and action updates.
 
     Rows linked to the customer's responses are scrubbed, and so is any notification or
     action whose text contains the external id or the start of a (long enough) comment,
@@ -988,6 +1293,7 @@ def customer_actions_erase(erased: ErasedCustomer) -> None:
     """
     ids = list(erased.response_ids)
     Alert.objects.filter(response_id__in=ids).exclude(handled_note="").update(handled_note="")
+    AlertContact.objects.filter(alert__response_id__in=ids).exclude(note="").update(note="")
     heads = [c[:_SEARCHED_COMMENT_MIN] for c in erased.comments if len(c) >= _SEARCHED_COMMENT_MIN]
 
     def mentions(*fields: str) -> Q:

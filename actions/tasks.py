@@ -31,3 +31,9 @@ def actions_remind_overdue_task() -> int:
 @shared_task(name="actions.tasks.digests_send_task")
 def digests_send_task() -> int:
     return services.digests_send()
+
+
+@shared_task(name="actions.tasks.alerts_escalate_overdue_task")
+def alerts_escalate_overdue_task() -> int:
+    """Escalate overdue open alerts to their department's CX owner (once per alert)."""
+    return services.alerts_escalate_overdue()

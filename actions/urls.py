@@ -17,7 +17,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("actions/<int:action_id>/edit/", views.edit, name="edit"),
     path("actions/<int:action_id>/<slug:name>/", views.transition, name="transition"),
     path("alerts/", views.alerts, name="alerts"),
+    path("alerts/bulk/", views.alerts_bulk, name="alerts-bulk"),
     path("alerts/<int:alert_id>/handle/", views.alert_handle, name="alert-handle"),
+    path("alerts/<int:alert_id>/assign/", views.alert_assign, name="alert-assign"),
+    path("alerts/<int:alert_id>/contacts/", views.alert_contact, name="alert-contact"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/preferences/", views.preferences, name="preferences"),
 ]

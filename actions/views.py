@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -26,7 +27,9 @@ from actions.filters import ActionFilter
 from actions.forms import (
     ActionEditForm,
     ActionForm,
-    AlertHandleForm,
+    AlertCloseForm,
+    AlertContactForm,
+    AlertFilterForm,
     CancelForm,
     DeclineForm,
     ImplementForm,
@@ -34,7 +37,15 @@ from actions.forms import (
     ReassignForm,
     UpdateForm,
 )
-from actions.models import Action, ActionStatus, AlertStatus, EvidenceDraft, InsightKind
+from actions.models import (
+    Action,
+    ActionStatus,
+    AlertStatus,
+    ContactChannel,
+    ContactOutcome,
+    EvidenceDraft,
+    InsightKind,
+)
 from actions.permissions import (
     can_create_action,
     can_edit_fields,
@@ -46,6 +57,7 @@ from cxhub import access
 from cxhub.errors import ApplicationError, Forbidden, NotFound, error_text
 from cxhub.redirects import redirect_back
 from cxhub.users import request_user
+from feedback.models import Department, Touchpoint
 from feedback.roles import user_is_cx_manager
 
 PAGE_TRANSITIONS = ("accept", "decline", "start", "implement", "cancel", "reassign")
@@ -381,50 +393,222 @@ def edit(request: HttpRequest, action_id: int) -> HttpResponse:
     )
 
 
-@role_required
-def alerts(request: HttpRequest) -> HttpResponse:
+def _alerts_gate(request: HttpRequest) -> None:
+    """Alerts are for line and CX managers; a viewer is told so (403), as the API does."""
     if not access.may_read(request.user, "actions.Alert"):
         raise PermissionDenied(access.MANAGERS_ONLY)
-    status_filter = request.GET.get("status", AlertStatus.OPEN)
-    if status_filter not in {*AlertStatus.values, "all"}:
-        status_filter = AlertStatus.OPEN
-    queryset = selectors.alert_list(
-        user=request.user, status=None if status_filter == "all" else status_filter
+
+
+ALERTS_PAGE_SIZE = 50
+
+
+@role_required
+def alerts(request: HttpRequest) -> HttpResponse:
+    _alerts_gate(request)
+    # Naming someone else's department or touchpoint is refused, as in the API.
+    access.scope_restrict(
+        request.user,
+        {
+            "department": [v for v in [request.GET.get("department", "")] if v],
+            "touchpoint": [v for v in [request.GET.get("touchpoint", "")] if v],
+        },
+        records=False,
     )
-    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    departments = access.visible(request.user, Department.objects.all())
+    visible_department_ids = set(departments.values_list("pk", flat=True))
+    assignees_by_department = selectors.alert_assignees_by_department(
+        department_ids=visible_department_ids
+    )
+    everyone = {u.pk: u for people in assignees_by_department.values() for u in people}
+    form = AlertFilterForm(
+        request.GET or None,
+        departments=departments,
+        touchpoints=access.visible(request.user, Touchpoint.objects.select_related("department")),
+        assignees=sorted(everyone.values(), key=lambda u: u.get_full_name() or u.username),
+    )
+    status_code = 200
+    filters = selectors.AlertFilters()
+    if form.is_bound:
+        if form.is_valid():
+            filters = form.filters()
+        else:
+            status_code = 400
+    now = timezone.now()
+    counts = selectors.alert_counts(user=request.user, filters=filters, now=now)
+    page = Paginator(
+        selectors.alert_list(user=request.user, filters=filters, now=now), ALERTS_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    alerts_on_page = list(page.object_list)
+    contacts = selectors.alert_contacts_by_alert(alert_ids=[a.pk for a in alerts_on_page])
+    query = request.GET.copy()
+    query.pop("page", None)
+    status_query = query.copy()
+    status_query.pop("status", None)
+    status_value = "all" if filters.status is None else filters.status
     return render(
         request,
         "actions/alerts.html",
         {
+            "form": form,
             "page": page,
-            "status_filter": status_filter,
-            "statuses": [*AlertStatus.choices, ("all", "All")],
-            "handle_form": AlertHandleForm(),
+            "rows": [
+                {
+                    "alert": alert,
+                    "contacts": contacts.get(alert.pk, []),
+                    "overdue": bool(
+                        alert.status == AlertStatus.OPEN
+                        and alert.deadline_at
+                        and alert.deadline_at < now
+                    ),
+                    "assignees": assignees_by_department.get(alert.department_id, [])
+                    if alert.department_id
+                    else assignees_by_department.get(None, []),
+                }
+                for alert in alerts_on_page
+            ],
+            "counts": counts,
+            "status_value": status_value,
+            "status_tabs": [
+                (AlertStatus.OPEN.value, "Open", counts.open),
+                (AlertStatus.HANDLED.value, "Closed", counts.closed),
+                (AlertStatus.ACTIONED.value, "Turned into an action", counts.actioned),
+                ("all", "All", counts.total),
+            ],
+            "status_query": status_query.urlencode(),
+            "query": query.urlencode(),
+            "bulk_assignees": sorted(
+                everyone.values(), key=lambda u: u.get_full_name() or u.username
+            ),
+            "channels": ContactChannel.choices,
+            "outcomes": ContactOutcome.choices,
+            "now": now,
+            "now_local": timezone.localtime(now),
             "can_create": can_create_action(request.user),
+            "back": request.get_full_path(),
         },
+        status=status_code,
     )
+
+
+def _alerts_back(request: HttpRequest) -> HttpResponse:
+    return redirect_back(request, reverse("actions:alerts"))
+
+
+def _form_errors(form: Any) -> str:
+    """A bound form's errors as one sentence for a message: "Outcome: This field is required." """
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        parts.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+    return " ".join(parts)
 
 
 @require_POST
 @role_required
 def alert_handle(request: HttpRequest, alert_id: int) -> HttpResponse:
-    if not access.may_read(request.user, "actions.Alert"):
-        raise PermissionDenied(access.MANAGERS_ONLY)
+    _alerts_gate(request)
     alert = selectors.alert_get(user=request.user, alert_id=alert_id)
-    form = AlertHandleForm(request.POST)
-    back = reverse("actions:alerts")
+    form = AlertCloseForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The note is too long.")
-        return redirect_back(request, back)
+        messages.error(request, f"Alert not closed. {_form_errors(form)}")
+        return _alerts_back(request)
     try:
-        services.alert_handle(alert=alert, by=request_user(request), note=form.cleaned_data["note"])
+        services.alert_handle(
+            alert=alert,
+            by=request_user(request),
+            note=form.cleaned_data["note"],
+            contact=form.record_or_none(),
+        )
+    except Forbidden:
+        raise
+    except ApplicationError as error:
+        messages.error(request, f"Alert not closed. {error_text(error)}")
+        return _alerts_back(request)
+    messages.success(request, "Alert closed.")
+    return _alerts_back(request)
+
+
+def _assignee_posted(request: HttpRequest, me: User) -> User | None:
+    """The user a form names as ``assignee``: ``me``, or an active user's id."""
+    chosen = request.POST.get("assignee", "")
+    if chosen == "me":
+        return me
+    return selectors.user_active_get(user_id=int(chosen)) if chosen.isdigit() else None
+
+
+@require_POST
+@role_required
+def alert_assign(request: HttpRequest, alert_id: int) -> HttpResponse:
+    _alerts_gate(request)
+    alert = selectors.alert_get(user=request.user, alert_id=alert_id)
+    me = request_user(request)
+    assignee = _assignee_posted(request, me)
+    if assignee is None:
+        messages.error(request, "Choose who gets the alert.")
+        return _alerts_back(request)
+    try:
+        services.alert_assign(alert=alert, assignee=assignee, by=me)
     except Forbidden:
         raise
     except ApplicationError as error:
         messages.error(request, error_text(error))
-        return redirect_back(request, back)
-    messages.success(request, "Alert marked handled.")
-    return redirect_back(request, back)
+        return _alerts_back(request)
+    name = "you" if assignee.pk == me.pk else (assignee.get_full_name() or assignee.username)
+    messages.success(request, f"Alert assigned to {name}.")
+    return _alerts_back(request)
+
+
+@require_POST
+@role_required
+def alert_contact(request: HttpRequest, alert_id: int) -> HttpResponse:
+    _alerts_gate(request)
+    alert = selectors.alert_get(user=request.user, alert_id=alert_id)
+    form = AlertContactForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Contact not recorded. {_form_errors(form)}")
+        return _alerts_back(request)
+    try:
+        services.alert_contact_record(alert=alert, by=request_user(request), contact=form.record())
+    except Forbidden:
+        raise
+    except ApplicationError as error:
+        messages.error(request, f"Contact not recorded. {error_text(error)}")
+        return _alerts_back(request)
+    messages.success(request, "Contact recorded.")
+    return _alerts_back(request)
+
+
+@require_POST
+@role_required
+def alerts_bulk(request: HttpRequest) -> HttpResponse:
+    """Several alerts at once; each refused one is listed with its reason, the rest done."""
+    _alerts_gate(request)
+    me = request_user(request)
+    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+    operation = request.POST.get("operation", "")
+    assignee = _assignee_posted(request, me)
+    contact = None
+    note = ""
+    if operation == "close":
+        form = AlertCloseForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, f"Nothing closed. {_form_errors(form)}")
+            return _alerts_back(request)
+        contact, note = form.record_or_none(), form.cleaned_data["note"]
+    try:
+        result = services.alerts_bulk(
+            alert_ids=ids, by=me, operation=operation, assignee=assignee, contact=contact, note=note
+        )
+    except ApplicationError as error:
+        messages.error(request, error_text(error))
+        return _alerts_back(request)
+    verb = "closed" if operation == "close" else "assigned"
+    if result.done:
+        count = len(result.done)
+        messages.success(request, f"{count} alert{'s' if count != 1 else ''} {verb}.")
+    for refusal in result.refused:
+        messages.error(request, f"Alert {refusal.alert_id} not {verb}: {refusal.message}")
+    return _alerts_back(request)
 
 
 @role_required

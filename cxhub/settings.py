@@ -360,6 +360,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "actions.tasks.actions_remind_overdue_task",
         "schedule": crontab(hour=7, minute=5),
     },
+    "actions-escalate-overdue-alerts": {
+        "task": "actions.tasks.alerts_escalate_overdue_task",
+        "schedule": crontab(minute="*/15"),
+    },
     "actions-weekly-digest": {
         "task": "actions.tasks.digests_send_task",
         "schedule": crontab(hour=7, minute=10, day_of_week="mon"),

@@ -44,6 +44,7 @@ from analytics.models import AnalysisRun, Kpi, KpiObservation
 from analytics.runs.services import run_execute_now, run_kinds_available
 from cxhub.errors import ApplicationError, Conflict, InvalidInput, error_text
 from demo import generator
+from demo.alerts import demo_alerts_work
 from demo.generator import DemoData
 from feedback.models import (
     Attribute,
@@ -149,6 +150,7 @@ def demo_seed(
     if analyse:
         with override_settings(EMAIL_BACKEND=QUIET_EMAIL):
             _analyse(summary, say)
+            demo_alerts_work(users=users, say=say)
     summary.seconds = round(time.perf_counter() - started, 1)
     return summary
 

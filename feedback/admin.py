@@ -25,11 +25,12 @@ from feedback.models import (
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "created_at"]
+    list_display = ["name", "slug", "alert_response_hours", "cx_owner", "created_at"]
     search_fields = ["name", "slug"]
     list_filter = ["created_at"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["members"]
+    raw_id_fields = ["cx_owner"]
 
 
 @admin.register(Journey)

@@ -7,6 +7,7 @@ API's validation still cannot store an NPS of 11.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from rest_framework_api_key.models import AbstractAPIKey
@@ -24,9 +25,27 @@ class Department(TimeStampedModel):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="departments", blank=True
     )
+    alert_response_hours = models.PositiveSmallIntegerField(
+        default=48,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 30)],
+        help_text="Hours the department has to call back an unhappy customer after an alert.",
+    )
+    cx_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cx_owned_departments",
+        help_text="The CX manager overdue alerts are escalated to (empty: every CX manager).",
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(alert_response_hours__gte=1), name="department_alert_hours_positive"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

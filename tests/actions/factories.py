@@ -5,9 +5,21 @@ from __future__ import annotations
 import datetime as dt
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from actions.models import Action, ActionStatus, ActionUpdate, Alert, AlertReason, InsightKind
+from actions.models import (
+    Action,
+    ActionStatus,
+    ActionUpdate,
+    Alert,
+    AlertContact,
+    AlertReason,
+    ContactChannel,
+    ContactOutcome,
+    InsightKind,
+    alert_severity,
+)
 from tests.feedback.factories import (
     DepartmentFactory,
     ResponseFactory,
@@ -72,3 +84,19 @@ class AlertFactory(DjangoModelFactory):
     )
     reason = AlertReason.DETRACTOR
     nps = factory.LazyAttribute(lambda a: a.response.nps)
+    severity = factory.LazyAttribute(lambda a: alert_severity(reason=a.reason, nps=a.nps))
+    deadline_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(hours=48))
+
+
+class AlertContactFactory(DjangoModelFactory):
+    """A phone call that resolved the customer's problem."""
+
+    class Meta:
+        model = AlertContact
+
+    alert = factory.SubFactory(AlertFactory)
+    contacted_by = factory.LazyFunction(line_manager)
+    contacted_at = factory.LazyFunction(timezone.now)
+    channel = ContactChannel.PHONE
+    outcome = ContactOutcome.RESOLVED
+    note = "Apologised; refund issued."

@@ -100,11 +100,14 @@ def test_without_a_touchpoint_the_cx_team_is_alerted(org: Org) -> None:
 
 @pytest.mark.django_db
 def test_handling_records_who_when_and_a_note_once(org: Org) -> None:
-    """Marking handled stores the handler, time and note; a second time is refused."""
+    """Closing stores the handler, time, note and the contact; a second time is refused."""
     response = _recent(org, nps=1)
     services.alerts_raise_for_responses(response_sentiments={response.pk: None})
     alert = Alert.objects.get()
-    services.alert_handle(alert=alert, by=org.owner, note="Called, refunded the fee.")
+    call = services.AlertContactRecord(
+        contacted_at=timezone.now(), channel="phone", outcome="resolved"
+    )
+    services.alert_handle(alert=alert, by=org.owner, note="Called, refunded the fee.", contact=call)
     alert.refresh_from_db()
     assert (alert.status, alert.handled_by, alert.handled_note) == (
         "handled",
@@ -112,8 +115,9 @@ def test_handling_records_who_when_and_a_note_once(org: Org) -> None:
         "Called, refunded the fee.",
     )
     assert alert.handled_at is not None
+    assert list(alert.contacts.values_list("channel", "outcome")) == [("phone", "resolved")]
     with pytest.raises(InvalidTransition):
-        services.alert_handle(alert=alert, by=org.owner)
+        services.alert_handle(alert=alert, by=org.owner, contact=call)
 
 
 @pytest.mark.django_db

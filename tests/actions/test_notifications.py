@@ -159,7 +159,7 @@ def test_beat_tasks_run_the_reminders(org: Org) -> None:
 
 
 def test_reminders_are_scheduled_with_beat() -> None:
-    """The three reminder tasks are in the beat schedule."""
+    """The three reminder tasks and the escalation of overdue alerts are in the beat schedule."""
     from django.conf import settings
 
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
@@ -167,6 +167,7 @@ def test_reminders_are_scheduled_with_beat() -> None:
         "actions.tasks.actions_remind_due_soon_task",
         "actions.tasks.actions_remind_overdue_task",
         "actions.tasks.digests_send_task",
+        "actions.tasks.alerts_escalate_overdue_task",
     } <= tasks
 
 

@@ -217,10 +217,18 @@ def test_alert_page_turns_an_alert_into_an_action(org: Org) -> None:
 
 @pytest.mark.django_db
 def test_alert_page_marks_handled(org: Org) -> None:
-    """A line manager of the department marks the alert handled with a note."""
+    """A line manager of the department closes the alert with the call and a note."""
     alert = AlertFactory(response=ResponseFactory(touchpoint=org.desk, nps=2))
     client = _client(org.owner)
-    client.post(reverse("actions:alert-handle", args=[alert.pk]), {"note": "Called back"})
+    client.post(
+        reverse("actions:alert-handle", args=[alert.pk]),
+        {
+            "note": "Called back",
+            "contacted_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "channel": "phone",
+            "outcome": "resolved",
+        },
+    )
     alert.refresh_from_db()
     assert (alert.status, alert.handled_by, alert.handled_note) == (
         "handled",

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from actions.models import ActionStatus
@@ -166,6 +167,14 @@ ALERT_VISIBLE = {
 }
 
 
+def _close_with_call() -> dict[str, Any]:
+    called = timezone.now().isoformat()
+    return {
+        "note": "Called",
+        "contact": {"contacted_at": called, "channel": "phone", "outcome": "resolved"},
+    }
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
 def test_alerts_are_seen_and_handled_by_the_departments_managers(
@@ -183,7 +192,7 @@ def test_alerts_are_seen_and_handled_by_the_departments_managers(
     assert ids == {expected[name] for name in ALERT_VISIBLE[role]}
     for name, alert in (("support", support_alert), ("billing", billing_alert)):
         answer = client.post(
-            f"/api/v1/alerts/{alert.pk}/handle/", {"note": "Called"}, format="json"
+            f"/api/v1/alerts/{alert.pk}/handle/", _close_with_call(), format="json"
         )
         assert answer.status_code == (200 if name in ALERT_VISIBLE[role] else 404)
 

@@ -55,6 +55,8 @@ OWNER_OR_CX = "401 403 403 ok 404 ok 403 403"  # lm_a owns the action of A
 OWNER_ONLY = "401 403 403 ok 404 403 403 403"
 CX_ON_A = "401 403 403 403 404 ok 403 403"
 NO_RUN_YET = "401 403 404 404 404 404 403 403"
+MANAGERS = "401 403 403 ok ok ok 403 403"  # alerts: line and CX managers, never viewers
+MANAGERS_SCOPE_A = "401 403 403 ok 403 ok 403 403"
 
 PAGE_EVERY_ROLE = "login 403 ok ok ok ok login login"
 PAGE_IN_A = "login 403 ok ok 404 ok login login"
@@ -64,6 +66,7 @@ PAGE_NO_WRITE = "login 403 405 405 405 405 login login"
 PAGE_NO_READ = "login 403 405 405 405 405 login login"
 PAGE_OWNER_OR_CX = "login 403 403 ok 404 ok login login"
 PAGE_MANAGERS_IN_A = "login 403 403 ok 404 ok login login"
+PAGE_MANAGERS = "login 403 403 ok ok ok login login"
 POST_ONLY = "405 405 405 405 405 405 405 405"  # refused by method before anything
 SCHEMA = "ok ok ok ok ok ok 403 403"  # a key sent to people's pages is refused
 PUBLIC = "ok ok ok ok ok ok ok ok"
@@ -163,9 +166,29 @@ MATRIX: dict[str, Row] = {
     "api-action-reassign": row(
         "/api/v1/actions/{action_a}/reassign/", NO_READ, CX_ON_A, body={"owner": 0}
     ),
-    "api-alerts": row("/api/v1/alerts/", "401 403 403 ok ok ok 403 403", NO_WRITE),
+    "api-alerts": also(
+        row("/api/v1/alerts/", MANAGERS, NO_WRITE),
+        Case("/api/v1/alerts/?department={dept_a}", MANAGERS_SCOPE_A),
+        Case("/api/v1/alerts/?touchpoint={tp_a}&overdue=true", MANAGERS_SCOPE_A),
+    ),
     "api-alert-handle": row(
         "/api/v1/alerts/{alert_a}/handle/", NO_READ, OWNER_OR_CX, body={"note": "Called"}
+    ),
+    "api-alert-assign": row(
+        "/api/v1/alerts/{alert_a}/assign/", NO_READ, OWNER_OR_CX, body={"assignee": 0}
+    ),
+    "api-alert-contacts": row(
+        "/api/v1/alerts/{alert_a}/contacts/",
+        "401 403 403 ok 404 ok 403 403",
+        OWNER_OR_CX,
+        body={"channel": "phone"},
+    ),
+    # A bulk request answers 200 with a refusal per alert the caller may not handle.
+    "api-alerts-bulk": row(
+        "/api/v1/alerts/bulk/",
+        NO_READ,
+        MANAGERS,
+        body={"ids": ["{alert_a}"], "operation": "assign", "assignee": 0},
     ),
     "api-notifications": row("/api/v1/notifications/", EVERY_ROLE, NO_WRITE),
     "api-notifications-read": row("/api/v1/notifications/read/", NO_READ, EVERY_ROLE, body={}),
@@ -268,9 +291,25 @@ MATRIX: dict[str, Row] = {
     "actions:transition": row(
         "/actions/{action_a}/accept/", POST_ONLY, "login 403 403 ok 404 403 login login"
     ),
-    "actions:alerts": row("/alerts/", "login 403 403 ok ok ok login login"),
+    "actions:alerts": also(
+        row("/alerts/", PAGE_MANAGERS),
+        Case("/alerts/?department={dept_a}", "login 403 403 ok 403 ok login login"),
+        Case("/alerts/?touchpoint={tp_a}&overdue=on", "login 403 403 ok 403 ok login login"),
+    ),
     "actions:alert-handle": row(
         "/alerts/{alert_a}/handle/", POST_ONLY, PAGE_MANAGERS_IN_A, body={"note": "Called"}
+    ),
+    "actions:alert-assign": row(
+        "/alerts/{alert_a}/assign/", POST_ONLY, PAGE_MANAGERS_IN_A, body={"assignee": "me"}
+    ),
+    "actions:alert-contact": row(
+        "/alerts/{alert_a}/contacts/", POST_ONLY, PAGE_MANAGERS_IN_A, body={"channel": "phone"}
+    ),
+    "actions:alerts-bulk": row(
+        "/alerts/bulk/",
+        POST_ONLY,
+        PAGE_MANAGERS,
+        body={"ids": "{alert_a}", "operation": "assign", "assignee": "me"},
     ),
     "actions:notifications": row("/notifications/", PAGE_EVERY_ROLE),
     "actions:preferences": row(
