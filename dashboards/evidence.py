@@ -291,17 +291,19 @@ def _topic(user: access.AnyUser, slug: str) -> Evidence:
                     "display": f"mean sentiment {row['mean_sentiment']:+.2f} (−1 to +1)",
                 }
             )
-    if negative_claim:
-        comments = text_selectors.topic_negative_comments(
-            mentions=mention_q, topic_id=topic.pk, limit=QUOTES
+    # The one choice of quotes for a claim about a topic (the report's and the topic page's).
+    stance = "negative" if negative_claim else "positive"
+    comments = [
+        quote.text
+        for quote in text_selectors.topic_quotes_get(
+            topic_id=topic.pk, stance=stance, mentions=mention_q, user=user, limit=QUOTES
         )
-        heading = f"The most negative mentions of {topic.name.lower()}"
-    else:
-        positive = text_selectors.topic_verbatims(
-            topic=topic, user=user, sentiment="positive", limit=QUOTES
-        )
-        comments = [m.response.comment for m in positive]
-        heading = f"Positive mentions of {topic.name.lower()}"
+    ]
+    heading = (
+        f"The most negative mentions of {topic.name.lower()}"
+        if negative_claim
+        else f"Positive mentions of {topic.name.lower()}"
+    )
     snapshot = {
         "reference": topic.slug,
         "label": topic.name,
