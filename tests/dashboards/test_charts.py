@@ -42,7 +42,7 @@ def test_every_builder_makes_a_valid_plotly_figure() -> None:
             control=[charts.KpiPoint(_week(0), 2.1)],
             implemented_on=_week(0),
         ),
-        charts.action_funnel_chart(
+        charts.action_status_chart(
             dom_id="f", status_counts={"proposed": 3, "implemented": 1}, overdue=2
         ),
         charts.action_value_chart(
