@@ -333,7 +333,10 @@ def comment_inbox_context(request: HttpRequest, *, error: str = "") -> dict[str,
         status_filter = "open"
     if status_filter != "all":
         queryset = queryset.filter(status=status_filter)
-    context["comments"] = list(queryset.order_by("-created_at", "-id")[:200])
+    ordered = queryset.order_by("-created_at", "-id")
+    context["comments"] = list(ordered[:200])
+    # Every comment of the status, unevaluated: the CSV streams them all.
+    context["comments_all"] = ordered
     context["statuses"] = [
         ("open", "Open"),
         ("actioned", "Turned into an action"),
