@@ -197,7 +197,12 @@ def score_trend_chart(
     if axis_range:
         yaxis["range"] = list(axis_range)
     layout = _layout(
-        xaxis={"type": "date", "title": {"text": "Week starting (date)"}, "gridcolor": "#eef0f3"},
+        xaxis={
+            "type": "date",
+            "title": {"text": "Week starting (date)"},
+            "automargin": True,
+            "gridcolor": "#eef0f3",
+        },
         yaxis=yaxis,
         shapes=shapes,
         annotations=annotations,
@@ -530,7 +535,12 @@ def kpi_series_chart(
         )
     unit_text = kpi_unit_text(unit, currency)
     layout = _layout(
-        xaxis={"type": "date", "title": {"text": "Period starting (date)"}, "gridcolor": "#eef0f3"},
+        xaxis={
+            "type": "date",
+            "title": {"text": "Period starting (date)"},
+            "automargin": True,
+            "gridcolor": "#eef0f3",
+        },
         yaxis={
             "title": {"text": _text(f"{kpi_label} ({unit_text})" if unit_text else kpi_label)},
             "gridcolor": "#eef0f3",
