@@ -1,5 +1,7 @@
 /* CXHub dashboards: draw Plotly charts from their JSON and keep them drawn after htmx swaps;
-   keep the filter bar in step with the address bar on Back/Forward; the mobile menu. */
+   each chart's one mode-bar button downloads a PNG titled with its scope and dates.
+   Back/Forward after a filter change reload the address (htmx keeps no history snapshots,
+   see templates/base.html), so the filter bar and the figures always come from one URL. */
 (function () {
   "use strict";
 
@@ -81,44 +83,13 @@
       if (config.modeBarButtons) {
         config.modeBarButtons = [[downloadButton(element, source)]];
       }
-      // A page restored from htmx's history cache holds the chart's old SVG but no plot.
-      if (!element._fullLayout) { element.textContent = ""; }
       window.Plotly.react(element, payload.figure.data, payload.figure.layout, config);
-    });
-  }
-
-  // htmx's history cache restores the page's markup, in which each control shows the value it
-  // was rendered with, not the one chosen later. Put the address bar's filters back into every
-  // form that pushes its values to the address bar, so the controls agree with the figures and
-  // the next change keeps them.
-  function restoreFilters() {
-    var params = new URLSearchParams(window.location.search);
-    document.querySelectorAll("form[hx-push-url]").forEach(function (form) {
-      Array.prototype.forEach.call(form.elements, function (control) {
-        if (!control.name || control.type === "submit" || control.type === "button") { return; }
-        var value = params.get(control.name) || "";
-        if (control.type === "checkbox" || control.type === "radio") {
-          control.checked = params.getAll(control.name).indexOf(control.value) !== -1;
-          return;
-        }
-        if (control.tagName === "SELECT") {
-          var known = Array.prototype.some.call(control.options, function (option) {
-            return option.value === value;
-          });
-          if (!known) { control.add(new Option(value, value)); }
-        }
-        control.value = value;
-      });
     });
   }
 
   function start() {
     draw(document);
     document.body.addEventListener("htmx:afterSettle", function (event) { draw(event.detail.elt || document); });
-    document.body.addEventListener("htmx:historyRestore", function () {
-      restoreFilters();
-      draw(document);
-    });
     // A filter the server rejects answers 400 with a readable message: show it in place.
     document.body.addEventListener("htmx:beforeSwap", function (event) {
       if (event.detail.xhr.status === 400) {
