@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
-import plotly
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
@@ -138,11 +137,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-# Plotly's JavaScript ships inside the plotly wheel; it is served from there (no CDN).
-STATICFILES_DIRS = [
-    BASE_DIR / "static",
-    ("vendor/plotly", Path(plotly.__file__).resolve().parent / "package_data"),
-]
+# Plotly's JavaScript is the basic partial bundle vendored in static/vendor/plotly/ (no CDN).
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# In production (DEBUG off) collectstatic writes each file under a content-hashed name with
+# gzip (and brotli, when the brotli package is installed) beside it; whitenoise serves the
+# hashed names compressed with "Cache-Control: max-age=315360000, public, immutable" and the
+# few unhashed ones for WHITENOISE_MAX_AGE seconds (tests/cxhub/test_static.py).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -421,7 +421,9 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF, *PLOTLY_STYLE_HASHES],
-        "img-src": [SELF, "data:"],
+        # blob: for Plotly's PNG download, which draws the chart's SVG from a blob URL it
+        # creates itself (same origin) onto a canvas.
+        "img-src": [SELF, "data:", "blob:"],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],

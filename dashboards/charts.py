@@ -3,8 +3,10 @@
 Figures are built as dicts rather than ``plotly.graph_objects`` so a page pays no
 validation cost; tests validate every builder's output with ``go.Figure``. Text that
 came from users (action titles, topic names) is HTML-escaped, because Plotly renders a
-subset of HTML in labels. Each chart carries a sentence describing it for screen readers,
-and the mode bar's camera button downloads it as PNG.
+subset of HTML in labels. Each chart carries a sentence describing it for screen readers.
+Every axis title states its unit. The mode bar shows on hover only, with one button
+(``static/js/dashboards.js`` makes it download a PNG titled with the chart's title, its
+``scope`` and dates). The vendored Plotly bundle holds only ``TRACE_TYPES``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 BRAND = "#0f4c81"
@@ -22,29 +24,44 @@ BAD = "#b42318"
 MUTED = "#556170"
 GREY = "#8a94a3"
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif", "size": 13}
+# The trace types of static/vendor/plotly/plotly.min.js (plotly.js-basic-dist-min).
+TRACE_TYPES = frozenset({"scatter", "bar", "pie"})
 
 
 @dataclass(frozen=True)
 class Chart:
-    """A figure ready for the page: ``dom_id`` names its div, ``description`` its alt text."""
+    """A figure ready for the page: ``dom_id`` names its div, ``description`` its alt text,
+    ``scope`` the responses and dates it shows (written under the title of its PNG)."""
 
     dom_id: str
     title: str
     description: str
     figure: dict[str, Any]
     config: dict[str, Any] = field(default_factory=dict)
+    scope: str = ""
 
     @property
     def payload(self) -> dict[str, Any]:
-        return {"figure": self.figure, "config": self.config}
+        return {
+            "figure": self.figure,
+            "config": self.config,
+            "export": {"title": self.title, "scope": self.scope},
+        }
+
+
+def scoped(built: Sequence[Chart], scope: str) -> list[Chart]:
+    """The charts with the scope their PNG names ("Billing · 1 Dec 2025 – 30 Nov 2026")."""
+    return [replace(chart, scope=scope) for chart in built]
 
 
 def _config(filename: str) -> dict[str, Any]:
+    """On hover only, and only the PNG download: the other buttons covered labels and added
+    tab stops without helping anyone read a dashboard."""
     return {
         "displaylogo": False,
-        "displayModeBar": True,
+        "displayModeBar": "hover",
         "responsive": True,
-        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+        "modeBarButtons": [["toImage"]],
         "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
     }
 
@@ -56,7 +73,9 @@ def _layout(**extra: Any) -> dict[str, Any]:
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "hovermode": "closest",
-        "legend": {"orientation": "h", "y": -0.2},
+        # At the foot of the figure, in pixels (not a fraction of the plot), so it never
+        # lands on the x-axis title however short the chart is.
+        "legend": {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
     }
     layout.update(extra)
     return layout
@@ -91,8 +110,10 @@ def score_trend_chart(
     series: TrendSeries,
     markers: Sequence[ActionMarker] = (),
     axis_range: tuple[float, float] | None = None,
+    axis_title: str = "",
 ) -> Chart:
-    """A weekly score line inside its 95% band, with a dotted line per implemented action."""
+    """A weekly score line inside its 95% band, with a dotted line per implemented action;
+    ``axis_title`` names the score with its unit (the metric's name if empty)."""
     weeks = [week.isoformat() for week in series.weeks]
     data: list[dict[str, Any]] = [
         {
@@ -168,15 +189,24 @@ def score_trend_chart(
                 "name": "Action implemented",
             }
         )
-    yaxis: dict[str, Any] = {"title": {"text": metric}, "zeroline": True, "gridcolor": "#eef0f3"}
+    yaxis: dict[str, Any] = {
+        "title": {"text": axis_title or metric},
+        "zeroline": True,
+        "gridcolor": "#eef0f3",
+    }
     if axis_range:
         yaxis["range"] = list(axis_range)
     layout = _layout(
-        xaxis={"type": "date", "gridcolor": "#eef0f3"},
+        xaxis={
+            "type": "date",
+            "title": {"text": "Week starting (date)"},
+            "automargin": True,
+            "gridcolor": "#eef0f3",
+        },
         yaxis=yaxis,
         shapes=shapes,
         annotations=annotations,
-        margin={"l": 60, "r": 20, "t": 30, "b": 50},
+        margin={"l": 60, "r": 20, "t": 30, "b": 80},
     )
     shown = [v for v in series.values if v is not None]
     if shown:
@@ -208,8 +238,10 @@ def interval_bars_chart(
     axis_title: str,
     items: Sequence[BarItem],
     signed_colours: bool = True,
+    category_title: str = "",
 ) -> Chart:
-    """Horizontal bars with 95% error bars (e.g. NPS by department, topic impact)."""
+    """Horizontal bars with 95% error bars (e.g. NPS by department, topic impact);
+    ``axis_title`` is the value with its unit, ``category_title`` what the bars are."""
     shown = [item for item in items if item.value is not None]
     values = [float(item.value or 0) for item in shown]
     colours = [(GOOD if value >= 0 else BAD) if signed_colours else BRAND for value in values]
@@ -245,7 +277,11 @@ def interval_bars_chart(
             "zerolinecolor": MUTED,
             "gridcolor": "#eef0f3",
         },
-        yaxis={"autorange": "reversed", "automargin": True},
+        yaxis={
+            "autorange": "reversed",
+            "automargin": True,
+            **({"title": {"text": category_title}} if category_title else {}),
+        },
         height=max(220, 36 * len(shown) + 90),
         showlegend=False,
     )
@@ -417,6 +453,16 @@ def driver_quadrant_chart(*, dom_id: str, drivers: Sequence[DriverPoint]) -> Cha
     )
 
 
+def kpi_unit_text(unit: str, currency: str = "") -> str:
+    """A KPI unit as an axis writes it: "%", "EUR", "count", "seconds"."""
+    return {
+        "percent": "%",
+        "currency": currency or "money",
+        "count": "count",
+        "duration": "seconds",
+    }.get(unit, unit)
+
+
 @dataclass(frozen=True)
 class KpiPoint:
     period: dt.date
@@ -432,8 +478,11 @@ def kpi_series_chart(
     implemented_on: dt.date | None = None,
     treated_label: str = "Action scope",
     control_label: str = "Control scope",
+    unit: str = "",
+    currency: str = "",
 ) -> Chart:
-    """A KPI before and after an action in its scope, and in the control scope if any."""
+    """A KPI before and after an action in its scope, and in the control scope if any;
+    ``unit`` is the KPI's unit code (``Kpi.Unit``), written on the axis."""
     data: list[dict[str, Any]] = [
         {
             "type": "scatter",
@@ -484,12 +533,21 @@ def kpi_series_chart(
                 "font": {"color": GOOD},
             }
         )
+    unit_text = kpi_unit_text(unit, currency)
     layout = _layout(
-        xaxis={"type": "date", "gridcolor": "#eef0f3"},
-        yaxis={"title": {"text": _text(kpi_label)}, "gridcolor": "#eef0f3"},
+        xaxis={
+            "type": "date",
+            "title": {"text": "Period starting (date)"},
+            "automargin": True,
+            "gridcolor": "#eef0f3",
+        },
+        yaxis={
+            "title": {"text": _text(f"{kpi_label} ({unit_text})" if unit_text else kpi_label)},
+            "gridcolor": "#eef0f3",
+        },
         shapes=shapes,
         annotations=annotations,
-        margin={"l": 60, "r": 20, "t": 30, "b": 50},
+        margin={"l": 60, "r": 20, "t": 30, "b": 80},
     )
     description = (
         f"{kpi_label} per period in the action's scope ({len(treated)} periods)"
@@ -518,24 +576,36 @@ ACTION_STATUS_ORDER = [
 ]
 
 
-def action_funnel_chart(*, dom_id: str, status_counts: dict[str, int], overdue: int) -> Chart:
-    """Actions at each lifecycle step (a funnel), with the overdue ones called out."""
+def action_status_chart(*, dom_id: str, status_counts: dict[str, int], overdue: int) -> Chart:
+    """Actions at each lifecycle step as bars of counts (a funnel drew hourglasses for empty
+    steps), with the overdue ones called out."""
     labels = [label for _, label in ACTION_STATUS_ORDER]
     values = [int(status_counts.get(status, 0)) for status, _ in ACTION_STATUS_ORDER]
     data: list[dict[str, Any]] = [
         {
-            "type": "funnel",
-            "y": labels,
-            "x": values,
-            "textinfo": "value",
+            "type": "bar",
+            "x": labels,
+            "y": values,
+            "text": [str(value) for value in values],
+            "textposition": "outside",
+            "cliponaxis": False,
             "marker": {"color": [BRAND, "#2d6aa3", "#4b86bd", GOOD, "#145a33"]},
+            "hovertemplate": "%{x}: %{y} action(s)<extra></extra>",
             "name": "Actions",
         }
     ]
     layout = _layout(
         showlegend=False,
         height=320,
-        margin={"l": 110, "r": 20, "t": 40, "b": 20},
+        margin={"l": 60, "r": 20, "t": 40, "b": 60},
+        xaxis={"title": {"text": "Status"}},
+        yaxis={
+            "title": {"text": "Actions (count)"},
+            "rangemode": "tozero",
+            # Whole actions: no "0.5" ticks while the counts are small.
+            **({"dtick": 1} if max(values, default=0) <= 10 else {}),
+            "gridcolor": "#eef0f3",
+        },
         annotations=[
             {
                 "xref": "paper",
@@ -557,7 +627,7 @@ def action_funnel_chart(*, dom_id: str, status_counts: dict[str, int], overdue: 
         + f"; {overdue} overdue; {declined} declined or cancelled."
     )
     return Chart(
-        dom_id, "Action funnel", description, {"data": data, "layout": layout}, _config(dom_id)
+        dom_id, "Actions by status", description, {"data": data, "layout": layout}, _config(dom_id)
     )
 
 
@@ -595,6 +665,7 @@ def action_value_chart(*, dom_id: str, items: Sequence[ValueItem], currency: str
         dom_id=dom_id,
         title="Measured value of actions",
         axis_title=f"Value per year ({currency})",
+        category_title="Action",
         items=bars,
     )
     return chart

@@ -1,17 +1,22 @@
 """CSV downloads of every dashboard table, under the same filters as the page.
 
-Text cells that a spreadsheet would run as a formula (starting with = + - @) are
-prefixed with an apostrophe; numbers are written as numbers.
+Every download holds every row: it is streamed (``StreamingHttpResponse``) as rows come from
+the database, long ones through a server-side cursor with no query per row, so it starts at
+once whatever its size. It begins with a UTF-8 byte-order mark, so that spreadsheets read
+accents right. Text cells that a spreadsheet would run as a formula (starting with
+= + - @) are prefixed with an apostrophe; numbers are written as numbers.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Sequence
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 from analytics.impact import selectors as impact_selectors
 from analytics.insights import selectors as insights_selectors
@@ -61,15 +66,33 @@ def _score_cells(summary: ScoreBlock) -> list[Any]:
     ]
 
 
-def csv_response(
-    filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
+BOM = "\ufeff"
+# Rows are sent in pieces of about this many characters (not one network write per row).
+PIECE = 64 * 1024
+
+
+def _csv_pieces(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write(BOM)
     writer.writerow(header)
     for row in rows:
         writer.writerow([_cell(value) for value in row])
+        if buffer.tell() >= PIECE:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def csv_response(
+    filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> StreamingHttpResponse:
+    """A CSV download streamed from ``rows`` (read lazily, as the client takes the bytes)."""
+    response = StreamingHttpResponse(
+        _csv_pieces(header, rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -85,7 +108,7 @@ def _form_errors(context: dict[str, Any]) -> str:
 
 def _dashboard_table(
     request: HttpRequest, table: str, department: selectors.DepartmentInfo | None
-) -> HttpResponse:
+) -> HttpResponseBase:
     context = pages.dashboard_context(request, department=department, with_comments=False)
     if context["filters"] is None:
         return _error(_form_errors(context))
@@ -105,7 +128,9 @@ def _dashboard_table(
             ([point.week.isoformat(), *_score_cells(point.summary)] for point in figures.trend),
         )
     if table == "actions":
-        actions: selectors.ActionSummary = context["actions"]
+        actions = selectors.action_lines_export(
+            context["filters"], selectors.catalogue_get(), user=request.user
+        )
         return csv_response(
             f"{prefix}-actions.csv",
             [
@@ -131,7 +156,7 @@ def _dashboard_table(
                     a.overdue,
                     a.implemented_on,
                 ]
-                for a in actions.recent
+                for a in actions
             ),
         )
     topics = context["extra"].get("topics", [])
@@ -147,7 +172,7 @@ def _dashboard_table(
 
 def _comments_table(
     request: HttpRequest, table: str, department: selectors.DepartmentInfo | None
-) -> HttpResponse:
+) -> HttpResponseBase:
     if not permissions.user_can_manage_comments(request.user):
         raise PermissionDenied("Only CX managers can download all comments.")
     context = pages.comment_inbox_context(request)
@@ -166,14 +191,14 @@ def _comments_table(
                 c.status,
                 c.body,
             ]
-            for c in context["comments"]
+            for c in context["comments_all"].iterator(chunk_size=selectors.EXPORT_CHUNK)
         ),
     )
 
 
 def _drivers_table(
     request: HttpRequest, table: str, department: selectors.DepartmentInfo | None
-) -> HttpResponse:
+) -> HttpResponseBase:
     outcome = request.GET.get("outcome", "nps")
     if outcome not in {"nps", "csat", "ces"}:
         return _error("outcome: choose one of nps, csat, ces.")
@@ -212,13 +237,11 @@ def _drivers_table(
     )
 
 
-VERBATIMS_EXPORT_LIMIT = 10_000
-
-
 def _verbatims_table(
     request: HttpRequest, table: str, department: selectors.DepartmentInfo | None
-) -> HttpResponse:
-    """Up to 10,000 comments matching the explorer's search, newest first."""
+) -> HttpResponseBase:
+    """Every comment matching the explorer's search, newest first: as many rows as the
+    dashboard counts "with comments" for the same filters."""
     catalogue = selectors.catalogue_get()
     version = selectors.data_version_get()
     filters, form = filters_parse(
@@ -234,9 +257,7 @@ def _verbatims_table(
         errors = {**(form.errors if filters is None else {}), **explorer.errors}
         lines = [f"{field}: {error}" for field, messages in errors.items() for error in messages]
         return _error("Some filters could not be used:\n" + "\n".join(lines))
-    data = explorer.cleaned_data
-    query = selectors.VerbatimQuery(search=data.get("q") or "")
-    rows, _ = selectors.verbatims_get(filters, catalogue, query, per_page=VERBATIMS_EXPORT_LIMIT)
+    query = selectors.VerbatimQuery(search=explorer.cleaned_data.get("q") or "")
     return csv_response(
         "verbatims.csv",
         [
@@ -251,27 +272,13 @@ def _verbatims_table(
             "topics",
             "comment",
         ],
-        (
-            [
-                r.pk,
-                r.submitted_at.isoformat(),
-                r.touchpoint.name if r.touchpoint else "",
-                r.channel,
-                r.nps,
-                r.csat,
-                r.ces,
-                getattr(getattr(r, "analysis", None), "sentiment_label", "") or "",
-                "; ".join(m.topic.name for m in r.topic_mentions.all()),  # type: ignore[attr-defined]
-                r.comment,
-            ]
-            for r in rows
-        ),
+        selectors.verbatims_export_rows(filters, query),
     )
 
 
 def _impact_table(
     request: HttpRequest, table: str, department: selectors.DepartmentInfo | None
-) -> HttpResponse:
+) -> HttpResponseBase:
     """Every current estimate of the implemented actions the user may read."""
     actions = impact.impact_actions(
         user=request.user, department_slug=department.slug if department else None
@@ -312,7 +319,7 @@ def _impact_table(
 
 def _impact_value_table(
     request: HttpRequest, table: str, department: selectors.DepartmentInfo | None
-) -> HttpResponse:
+) -> HttpResponseBase:
     """Money value per year by KPI, by department and in total, with 95% intervals: the
     figures of the impact page's and the dashboards' value tables (``impact.impact_value``)."""
     value = impact.impact_value(
@@ -350,7 +357,7 @@ def _impact_value_table(
     return csv_response("impact-value.csv", header, rows)
 
 
-Exporter = Callable[[HttpRequest, str, "selectors.DepartmentInfo | None"], HttpResponse]
+Exporter = Callable[[HttpRequest, str, "selectors.DepartmentInfo | None"], HttpResponseBase]
 
 TABLES: dict[str, Exporter] = {
     "departments": _dashboard_table,
@@ -369,5 +376,5 @@ TABLES: dict[str, Exporter] = {
 
 def table_csv(
     request: HttpRequest, *, table: str, department: selectors.DepartmentInfo | None
-) -> HttpResponse:
+) -> HttpResponseBase:
     return TABLES[table](request, table, department)

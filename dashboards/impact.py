@@ -135,6 +135,8 @@ def impact_detail_context(*, action: Action) -> dict[str, Any]:
             charts.kpi_series_chart(
                 dom_id=f"chart-kpi-{index}",
                 kpi_label=kpi.name,
+                unit=kpi.unit,
+                currency=kpi.currency,
                 treated=_points(
                     impact_selectors.kpi_chart_series(
                         kpi=kpi, scope=treated_q, start=start, end=end

@@ -14,7 +14,7 @@ from actions.permissions import can_create_action
 from analytics.stats.scores import Score
 from analytics.text import selectors as text_selectors
 from dashboards import charts, impact, permissions, selectors
-from dashboards.filters import filters_parse
+from dashboards.filters import DashboardFilters, filters_parse
 from dashboards.models import DashboardComment
 from dashboards.narrative import Narrative, narrative_build
 
@@ -44,6 +44,22 @@ METRICS = {
     "csat_pct": ("CSAT % satisfied (4–5)", (0.0, 100.0)),
     "ces_mean": ("CES (mean effort, 1–7)", (1.0, 7.0)),
 }
+# Each trend chart's value axis, with its unit.
+METRIC_AXES = {
+    "nps": "NPS (points, −100 to 100)",
+    "csat_pct": "CSAT (% satisfied, 4–5 of 5)",
+    "ces_mean": "CES (mean effort, 1–7, lower is better)",
+}
+
+
+def chart_scope(filters: DashboardFilters, department: selectors.DepartmentInfo | None) -> str:
+    """What a chart shows, as its PNG says under the title: whose responses, which other
+    filters, and the dates written out (not "last 12 months", which moves)."""
+    others = [
+        part for part in filters.summary if not (department and part.startswith("department "))
+    ]
+    dates = f"{filters.date_from:%-d %b %Y} – {filters.date_to:%-d %b %Y}"
+    return " · ".join([department.name if department else "All departments", *others, dates])
 
 
 def dashboard_charts(
@@ -65,7 +81,11 @@ def dashboard_charts(
             continue  # no week has enough CSAT/CES answers: an empty chart says nothing
         built.append(
             charts.score_trend_chart(
-                dom_id=f"chart-trend-{metric}", metric=label, series=series, markers=markers
+                dom_id=f"chart-trend-{metric}",
+                metric=label,
+                series=series,
+                markers=markers,
+                axis_title=METRIC_AXES[metric],
             )
         )
     rows = figures.breakdown.touchpoints if department else figures.breakdown.departments
@@ -73,7 +93,8 @@ def dashboard_charts(
         charts.interval_bars_chart(
             dom_id="chart-nps-by-" + ("touchpoint" if department else "department"),
             title="NPS by " + ("touchpoint" if department else "department"),
-            axis_title="NPS",
+            axis_title="NPS (points, −100 to 100)",
+            category_title="Touchpoint" if department else "Department",
             items=[
                 charts.BarItem(
                     label=row.label,
@@ -88,8 +109,8 @@ def dashboard_charts(
         )
     )
     built.append(
-        charts.action_funnel_chart(
-            dom_id="chart-action-funnel",
+        charts.action_status_chart(
+            dom_id="chart-action-status",
             status_counts=actions.status_counts,
             overdue=actions.overdue,
         )
@@ -100,7 +121,8 @@ def dashboard_charts(
             charts.interval_bars_chart(
                 dom_id="chart-topic-impact",
                 title="NPS points each topic costs or earns",
-                axis_title="NPS points",
+                axis_title="NPS points (change where the topic is mentioned)",
+                category_title="Topic",
                 items=topic_items,
             )
         )
@@ -288,8 +310,11 @@ def dashboard_context(
             "actions": actions,
             "extra": extra,
             "narrative": narrative,
-            "charts": dashboard_charts(
-                figures=figures, actions=actions, department=department, extra=extra
+            "charts": charts.scoped(
+                dashboard_charts(
+                    figures=figures, actions=actions, department=department, extra=extra
+                ),
+                chart_scope(filters, department),
             ),
             "department_rows": department_rows,
             "can_act": can_create_action(request.user),
@@ -345,7 +370,10 @@ def comment_inbox_context(request: HttpRequest, *, error: str = "") -> dict[str,
         status_filter = "open"
     if status_filter != "all":
         queryset = queryset.filter(status=status_filter)
-    context["comments"] = list(queryset.order_by("-created_at", "-id")[:200])
+    ordered = queryset.order_by("-created_at", "-id")
+    context["comments"] = list(ordered[:200])
+    # Every comment of the status, unevaluated: the CSV streams them all.
+    context["comments_all"] = ordered
     context["statuses"] = [
         ("open", "Open"),
         ("actioned", "Turned into an action"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -710,6 +711,76 @@ def verbatims_get(
         )[start : start + per_page + 1]
     )
     return rows[:per_page], len(rows) > per_page
+
+
+EXPORT_CHUNK = 2000
+
+
+def verbatims_export_rows(
+    filters: DashboardFilters, query: VerbatimQuery
+) -> Iterator[tuple[Any, ...]]:
+    """Every comment of the explorer's view, newest first, as ``(id, submitted_at,
+    touchpoint, channel, nps, csat, ces, sentiment, topics, comment)``: one query read
+    through a server-side cursor in chunks (PostgreSQL), so a download of any size starts at
+    once and holds one chunk in memory; topics come in the same row (no query per row)."""
+    queryset = (
+        responses_in_scope(filters.scope)
+        .exclude(comment="")
+        .annotate(topic_names=text_selectors.topic_names_of_response())
+    )
+    if query.search:
+        queryset = queryset.filter(comment__icontains=query.search)
+    rows = queryset.order_by("-submitted_at", "-id").values_list(
+        "pk",
+        "submitted_at",
+        "touchpoint__name",
+        "channel",
+        "nps",
+        "csat",
+        "ces",
+        "analysis__sentiment_label",
+        "topic_names",
+        "comment",
+    )
+    for (
+        pk,
+        submitted_at,
+        touchpoint,
+        channel,
+        nps,
+        csat,
+        ces,
+        sentiment,
+        names,
+        comment,
+    ) in rows.iterator(chunk_size=EXPORT_CHUNK):
+        yield (
+            pk,
+            submitted_at.isoformat(),
+            touchpoint or "",
+            channel,
+            nps,
+            csat,
+            ces,
+            sentiment or "",
+            "; ".join(text_selectors.topic_names_split(names)),
+            comment,
+        )
+
+
+def action_lines_export(
+    filters: DashboardFilters, catalogue: Catalogue, *, user: AbstractBaseUser | AnonymousUser
+) -> Iterator[ActionLine]:
+    """Every action of the view ``user`` may read, in every status (the dashboard's table
+    shows the 12 most recent), streamed like ``verbatims_export_rows``."""
+    today = timezone.localdate()
+    readable = actions_visible_to(user, _actions_in_scope(filters, catalogue))
+    for action in (
+        readable.select_related("owner", "department")
+        .order_by(F("implemented_at").desc(nulls_last=True), "-updated_at", "-id")
+        .iterator(chunk_size=EXPORT_CHUNK)
+    ):
+        yield _action_line(action, today)
 
 
 def topic_choices_get() -> list[tuple[str, str]]:

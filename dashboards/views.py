@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
@@ -97,7 +98,7 @@ def department_report(request: HttpRequest, slug: str) -> HttpResponse:
 
 @access.page
 @require_GET
-def export_csv(request: HttpRequest, table: str) -> HttpResponse:
+def export_csv(request: HttpRequest, table: str) -> HttpResponseBase:
     """Any dashboard table as CSV, under the same filters as the page it came from."""
     departments = [_department_or_404(request, slug) for slug in department_slugs(request.GET)]
     department = departments[0] if len(departments) == 1 else None

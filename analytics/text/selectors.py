@@ -10,7 +10,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, F, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+)
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -677,3 +690,43 @@ def customer_text_export(customer_id: int, response_ids: Sequence[int]) -> dict[
             for c in corrections
         ],
     }
+
+
+# Topic names of many responses in one column: a CSV of every comment streams with no
+# query per row. The names are joined by the ASCII unit separator, which no name contains.
+TOPIC_NAME_SEPARATOR = "\x1f"
+
+
+class _NamesJoined(Aggregate):
+    """``STRING_AGG(name, CHR(31))`` on PostgreSQL, ``GROUP_CONCAT(name, CHAR(31))`` on SQLite."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(%(expressions)s, CHR(31))"
+    output_field = TextField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return super().as_sql(
+            compiler,
+            connection,
+            function="GROUP_CONCAT",
+            template="%(function)s(%(expressions)s, CHAR(31))",
+            **extra_context,
+        )
+
+
+def topic_names_of_response() -> Subquery:
+    """The names of the outer response's topics (``OuterRef("pk")``) in one text column,
+    joined by ``TOPIC_NAME_SEPARATOR`` in no particular order (``topic_names_split``)."""
+    names = (
+        TopicMention.objects.filter(response=OuterRef("pk"))
+        .order_by()
+        .values("response")
+        .annotate(names=_NamesJoined("topic__name"))
+        .values("names")
+    )
+    return Subquery(names, output_field=TextField())
+
+
+def topic_names_split(joined: str | None) -> list[str]:
+    """The names of ``topic_names_of_response`` by name, as a verbatim lists them."""
+    return sorted(joined.split(TOPIC_NAME_SEPARATOR)) if joined else []

@@ -7,7 +7,6 @@ import hashlib
 import re
 from pathlib import Path
 
-import plotly
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -70,9 +69,9 @@ def _sha256(text: str) -> str:
 
 
 def test_the_plotly_style_hashes_match_the_installed_plotly() -> None:
-    """The hashes in style-src are those of the style elements this plotly.min.js inserts;
-    a Plotly upgrade that changes them fails here, not silently in users' browsers."""
-    bundle = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text()
+    """The hashes in style-src are those of the style elements the vendored plotly.min.js
+    inserts; a Plotly upgrade that changes them fails here, not silently in users' browsers."""
+    bundle = (ROOT / "static" / "vendor" / "plotly" / "plotly.min.js").read_text()
     maplibre = re.search(r'\.id="[0-9a-f]{64}",\w\.textContent=`([^`]*)`', bundle)
     assert maplibre is not None, "plotly.min.js no longer injects MapLibre's styles this way"
 

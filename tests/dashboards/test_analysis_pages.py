@@ -8,6 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from analytics.models import AnalysisRun, ImpactEstimate, Kpi, KpiObservation, TagCorrection
+from tests.dashboards.downloads import csv_text
 from tests.dashboards.factories import plant_action, plant_responses, plant_topic, tag
 from tests.feedback.factories import (
     DepartmentFactory,
@@ -148,7 +149,7 @@ def test_impact_view_shows_kpi_before_after_with_control_and_the_estimate() -> N
     assert "[-1.40, -0.60]" in html
     listing = client.get("/impact/").content.decode()
     assert "Call back" in listing and "-1.40 to -0.60" in listing
-    exported = client.get("/export/impact.csv").content.decode().splitlines()
+    exported = csv_text(client.get("/export/impact.csv")).splitlines()
     assert len(exported) == 2 and ",-1.0,-1.4,-0.6," in exported[1]
     overview = client.get("/").content.decode()
     assert "Churn test fell by 1.0 percentage points: very likely an improvement" in overview
@@ -184,11 +185,11 @@ def test_driver_and_verbatim_tables_download_as_csv(billing_call: Any) -> None:
             ]
         },
     )
-    drivers = client.get("/export/drivers.csv").content.decode().splitlines()
+    drivers = csv_text(client.get("/export/drivers.csv")).splitlines()
     assert drivers[1].startswith("wait_time,Wait time,0.7,0.6,0.8,30.0,Fix first")
     plant_responses(touchpoint=billing_call, nps_values=[3], comment="=cmd|' /C calc'!A0")
     plant_responses(touchpoint=billing_call, nps_values=[9], comment="fine")
-    rows = client.get("/export/verbatims.csv?nps_category=detractor").content.decode().splitlines()
+    rows = csv_text(client.get("/export/verbatims.csv?nps_category=detractor")).splitlines()
     assert len(rows) == 2
     assert rows[1].endswith("'=cmd|' /C calc'!A0")
     assert client.get("/export/verbatims.csv?nps_category=angry").status_code == 400

@@ -42,7 +42,7 @@ def test_every_builder_makes_a_valid_plotly_figure() -> None:
             control=[charts.KpiPoint(_week(0), 2.1)],
             implemented_on=_week(0),
         ),
-        charts.action_funnel_chart(
+        charts.action_status_chart(
             dom_id="f", status_counts={"proposed": 3, "implemented": 1}, overdue=2
         ),
         charts.action_value_chart(
@@ -53,6 +53,58 @@ def test_every_builder_makes_a_valid_plotly_figure() -> None:
         go.Figure(chart.figure)  # raises on any invalid property
         assert chart.config["toImageButtonOptions"]["format"] == "png"
         assert chart.description
+        # The vendored partial bundle draws only these; another type would be a blank chart.
+        assert {trace["type"] for trace in chart.figure["data"]} <= charts.TRACE_TYPES
+        # On hover only, one button (the titled PNG download of static/js/dashboards.js).
+        assert chart.config["displayModeBar"] == "hover"
+        assert chart.config["modeBarButtons"] == [["toImage"]]
+        layout = chart.figure["layout"]
+        horizontal = chart.figure["data"][0].get("orientation") == "h"
+        value_axes = ["xaxis"] if horizontal else ["xaxis", "yaxis"]
+        for axis in value_axes:
+            assert layout[axis]["title"]["text"], (chart.dom_id, axis)
+
+
+def test_each_value_axis_names_its_unit() -> None:
+    """Axis titles carry units: points, %, counts, currency, dates."""
+    kpi = charts.kpi_series_chart(
+        dom_id="k",
+        kpi_label="Revenue",
+        treated=[charts.KpiPoint(_week(0), 2.0)],
+        unit="currency",
+        currency="EUR",
+    )
+    status = charts.action_status_chart(dom_id="s", status_counts={}, overdue=0)
+
+    assert kpi.figure["layout"]["yaxis"]["title"]["text"] == "Revenue (EUR)"
+    assert kpi.figure["layout"]["xaxis"]["title"]["text"] == "Period starting (date)"
+    assert status.figure["layout"]["yaxis"]["title"]["text"] == "Actions (count)"
+    assert charts.kpi_unit_text("percent") == "%"
+
+
+def test_the_status_chart_draws_bars_of_counts_with_empty_steps_at_zero() -> None:
+    """Actions per lifecycle step as bars (a funnel drew hourglasses for empty steps)."""
+    chart = charts.action_status_chart(
+        dom_id="s", status_counts={"proposed": 3, "implemented": 1}, overdue=2
+    )
+    trace = chart.figure["data"][0]
+
+    assert trace["type"] == "bar"
+    assert trace["x"] == ["Proposed", "Accepted", "In progress", "Implemented", "Measured"]
+    assert trace["y"] == [3, 0, 0, 1, 0]
+    assert "Overdue: 2" in chart.figure["layout"]["annotations"][0]["text"]
+
+
+def test_a_scoped_chart_carries_its_scope_for_the_png() -> None:
+    """The payload the page script reads names the title and the scope of the PNG."""
+    chart = charts.action_status_chart(dom_id="s", status_counts={}, overdue=0)
+
+    (scoped,) = charts.scoped([chart], "Billing · 1 Dec 2025 – 30 Nov 2026")
+
+    assert scoped.payload["export"] == {
+        "title": "Actions by status",
+        "scope": "Billing · 1 Dec 2025 – 30 Nov 2026",
+    }
 
 
 def test_user_text_in_charts_is_escaped() -> None:

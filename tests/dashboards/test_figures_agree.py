@@ -22,6 +22,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests.dashboards.downloads import csv_text
 from tests.feedback.factories import (
     DepartmentFactory,
     ResponseFactory,
@@ -144,7 +145,7 @@ def _api(query: dict[str, str], **extra: str) -> dict[str, Any]:
 def _csv_rows(client: Client, table: str, query: dict[str, str]) -> dict[str, dict[str, str]]:
     response = client.get(f"/export/{table}.csv?{urlencode(query)}")
     assert response.status_code == 200
-    rows = csv.DictReader(io.StringIO(response.content.decode()))
+    rows = csv.DictReader(io.StringIO(csv_text(response)))
     return {row[table[:-1]]: row for row in rows}
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from tests.dashboards.downloads import csv_text
 from tests.dashboards.factories import plant_action, plant_responses, plant_topic, tag
 from tests.feedback.factories import (
     CustomerFactory,
@@ -240,7 +241,7 @@ def test_csv_export_of_the_department_table_matches_the_page(world: dict[str, An
     response = _client(cx_manager()).get("/export/departments.csv")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(csv_text(response))))
     billing = next(row for row in rows if row["department"] == "Billing")
     assert float(billing["nps"]) == pytest.approx(40.0)
     assert float(billing["nps_low"]) < 40.0 < float(billing["nps_high"])
@@ -256,9 +257,7 @@ def test_csv_export_with_a_bad_filter_is_a_readable_400(world: dict[str, Any]) -
 def test_csv_cells_that_look_like_formulas_are_neutralised(world: dict[str, Any]) -> None:
     """A title starting with '=' is exported as text, not as a spreadsheet formula."""
     plant_action(department=world["billing"], title='=HYPERLINK("http://x")', status="accepted")
-    rows = list(
-        csv.reader(io.StringIO(_client(cx_manager()).get("/export/actions.csv").content.decode()))
-    )
+    rows = list(csv.reader(io.StringIO(csv_text(_client(cx_manager()).get("/export/actions.csv")))))
     assert rows[1][1].startswith("'=")
 
 

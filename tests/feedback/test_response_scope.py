@@ -24,6 +24,7 @@ from analytics.models import AnalysisRun, ResponseAnalysis
 from dashboards.selectors import figures_forget
 from feedback.filters import SCOPE_PARAMETERS, response_scope_clean, scope_window
 from feedback.models import Response
+from tests.dashboards.downloads import csv_text
 from tests.dashboards.factories import plant_topic, tag
 from tests.feedback.factories import (
     CustomerFactory,
@@ -106,8 +107,8 @@ def _overview_count(client: Client, query: dict[str, str]) -> int:
 
 def _export_count(client: Client, query: dict[str, str]) -> int:
     export = client.get("/export/channels.csv", query)
-    assert export.status_code == 200, export.content
-    rows = list(csv.DictReader(io.StringIO(export.content.decode())))
+    assert export.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(csv_text(export))))
     return sum(int(row["responses"]) for row in rows)
 
 

@@ -1,0 +1,151 @@
+"""CSV downloads: every row, streamed, with a byte-order mark, no query per row, no formulas."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from dashboards import selectors
+from dashboards.models import DashboardComment
+from tests.dashboards.downloads import csv_text
+from tests.dashboards.factories import plant_action, plant_responses, plant_topic, tag
+from tests.feedback.factories import DepartmentFactory, TouchpointFactory, cx_manager
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def billing_call() -> Any:
+    billing = DepartmentFactory(name="Billing", slug="billing")
+    return TouchpointFactory(name="Billing call", slug="billing-call", department=billing)
+
+
+def _rows(response: Any) -> list[dict[str, str]]:
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(csv_text(response))))
+
+
+def _queries_to_download(client: Client, path: str) -> int:
+    """Queries run from the request until the last byte of the stream has been read."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+        b"".join(response.streaming_content)
+    return len(queries)
+
+
+def test_the_verbatims_csv_holds_as_many_rows_as_the_dashboard_counts_comments(
+    billing_call: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More comments than one stream chunk: the download holds every one, exactly the
+    number the overview states as "with comments" for the same filter, and none without."""
+    settings.CXHUB = {**settings.CXHUB, "MIN_RESPONSES": 1}
+    plant_responses(touchpoint=billing_call, nps_values=[9, 3] * 60, comment="Slow line")
+    plant_responses(touchpoint=billing_call, nps_values=[10] * 5, comment="")
+    client = _client(cx_manager())
+    monkeypatch.setattr(selectors, "EXPORT_CHUNK", 50)  # three chunks for 120 comments
+
+    rows = _rows(client.get("/export/verbatims.csv?department=billing"))
+    page = client.get("/?department=billing")
+
+    assert len(rows) == page.context["total"].comments == 120
+    assert {row["comment"] for row in rows} == {"Slow line"}
+    assert len({row["response_id"] for row in rows}) == 120
+
+
+def test_the_verbatims_csv_names_each_comments_topics_by_name(billing_call: Any) -> None:
+    """A comment's topics come in its row, sorted by name; a comment without is blank."""
+    wait, staff = plant_topic("wait-time", "Wait time"), plant_topic("staff", "Friendly staff")
+    tagged, plain = plant_responses(touchpoint=billing_call, nps_values=[2, 9], comment="Long")
+    tag(tagged, wait, -0.7)
+    tag(tagged, staff, 0.4)
+
+    rows = {
+        row["response_id"]: row for row in _rows(_client(cx_manager()).get("/export/verbatims.csv"))
+    }
+
+    assert rows[str(tagged.pk)]["topics"] == "Friendly staff; Wait time"
+    assert rows[str(plain.pk)]["topics"] == ""
+    assert rows[str(tagged.pk)]["touchpoint"] == "Billing call"
+
+
+def test_the_number_of_queries_of_a_download_does_not_grow_with_its_rows(
+    billing_call: Any,
+) -> None:
+    """Ten times the comments (each with topics) take the same number of queries."""
+    topic = plant_topic()
+    client = _client(cx_manager())
+    for response in plant_responses(touchpoint=billing_call, nps_values=[1] * 4, comment="Slow"):
+        tag(response, topic, -0.5)
+    _queries_to_download(client, "/export/verbatims.csv")  # the session and caches warm up
+    few = _queries_to_download(client, "/export/verbatims.csv")
+    for response in plant_responses(touchpoint=billing_call, nps_values=[1] * 40, comment="Slow"):
+        tag(response, topic, -0.5)
+
+    many = _queries_to_download(client, "/export/verbatims.csv")
+
+    assert many == few
+
+
+def test_every_download_starts_with_a_utf8_byte_order_mark(billing_call: Any) -> None:
+    """Spreadsheets read "é" right: each table's first bytes are EF BB BF, then the header."""
+    plant_responses(touchpoint=billing_call, nps_values=[9] * 6, comment="Très bien")
+    client = _client(cx_manager())
+    for table in ("verbatims", "departments", "touchpoints", "channels", "weekly", "actions"):
+        response = client.get(f"/export/{table}.csv")
+        body = b"".join(response.streaming_content)
+
+        assert body.startswith(b"\xef\xbb\xbf"), table
+        assert not body.startswith(b"\xef\xbb\xbf\xef\xbb\xbf"), table
+    assert "Très bien" in csv_text(client.get("/export/verbatims.csv"))
+
+
+def test_comment_cells_that_a_spreadsheet_would_run_are_written_as_text(
+    billing_call: Any,
+) -> None:
+    """A comment starting with =, +, - or @ gets a leading apostrophe; numbers stay numbers."""
+    for text in ("=HYPERLINK(1)", "+1", "-2+3", "@SUM(A1)"):
+        plant_responses(touchpoint=billing_call, nps_values=[4], comment=text)
+
+    rows = _rows(_client(cx_manager()).get("/export/verbatims.csv"))
+
+    assert sorted(row["comment"] for row in rows) == ["'+1", "'-2+3", "'=HYPERLINK(1)", "'@SUM(A1)"]
+    assert {row["nps"] for row in rows} == {"4"}
+
+
+def test_the_actions_csv_holds_every_readable_action_not_only_the_recent_ones(
+    billing_call: Any,
+) -> None:
+    """The dashboard lists the 12 most recent actions; the CSV has all 15, declined too."""
+    billing = billing_call.department
+    for number in range(14):
+        plant_action(department=billing, title=f"Action {number}")
+    plant_action(department=billing, title="Not now", status="declined")
+
+    rows = _rows(_client(cx_manager()).get("/export/actions.csv?department=billing"))
+
+    assert len(rows) == 15
+    assert "declined" in {row["status"] for row in rows}
+
+
+def test_the_comments_csv_holds_every_comment_not_only_the_first_200() -> None:
+    """The inbox shows 200 comments; its download has all of them."""
+    author = cx_manager()
+    DashboardComment.objects.bulk_create(
+        DashboardComment(author=author, body=f"Idea {number}") for number in range(205)
+    )
+
+    rows = _rows(_client(author).get("/export/comments.csv?status=all"))
+
+    assert len(rows) == 205
