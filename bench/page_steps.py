@@ -407,6 +407,15 @@ def _failed(section: str, label: str, figures: dict[str, Any], size: int) -> Row
     )
 
 
+def _small_failures(key: str, section: str, small: dict[str, Any]) -> list[Row]:
+    """What failed at the small size (the rows themselves are taken at the full size)."""
+    return [
+        _failed(section, label, figures, small["responses"])
+        for label, figures in small[key].items()
+        if "error" in figures
+    ]
+
+
 def page_rows(small: dict[str, Any], full: dict[str, Any]) -> list[Row]:
     """Per page and size: cold and warm p95 against the targets; then query counts compared."""
     rows: list[Row] = []
@@ -457,7 +466,7 @@ def page_rows(small: dict[str, Any], full: dict[str, Any]) -> list[Row]:
 
 def export_rows(small: dict[str, Any], full: dict[str, Any]) -> list[Row]:
     """Per export at full size: rows/s against 50,000/s, streaming, and peak memory growth."""
-    rows: list[Row] = []
+    rows = _small_failures("exports", "export", small)
     for label, figures in full["exports"].items():
         size = full["responses"]
         if "error" in figures:
@@ -527,7 +536,7 @@ def export_rows(small: dict[str, Any], full: dict[str, Any]) -> list[Row]:
 
 def api_rows(small: dict[str, Any], full: dict[str, Any]) -> list[Row]:
     """Per endpoint at full size: p50/p95 against 50 ms, queries compared with the small size."""
-    rows: list[Row] = []
+    rows = _small_failures("api", "api", small)
     for label, figures in full["api"].items():
         size = full["responses"]
         if "error" in figures:

@@ -32,12 +32,12 @@ class Row:
 
 
 def print_table(rows: list[Row]) -> None:
-    header = f"{'figure':<58} {'measured':>24} {'target':>22} {'ratio':>8}  verdict"
+    header = f"{'figure':<66} {'measured':>24} {'target':>22} {'ratio':>8}  verdict"
     print("\n" + header + "\n" + "-" * len(header))
     for row in rows:
         ratio = f"{row.ratio:.2f}" if row.ratio is not None else "-"
         verdict = {True: "meets", False: "MISSES", None: "n/a"}[row.ok]
-        print(f"{row.figure:<58} {row.measured:>24} {row.target:>22} {ratio:>8}  {verdict}")
+        print(f"{row.figure:<66} {row.measured:>24} {row.target:>22} {ratio:>8}  {verdict}")
         if row.note:
             print(f"    {row.note}")
 

@@ -17,19 +17,12 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from django.conf import settings
+
+from tests.ops.test_backup import _url as _database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.services]
-
-
-def _database_url(name: str) -> str:
-    db = settings.DATABASES["default"]
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    return f"postgres://{db.get('USER') or 'postgres'}{password}@{host}:{port}/{name}"
 
 
 def _redis_url() -> str:
