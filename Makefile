@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo serve test lint fmt bench migrate worker beat clean
+.PHONY: install demo serve test lint fmt bench bench-quick migrate worker beat clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -42,7 +42,11 @@ test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
+
+# Every figure of the bench at 10,000 responses (a few minutes): that they are produced, not how fast.
+bench-quick: install
+	$(PY) -m bench --quick --database-url $${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/cxhub_bench_quick} --json bench-quick-results.json $(BENCH_ARGS)
 
 worker: install
 	$(VENV)/bin/celery -A cxhub worker --loglevel=INFO

@@ -9,8 +9,18 @@ Runs on PostgreSQL (``BENCH_DATABASE_URL``, default a fresh ``cxhub_bench`` data
    (target ≥ 3,000 comments/s; plain VADER alone is measured as the reference).
 3. drivers: exact Shapley on 12 drivers with bootstrap intervals from the database (≤ 10 s),
    and exact Shapley alone on in-memory data against pingouin (≥ 10×, equal to 1e-9).
-4. pages: overview dashboard server time p95 (≤ 150 ms) and its query count at two data
-   sizes; API feedback list p95 (≤ 50 ms).
+4. the programme around the responses (``bench/programme.py``): ~200 topics, actions in every
+   status with target KPIs, scopes and controls, two years of weekly KPIs per department, and
+   every analysis once, written through the services and not timed.
+5. pages (``bench/page_steps.py``): every main-menu page and the action, impact, department,
+   report and topic pages, cold (caches cleared) and warm p50/p95, with the SQL query count,
+   at a tenth of the responses and at all of them; every CSV export and the printable report
+   (rows/s, peak memory); the API list and detail endpoints (p50/p95, queries).
+6. the analysis runs (drivers, topic impact, value, theme discovery, impact): wall time and
+   peak memory.
+
+The table is printed and written as JSON (``--json``, default ``bench-results.json``).
+``--quick`` is ``make bench-quick``: 10,000 responses, 60 actions, 2 repeats.
 """
 
 from __future__ import annotations
@@ -19,13 +29,16 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
 from bench import steps
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument(
+        "--responses", type=int, default=None, help="default 1,000,000 (10,000 with --quick)"
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -38,20 +51,50 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep", action="store_true", help="reuse the loaded database (skip ingest)"
     )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="10,000 responses, 60 actions, 2 repeats: checks every figure is produced",
+    )
+    parser.add_argument("--actions", type=int, default=None, help="actions (default 500)")
+    parser.add_argument("--repeat", type=int, default=None, help="warm requests per page")
+    parser.add_argument(
+        "--json", type=Path, default=Path("bench-results.json"), help="where to write the JSON"
+    )
     args = parser.parse_args(argv)
-    if args.responses < 10_000:
+    responses = args.responses or (10_000 if args.quick else 1_000_000)
+    if responses < 10_000:
         parser.error("--responses must be at least 10,000")
+    actions = args.actions if args.actions is not None else (60 if args.quick else 500)
+    repeat = args.repeat if args.repeat is not None else (2 if args.quick else 20)
+    if actions < 10 or repeat < 1:
+        parser.error("--actions must be at least 10 and --repeat at least 1")
     started = time.perf_counter()
     rows = steps.run_all(
-        responses=args.responses,
+        responses=responses,
         database_url=args.database_url,
         redis_url=args.redis_url,
         keep=args.keep,
+        actions=actions,
+        repeat=repeat,
+        impact_actions=3 if args.quick else 20,
+        quick=args.quick,
     )
+    seconds = time.perf_counter() - started
     steps.print_table(rows)
-    print(
-        f"\nTotal bench time: {time.perf_counter() - started:.0f} s for {args.responses:,} responses"
+    steps.write_json(
+        rows,
+        args.json,
+        meta={
+            "responses": responses,
+            "actions": actions,
+            "repeat": repeat,
+            "quick": args.quick,
+            "seconds": seconds,
+            "load_average": os.getloadavg(),
+        },
     )
+    print(f"\nTotal bench time: {seconds:.0f} s for {responses:,} responses; JSON in {args.json}")
     return 0
 
 

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from bench.steps import Row, _p95, _time_calls
+from bench.steps import Row, _time_calls
 
 TAGGING_SAMPLE = 60_000
 
 
-def tagging() -> list[Row]:
+def tagging(*, sample: int = TAGGING_SAMPLE) -> list[Row]:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     from analytics.text.services import responses_tag
     from feedback.models import Response
 
+    # The comments of the second ingest, not processed yet: what a worker meets after ingest.
     ids = list(
         Response.objects.exclude(comment="")
+        .filter(processed_at__isnull=True)
         .order_by("id")
-        .values_list("id", flat=True)[:TAGGING_SAMPLE]
+        .values_list("id", flat=True)[:sample]
     )
     comments = list(Response.objects.filter(id__in=ids[:20_000]).values_list("comment", flat=True))
     analyzer = SentimentIntensityAnalyzer()
@@ -35,7 +36,15 @@ def tagging() -> list[Row]:
         responses_tag(response_ids=ids[start : start + 5_000])
     rate = len(ids) / (time.perf_counter() - started)
     return [
-        Row("plain VADER in memory (reference)", f"{vader_rate:,.0f} comments/s", "-", None, None),
+        Row(
+            "plain VADER in memory (reference)",
+            f"{vader_rate:,.0f} comments/s",
+            "-",
+            None,
+            None,
+            section="tagging",
+            values={"comments_per_s": vader_rate, "comments": len(comments)},
+        ),
         Row(
             "text tagging from/to the database, one process",
             f"{rate:,.0f} comments/s",
@@ -43,6 +52,12 @@ def tagging() -> list[Row]:
             rate / 3000,
             rate >= 3000,
             f"{len(ids):,} comments; {rate / vader_rate:.2f} × plain VADER",
+            section="tagging",
+            values={
+                "comments_per_s": rate,
+                "comments": len(ids),
+                "ratio_to_vader": rate / vader_rate,
+            },
         ),
     ]
 
@@ -64,18 +79,21 @@ def drivers_from_database() -> list[Row]:
             10 / seconds,
             seconds <= 10,
             f"{result['n']:,} of {Response.objects.count():,} rows used (listwise); top: {top}",
+            section="analyses",
+            values={"seconds": seconds, "rows_used": result["n"]},
         ),
     ]
 
 
-def shapley_against_pingouin() -> list[Row]:
+def shapley_against_pingouin(*, rows: int = 100_000, p: int = 12) -> list[Row]:
+    """Exact Shapley on ``p`` drivers against pingouin's, which fits all 2^p subsets in pandas:
+    its time hardly depends on the rows (40 s at 12 drivers on a busy machine)."""
     import pandas as pd
     import pingouin
 
     from analytics.stats.drivers.shapley import shapley_from_data
 
     rng = np.random.default_rng(11)
-    rows, p = 100_000, 12
     base = rng.normal(size=(rows, 1))
     x = base * 0.6 + rng.normal(size=(rows, p))
     y = x @ np.linspace(1.0, 0.1, p) + rng.normal(scale=2.0, size=rows)
@@ -95,75 +113,106 @@ def shapley_against_pingouin() -> list[Row]:
             speedup / 10,
             speedup >= 10 and difference <= 1e-9,
             f"pingouin {pingouin_seconds:.2f} s; {speedup:,.0f}× faster; max |difference| {difference:.1e}",
+            section="analyses",
+            values={
+                "seconds": min(ours),
+                "pingouin_seconds": pingouin_seconds,
+                "speedup": speedup,
+                "max_difference": difference,
+            },
         ),
     ]
 
 
-def _logged_in_client() -> Any:
-    from django.contrib.auth.models import User
-    from django.test import Client
-
-    client = Client()
-    client.force_login(User.objects.get(username="bench-cx"))
-    return client
+# The analyses users start from the pages, each from the database as a run executes it.
+ANALYSIS_KINDS = ("drivers", "topic_impact", "value", "theme_discovery", "impact")
+ANALYSIS_TARGET_SECONDS = 10.0
 
 
-def _server_p95(client: Any, url: str, repeat: int) -> tuple[float, float, int]:
-    from django.db import connection
+def _run_measured(kind: str, parameters: dict[str, Any]) -> tuple[float, float, str, Any]:
+    """Wall time and peak memory growth of one run, executed in this process."""
+    from analytics.runs.services import run_execute_now
+    from bench.memory import PeakMemory
 
-    first = _time_calls(lambda: _ok(client.get(url), url), 1)[0]
-    statements: list[str] = []
-
-    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        statements.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        _ok(client.get(url), url)
-    samples = _time_calls(lambda: _ok(client.get(url), url), repeat)
-    return first, _p95(samples), len(statements)
+    with PeakMemory() as peak:
+        started = time.perf_counter()
+        run = run_execute_now(kind=kind, parameters=parameters)
+        seconds = time.perf_counter() - started
+    if run.status != "succeeded":
+        raise RuntimeError(f"{kind} run {run.pk} {run.status}: {run.error[:200]}")
+    return seconds, peak.megabytes, peak.method, run
 
 
-def _ok(response: Any, url: str) -> Any:
-    if response.status_code != 200:
-        raise RuntimeError(f"GET {url} answered {response.status_code}")
-    return response
+def analyses(*, impact_actions: int) -> list[Row]:
+    """Each analysis run at full size: wall time and peak memory; impact for up to
+    ``impact_actions`` actions, the slowest reported (the pages show every one)."""
+    from analytics.runs.kinds import run_kinds_available
+    from bench.programme import measurable_action_ids
+    from feedback.models import Response
 
-
-def overview_dashboard() -> list[Row]:
-    client = _logged_in_client()
-    first, p95, queries = _server_p95(client, "/", 30)
-    return [
-        Row(
-            "overview dashboard, server time p95",
-            f"{p95 * 1000:.0f} ms",
-            "≤ 150 ms",
-            0.150 / p95,
-            p95 <= 0.150,
-            f"first (cold cache) {first * 1000:.0f} ms; {queries} SQL queries per request",
-        ),
-    ]
-
-
-def feedback_list_api() -> list[Row]:
-    client = _logged_in_client()
-    first, p95, queries = _server_p95(client, "/api/v1/feedback/?channel=phone", 50)
-    return [
-        Row(
-            "API feedback list page, p95",
-            f"{p95 * 1000:.1f} ms",
-            "≤ 50 ms",
-            0.050 / p95,
-            p95 <= 0.050,
-            f"first {first * 1000:.0f} ms; {queries} SQL queries per page",
-        ),
-    ]
-
-
-STEPS: list[tuple[str, Callable[[], list[Row]]]] = [
-    ("tagging", tagging),
-    ("drivers", drivers_from_database),
-    ("shapley", shapley_against_pingouin),
-    ("overview", overview_dashboard),
-    ("feedback list", feedback_list_api),
-]
+    available = set(run_kinds_available())
+    rows: list[Row] = []
+    size = Response.objects.count()
+    for kind in ANALYSIS_KINDS:
+        if kind not in available:
+            rows.append(
+                Row(
+                    f"analysis {kind}: failed",
+                    "not registered",
+                    "-",
+                    None,
+                    False,
+                    section="analyses",
+                )
+            )
+            continue
+        parameter_sets: list[dict[str, Any]] = (
+            [{"action_id": pk} for pk in measurable_action_ids(limit=impact_actions)]
+            if kind == "impact"
+            else [{}]
+        )
+        measured = []
+        try:
+            for parameters in parameter_sets:
+                measured.append(_run_measured(kind, parameters))
+        except Exception as error:
+            rows.append(
+                Row(
+                    f"analysis {kind}: failed",
+                    type(error).__name__,
+                    "-",
+                    None,
+                    False,
+                    str(error)[:300],
+                    section="analyses",
+                )
+            )
+            continue
+        if not measured:
+            rows.append(
+                Row(
+                    f"analysis {kind}: failed",
+                    "nothing to run",
+                    "-",
+                    None,
+                    False,
+                    section="analyses",
+                )
+            )
+            continue
+        seconds, peak, method, run = max(measured, key=lambda item: item[0])
+        counts = {k: v for k, v in (run.counts or {}).items() if isinstance(v, int | float)}
+        rows.append(
+            Row(
+                f"analysis run {kind} @ {size:,}",
+                f"{seconds:.2f} s, {peak:.0f} MB",
+                "≤ 10 s",
+                ANALYSIS_TARGET_SECONDS / seconds,
+                seconds <= ANALYSIS_TARGET_SECONDS,
+                (f"slowest of {len(measured)} actions; " if kind == "impact" else "")
+                + f"peak memory {peak:.1f} MB ({method}); run {run.pk}",
+                section="analyses",
+                values={"seconds": seconds, "peak_mb": peak, "runs": len(measured), **counts},
+            )
+        )
+    return rows
