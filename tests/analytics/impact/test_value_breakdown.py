@@ -16,6 +16,7 @@ from actions.models import Action
 from analytics.impact.models import ImpactEstimate, Kpi
 from analytics.impact.selectors import impact_rollup, money_shown
 from tests.analytics.impact.test_services import _action
+from tests.dashboards.downloads import csv_text
 from tests.feedback.factories import DepartmentFactory, cx_manager, line_manager
 
 pytestmark = pytest.mark.django_db
@@ -119,8 +120,7 @@ def test_money_is_shown_with_digits_from_the_interval_width() -> None:
 def _csv(client: Client, query: str = "") -> list[dict[str, str]]:
     answer = client.get(f"/export/impact-value.csv{query}")
     assert answer.status_code == 200
-    text = answer.content.decode("utf-8-sig")
-    return list(csv.DictReader(io.StringIO(text)))
+    return list(csv.DictReader(io.StringIO(csv_text(answer))))
 
 
 def test_page_api_and_csv_show_the_same_value_tables() -> None:
