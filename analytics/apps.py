@@ -11,8 +11,11 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         # The app config is where the features are wired to the generic parts: each feature's
         # run kinds go into the table of analytics.runs.kinds (runs imports no feature), and
-        # text analytics registers its post-ingest processor and filters with feedback.
+        # text analytics registers its post-ingest processor and filters with feedback, and
+        # impact tells the actions pages what each action achieved (actions.effects).
+        from actions.effects import register_effect_reader, register_measurement_note
         from analytics.impact import kinds as impact_kinds
+        from analytics.impact.effects import action_effect_summaries, action_measurement_note
         from analytics.insights import kinds as insights_kinds
         from analytics.runs.kinds import run_kinds_register
         from analytics.text import kinds as text_kinds
@@ -21,3 +24,5 @@ class AnalyticsConfig(AppConfig):
         for feature_kinds in (insights_kinds, text_kinds, impact_kinds):
             run_kinds_register(feature_kinds.RUN_KINDS)
         text_analytics_register()
+        register_effect_reader(action_effect_summaries)
+        register_measurement_note(action_measurement_note)
