@@ -161,13 +161,16 @@ def _what_changed(figures: Mapping[str, Any], narrative: Narrative) -> None:
         else:
             word = certainty(change)
             verb, _ = _direction(change.value, higher_is_better=True)
-            points = _number(change.value, "points")
+            points = _with_unit(
+                figure_text(abs(change.value), change.low, change.high)["value"], "points"
+            )
             period = (
                 "in the last week against the week before"
                 if weeks == 1
                 else f"in the last {weeks} weeks against the {weeks} before"
             )
-            interval = f"(95% interval {change.low:+.1f} to {change.high:+.1f})"
+            shown = figure_text(change.value, change.low, change.high, signed=True)
+            interval = f"(95% interval {shown['low']} to {shown['high']})"
             if word == TOO_EARLY:
                 narrative.what_changed.append(
                     f"NPS {verb} {points} {period}: {TOO_EARLY} {interval}."

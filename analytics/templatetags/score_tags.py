@@ -109,11 +109,14 @@ def score_half_width(figure: Figure) -> str:
 @register.simple_tag
 def share_cell(share: float | None, interval: Any = None) -> str:
     """A share (0–1) as a percentage with its interval, digits from the interval's width:
-    "17.2% (16.7–17.7%)", or "9% (4–14%)" when the interval is wide."""
+    "17.2% (16.7–17.7%)", or "9% (4–14%)" when the interval is wide. An interval of no
+    width (a degenerate bootstrap) is not printed as "6% (6–6%)": it says so instead."""
     if share is None:
         return "–"
     if not interval or interval[0] is None or interval[1] is None:
         return f"{100 * share:.0f}%"
+    if float(interval[1]) - float(interval[0]) <= 0:
+        return f"{100 * share:.0f}% (no interval)"
     low, high = 100 * float(interval[0]), 100 * float(interval[1])
     places = interval_decimals((high - low) / 2)
     return f"{100 * share:.{places}f}% ({low:.{places}f}–{high:.{places}f}%)"
@@ -125,7 +128,7 @@ def _estimate_html(
     if value is None:
         return mark_safe('<span class="muted">–</span>')  # a constant
     text = figure_text(value, low, high, signed=signed)
-    suffix = f" {unit}" if unit else ""
+    suffix = (unit if unit.startswith("%") else f" {unit}") if unit else ""
     if not text["low"] or not text["high"]:
         return format_html(
             '<span data-value="{}">{}{}</span>', text["value"], text["value"], suffix
