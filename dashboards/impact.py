@@ -148,6 +148,8 @@ def impact_detail_context(*, action: Action) -> dict[str, Any]:
         metric["unit"] = next(
             (e["unit"] for e in (metric.get("primary"), metric.get("before_after")) if e), ""
         )
+        # A change of a percentage is in percentage points; the level itself is a percentage.
+        metric["level_unit"] = "%" if metric["unit"] == "pp" else metric["unit"]
     return {
         "action": action,
         "summary": summary,

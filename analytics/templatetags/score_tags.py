@@ -191,4 +191,4 @@ def level_cell(
     if value is None:
         return "–"
     shown = figure_text(value, low, high)["value"]
-    return f"{shown} {unit}".strip()
+    return f"{shown}{unit}" if unit.startswith("%") else f"{shown} {unit}".strip()

@@ -132,7 +132,8 @@ def test_insights_page_renders_for_every_role_with_the_pieces_of_both_pages() ->
         assert 'id="scores-heading"' in html
         assert "chart-driver-quadrant" in html
         assert "45–65%" in html  # the share interval
-        assert "0.90 to 1.50" in html  # the priority gain interval
+        # the priority gain with its unit, digits from its interval (±0.3: one decimal)
+        assert '+1.2 points <small class="muted">(95% interval +0.9 to +1.5)</small>' in html
         assert 'id="value-heading"' in html and "No value-of-experience analysis yet" in html
         assert 'id="topics-heading"' in html and "NPS with vs without" in html
         assert 'id="runs-heading"' in html
