@@ -298,6 +298,15 @@ def _can_estimate(request: HttpRequest, action: Action) -> bool:
 
 
 def _proof_context(request: HttpRequest, action: Action) -> dict[str, Any]:
+    if action.status not in MEASURABLE_STATUSES:
+        # Nothing is estimated before implementation: only when it will be (no query).
+        return {
+            "action": action,
+            "summary": {"metrics": [], "history": []},
+            "charts": [],
+            "can_estimate": False,
+            "measurement_note": action_measurement_note(action),
+        }
     context = impact.impact_detail_context(action=action)
     context["can_estimate"] = (
         _can_estimate(request, action) and action.status in MEASURABLE_STATUSES
