@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from actions import selectors, services
+from actions import effects, selectors, services
 from actions.filters import ActionFilter
 from actions.forms import (
     ActionEditForm,
@@ -109,6 +109,7 @@ def my_actions(request: HttpRequest) -> HttpResponse:
         "done": [a for a in owned if a.status in {ActionStatus.IMPLEMENTED, ActionStatus.MEASURED}],
         "closed": [a for a in owned if a.status in {ActionStatus.DECLINED, ActionStatus.CANCELLED}],
     }
+    effects.effects_attach(groups["done"])
     return render(
         request,
         "actions/my_actions.html",
@@ -138,6 +139,7 @@ def board(request: HttpRequest) -> HttpResponse:
     page = Paginator(filtered.order_by("due_date", "-created_at", "-id"), 50).get_page(
         request.GET.get("page")
     )
+    page.object_list = effects.effects_attach(list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -146,6 +148,7 @@ def board(request: HttpRequest) -> HttpResponse:
         {
             "filter": action_filter,
             "page": page,
+            "show_effect": True,
             "today": timezone.localdate(),
             "status_counts": [
                 (value, label, counts.get(value, 0)) for value, label in ActionStatus.choices
@@ -192,6 +195,8 @@ def detail(request: HttpRequest, action_id: int) -> HttpResponse:
             and action.status in services.UPDATABLE_STATUSES,
             "update_form": UpdateForm(),
             "alerts": list(action.alerts.select_related("touchpoint")),
+            "proof": effects.proof_section(request, action),
+            "measurement_note": effects.measurement_note(action),
             "today": timezone.localdate(),
             "is_open": is_open(action),
             "can_edit": can_edit_fields(request.user, action, {"title"})
@@ -227,7 +232,9 @@ def transition(request: HttpRequest, action_id: int, name: str) -> HttpResponse:
     except ApplicationError as error:
         messages.error(request, error_text(error))
         return redirect_back(request, detail_url)
-    messages.success(request, f"“{action.title}” is now {action.get_status_display().lower()}.")
+    done = f"“{action.title}” is now {action.get_status_display().lower()}."
+    note = effects.measurement_note(action) if name == "implement" else ""
+    messages.success(request, f"{done} {note}".strip())
     return redirect_back(request, detail_url)
 
 

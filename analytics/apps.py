@@ -11,9 +11,13 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         # The app config is where the features are wired to the generic parts: each feature's
         # run kinds go into the table of analytics.runs.kinds (runs imports no feature), and
-        # text analytics registers its post-ingest processor and filters with feedback.
+        # text analytics registers its post-ingest processor and filters with feedback, and
+        # impact tells the actions pages the KPIs an action can target and what each action
+        # achieved (actions.effects).
+        from actions.effects import register_effect_reader, register_measurement_note
         from actions.selectors import kpi_choices_register
         from analytics.impact import kinds as impact_kinds
+        from analytics.impact.effects import action_effect_summaries, action_measurement_note
         from analytics.impact.selectors import kpi_target_choices
         from analytics.insights import kinds as insights_kinds
         from analytics.runs.kinds import run_kinds_register
@@ -24,3 +28,5 @@ class AnalyticsConfig(AppConfig):
             run_kinds_register(feature_kinds.RUN_KINDS)
         text_analytics_register()
         kpi_choices_register(kpi_target_choices)  # the action form's list of target KPIs
+        register_effect_reader(action_effect_summaries)
+        register_measurement_note(action_measurement_note)

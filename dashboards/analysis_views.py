@@ -11,12 +11,15 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actions.models import Action
 from actions.permissions import can_create_action
 from actions.selectors import action_get
+from analytics.impact.effects import action_measurement_note
 from analytics.impact.services import MEASURABLE_STATUSES, impact_request
 from analytics.insights import selectors as insights_selectors
 from analytics.runs import selectors as run_selectors
@@ -396,17 +399,42 @@ def _can_estimate(request: HttpRequest, action: Action) -> bool:
     return user_is_cx_manager(request.user) or action.owner_id == request.user.pk
 
 
-@access.page
-@require_GET
-def impact_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One action's estimates per metric with intervals, its KPI series before and after in
-    scope and control scope, earlier estimates, and "Re-estimate now" for those allowed."""
-    action = _visible_action(request, pk)
+def _proof_context(request: HttpRequest, action: Action) -> dict[str, Any]:
+    if action.status not in MEASURABLE_STATUSES:
+        # Nothing is estimated before implementation: only when it will be (no query).
+        return {
+            "action": action,
+            "summary": {"metrics": [], "history": []},
+            "charts": [],
+            "can_estimate": False,
+            "measurement_note": action_measurement_note(action),
+        }
     context = impact.impact_detail_context(action=action)
     context["can_estimate"] = (
         _can_estimate(request, action) and action.status in MEASURABLE_STATUSES
     )
-    return render(request, "dashboards/impact_detail.html", context)
+    context["measurement_note"] = action_measurement_note(action)
+    return context
+
+
+def action_proof_section(request: HttpRequest, action: Action) -> SafeString:
+    """The action page's "What it achieved" section (registered with ``actions.effects``):
+    every estimate with its interval, value and ROI, the method in words, the KPI chart."""
+    return SafeString(
+        render_to_string(
+            "dashboards/partials/action_proof.html", _proof_context(request, action), request
+        )
+    )
+
+
+@access.page
+@require_GET
+def impact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One action's estimates per metric with intervals, its KPI series before and after in
+    scope and control scope, earlier estimates, and "Re-estimate now" for those allowed
+    (the same section as the action page, under Impact)."""
+    action = _visible_action(request, pk)
+    return render(request, "dashboards/impact_detail.html", _proof_context(request, action))
 
 
 @access.page

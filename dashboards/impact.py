@@ -7,6 +7,7 @@ Reads go through ``analytics.impact.selectors``; this module only shapes them fo
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from django.db.models import Q
@@ -15,6 +16,8 @@ from django.utils import timezone
 from actions.models import Action
 from actions.permissions import actions_visible_to
 from analytics.impact import selectors as impact_selectors
+from analytics.impact.services import MIN_RESPONSES_PER_WEEK
+from analytics.stats.scores import p_value_text
 from dashboards import charts
 
 SERIES_WINDOW_DAYS = 26 * 7
@@ -146,10 +149,133 @@ def impact_detail_context(*, action: Action) -> dict[str, Any]:
                 implemented_on=action.implemented_at,
             )
         )
+    treated_scope, control_scope = impact_selectors.action_scopes(action=action)
+    score_targets = [slug for slug in kpi_slugs if slug in impact_selectors.SCORE_METRICS]
+    if score_targets:
+        kpi_charts = (
+            _score_charts(
+                action=action,
+                metrics=score_targets,
+                treated=treated_scope,
+                control=control_scope,
+                start=start,
+                end=min(end, timezone.localdate()),
+            )
+            + kpi_charts
+        )
+    summary = impact_selectors.action_impact_summary(action=action)
+    control_label = control_description(action)
+    for metric in summary["metrics"]:
+        metric["method_text"] = method_text(metric.get("primary"), control_label=control_label)
+        metric["trend_check"] = trend_check_text(metric.get("primary"))
+        metric["unit"] = next(
+            (e["unit"] for e in (metric.get("primary"), metric.get("before_after")) if e), ""
+        )
+        # A change of a percentage is in percentage points; the level itself is a percentage.
+        metric["level_unit"] = "%" if metric["unit"] == "pp" else metric["unit"]
     return {
         "action": action,
-        "summary": impact_selectors.action_impact_summary(action=action),
+        "summary": summary,
         "charts": kpi_charts,
-        "has_control": bool(control_q),
+        "has_control": control_scope is not None,
+        "control_label": control_label,
         "kpis": kpis,
+        "measured_on": action.measured_at,
+    }
+
+
+def _score_charts(
+    *,
+    action: Action,
+    metrics: list[str],
+    treated: impact_selectors.Scope,
+    control: impact_selectors.Scope | None,
+    start: dt.date,
+    end: dt.date,
+) -> list[charts.Chart]:
+    """Weekly NPS / CSAT / CES in the action's scope and control scope (two queries)."""
+    treated_series = impact_selectors.score_weekly_series(scope=treated, start=start, end=end)
+    control_series = (
+        impact_selectors.score_weekly_series(scope=control, start=start, end=end)
+        if control is not None
+        else None
+    )
+
+    def points(frame: Any) -> list[charts.KpiPoint]:
+        rows = frame.loc[frame["n"] >= MIN_RESPONSES_PER_WEEK]
+        return [
+            charts.KpiPoint(period, float(total) / float(n))
+            for period, n, total in zip(rows["period"], rows["n"], rows["total"], strict=True)
+        ]
+
+    built = []
+    for metric in metrics:
+        meta = impact_selectors.SCORE_METRICS[metric]
+        unit = impact_selectors.SCORE_EFFECT_UNITS.get(metric, "")
+        built.append(
+            charts.kpi_series_chart(
+                dom_id=f"chart-score-{metric}",
+                kpi_label=f"{meta['label']} per week ({unit})" if unit else str(meta["label"]),
+                treated=points(treated_series[metric]),
+                control=points(control_series[metric]) if control_series else [],
+                implemented_on=action.implemented_at,
+            )
+        )
+    return built
+
+
+def control_description(action: Action) -> str:
+    """The control scope in words ("Customer Service, region = south"), '' when none."""
+    parts = [t.name for t in action.control_touchpoints.all()]
+    parts += [d.name for d in action.control_departments.all()]
+    parts += [
+        f"{key} = {', '.join(str(v) for v in values) if isinstance(values, list) else values}"
+        for key, values in (action.control_attributes or {}).items()
+    ]
+    return "; ".join(parts)
+
+
+def method_text(estimate: dict[str, Any] | None, *, control_label: str) -> str:
+    """The causal method in one sentence: which it is and what it means."""
+    if estimate is None:
+        return ""
+    if estimate["method"] == "did":
+        control = control_label or "named on the action"
+        return (
+            f"Difference-in-differences against the control scope ({control}): the change in "
+            "the action's scope minus the change in the control scope over the same weeks, so "
+            "what moved both (season, prices, a campaign) is taken out."
+        )
+    return (
+        "Interrupted time series (the action has no control scope): the scope's own trend "
+        "before implementation is extended past it, and the effect is the average gap "
+        "between what was observed and that extrapolated trend."
+    )
+
+
+def trend_check_text(estimate: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The pre-period parallel-trend check of a difference-in-differences estimate."""
+    if estimate is None or estimate["method"] != "did":
+        return None
+    slope, p_value = estimate.get("parallel_trend_slope"), estimate.get("parallel_trend_p_value")
+    if slope is None or p_value is None:
+        return {
+            "ok": None,
+            "text": "The pre-period was too short (fewer than 3 common weeks) to check that "
+            "both scopes moved in parallel before the action.",
+        }
+    unit = estimate.get("unit") or ""
+    drifting = p_value < 0.05
+    # No interval to take digits from: two significant digits, never in e-notation.
+    places = max(0, 1 - math.floor(math.log10(abs(slope)))) if slope else 0
+    slope_text = f"{slope:+.{places}f}".replace("-", "\u2212")
+    verdict = (
+        "the groups were already drifting apart, so read the effect with care."
+        if drifting
+        else "no sign that they were drifting apart, as the method assumes."
+    )
+    return {
+        "ok": not drifting,
+        "text": f"Before the action the gap between the scopes changed by {slope_text}"
+        f"{' ' + unit if unit else ''} a week ({p_value_text(p_value)}): {verdict}",
     }

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from analytics.stats.scores import Score, interval_decimals
+from analytics.stats.scores import Score, figure_text, interval_decimals
 
 TOO_EARLY = "too early to tell"
 
@@ -60,6 +60,10 @@ def _number(value: float, unit: str = "") -> str:
         text = f"{magnitude:.1f}"
     else:  # two significant figures, so a small effect never reads as 0.0
         text = f"{magnitude:.2g}"
+    return _with_unit(text, unit)
+
+
+def _with_unit(text: str, unit: str) -> str:
     if unit == "points":
         return f"{text} points"
     if unit == "pp":
@@ -169,13 +173,16 @@ def _what_changed(figures: Mapping[str, Any], narrative: Narrative) -> None:
         else:
             word = certainty(change)
             verb, _ = _direction(change.value, higher_is_better=True)
-            points = _number(change.value, "points")
+            points = _with_unit(
+                figure_text(abs(change.value), change.low, change.high)["value"], "points"
+            )
             period = (
                 "in the last week against the week before"
                 if weeks == 1
                 else f"in the last {weeks} weeks against the {weeks} before"
             )
-            interval = f"(95% interval {change.low:+.1f} to {change.high:+.1f})"
+            shown = figure_text(change.value, change.low, change.high, signed=True)
+            interval = f"(95% interval {shown['low']} to {shown['high']})"
             if word == TOO_EARLY:
                 narrative.what_changed.append(
                     f"NPS {verb} {points} {period}: {TOO_EARLY} {interval}."
@@ -192,18 +199,28 @@ def _what_changed(figures: Mapping[str, Any], narrative: Narrative) -> None:
             effect, higher_is_better=bool(impact.get("higher_is_better", True))
         )
         subject = f"After “{impact['action']}”, {impact['metric']}"
-        interval = f"(95% interval {low:+.2f} to {high:+.2f}{' ' + unit if unit else ''})"
+        # Digits from the interval's width, so no interval reads "−0.04 to −0.04".
+        shown = figure_text(effect, low, high, signed=True)
+        by = _with_unit(figure_text(abs(effect), low, high)["value"], unit)
+        interval = f"(95% interval {shown['low']} to {shown['high']}{' ' + unit if unit else ''})"
         if word == TOO_EARLY:
             narrative.what_changed.append(
-                f"{subject} {verb} by {_number(effect, unit)}, but it is {TOO_EARLY} {interval}."
+                f"{subject} {verb} by {by}, but it is {TOO_EARLY} {interval}."
             )
         else:
             judgement = "an improvement" if improved else "a change for the worse"
             narrative.what_changed.append(
-                f"{subject} {verb} by {_number(effect, unit)}: {word} {judgement} {interval}."
+                f"{subject} {verb} by {by}: {word} {judgement} {interval}."
             )
-            if impact.get("value") and improved:
-                narrative.what_changed[-1] += f" Worth about {impact['value']} a year."
+            amount = impact.get("value_amount")
+            if amount and improved:
+                money = figure_text(amount, impact.get("value_low"), impact.get("value_high"))
+                worth = f"{money['value']} {impact.get('currency') or ''}".strip()
+                if money["low"] and money["high"]:
+                    worth += f" a year (95% interval {money['low']} to {money['high']})"
+                else:
+                    worth += " a year"
+                narrative.what_changed[-1] += f" Worth about {worth}."
     if not narrative.what_changed:
         narrative.what_changed.append(f"Nothing measured yet: {TOO_EARLY}.")
 
@@ -216,7 +233,8 @@ def narrative_build(figures: Mapping[str, Any]) -> Narrative:
     ``top_issues`` [{topic, mentions, negative_share, nps_cost, nps_cost_low, nps_cost_high,
     quotes}] (``quotes`` negative mentions of the topic, as the cost sentence says),
     ``actions`` [{title, owner, status, implemented_on}], ``overdue``,
-    ``impacts`` [{action, metric, effect, low, high, unit, higher_is_better, value}].
+    ``impacts`` [{action, metric, effect, low, high, unit, higher_is_better, value_amount,
+    value_low, value_high, currency}].
     """
     narrative = Narrative()
     _you_said(figures, narrative)

@@ -24,7 +24,7 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from actions.models import Action, ActionStatus
-from actions.permissions import actions_visible_to
+from actions.selectors import action_list
 from analytics.impact.selectors import impact_estimates_by_action
 from analytics.insights.selectors import score_aggregates
 from analytics.responses.sample import min_responses
@@ -467,13 +467,11 @@ class ActionSummary:
         return sum(self.status_counts.values())
 
 
-def _actions_in_scope(filters: DashboardFilters, catalogue: Catalogue) -> QuerySet[Action]:
-    queryset = Action.objects.order_by()
+def _actions_in_scope(filters: DashboardFilters) -> Q:
+    """The dashboard's departments' actions and the cross-department ones (all without)."""
     if filters.departments:
-        queryset = queryset.filter(
-            Q(department__slug__in=filters.departments) | Q(cross_department=True)
-        )
-    return queryset
+        return Q(department__slug__in=filters.departments) | Q(cross_department=True)
+    return Q()
 
 
 def _user_label(user: User | None) -> str:
@@ -507,9 +505,10 @@ def action_summary_get(
     """Status counts and overdue (one query, counts only), and the actions ``user`` may
     read: recent ones and those implemented in the window (one query each)."""
     today = timezone.localdate()
-    scoped = _actions_in_scope(filters, catalogue)
-    readable = actions_visible_to(user, scoped)
-    counts = scoped.aggregate(
+    # Counts and lists come from one queryset: the board's selector under the access policy,
+    # narrowed to the dashboard's departments, so a number never counts what is not listed.
+    readable = action_list(user=user).filter(_actions_in_scope(filters)).order_by()
+    counts = readable.aggregate(
         **{status: Count("id", filter=Q(status=status)) for status in ActionStatus.values},
         overdue=Count("id", filter=Q(due_date__lt=today, status__in=OPEN_ACTION_STATUSES)),
     )

@@ -331,6 +331,7 @@ def estimate_as_dict(estimate: ImpactEstimate) -> dict[str, Any]:
         "parallel_trend_slope": estimate.parallel_trend_slope,
         "parallel_trend_p_value": estimate.parallel_trend_p_value,
         "higher_is_better": estimate.higher_is_better,
+        "unit": impact_unit(estimate),
         "annual_value": estimate.annual_value,
         "annual_value_ci": [estimate.annual_value_ci_low, estimate.annual_value_ci_high],
         "currency": estimate.currency,
@@ -633,7 +634,7 @@ def _estimate_row(estimate: ImpactEstimate) -> dict[str, Any]:
         "action_id": estimate.action_id,
         "metric": estimate.kpi.name if estimate.kpi else estimate.metric.upper(),
         "metric_slug": estimate.metric,
-        "unit": _impact_unit(estimate),
+        "unit": impact_unit(estimate),
         "method": estimate.get_method_display(),
         "is_primary": estimate.is_primary,
         "ok": estimate.status == ImpactEstimate.Status.OK,
@@ -657,11 +658,19 @@ def _estimate_row(estimate: ImpactEstimate) -> dict[str, Any]:
     }
 
 
-def _impact_unit(estimate: ImpactEstimate) -> str:
-    """The unit of an effect as a page writes it ("points" for NPS, "pp" for a percent KPI)."""
+SCORE_EFFECT_UNITS = {"nps": "points", "csat": "pp", "ces": "points (1–7)"}
+
+
+def impact_unit(estimate: ImpactEstimate) -> str:
+    """The unit of an effect as a page writes it: "points" for NPS, "pp" (percentage points)
+    for CSAT % satisfied and a percent KPI, the currency for a money KPI."""
     if estimate.kpi is None:
-        return "points" if estimate.metric == "nps" else ""
-    return {"percent": "pp", "currency": estimate.kpi.currency}.get(estimate.kpi.unit, "")
+        return SCORE_EFFECT_UNITS.get(estimate.metric, "")
+    return {
+        "percent": "pp",
+        "currency": estimate.kpi.currency,
+        "duration": "s",
+    }.get(estimate.kpi.unit, "")
 
 
 def impact_estimates_by_action(action_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

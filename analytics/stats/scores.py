@@ -354,6 +354,52 @@ def interval_decimals(half_width: float | None) -> int:
     return max(0, min(MAX_DECIMALS, -math.floor(math.log10(half_width))))
 
 
+def interval_places(half_width: float | None) -> int:
+    """Where to round a figure of any size with this interval: ``interval_decimals`` below
+    10, and two significant digits of the half-width from 10 on (a negative number of
+    places, for ``round``): ±22,650 → hundreds are noise, thousands are shown (−3)."""
+    if half_width is None or half_width <= 0 or not math.isfinite(half_width):
+        return 0
+    if half_width < 10:
+        return interval_decimals(half_width)
+    return 1 - math.floor(math.log10(half_width))
+
+
+def figure_text(
+    value: float, low: float | None, high: float | None, *, signed: bool = False
+) -> dict[str, str]:
+    """A value and its interval's ends as shown, rounded where the interval allows
+    (``interval_places``): large money values to their thousands, small effects to the
+    digit their interval supports, so no interval reads "−0.04 to −0.04". With ``signed``
+    an increase carries "+"; minus signs are typographic (U+2212)."""
+    half = (high - low) / 2 if low is not None and high is not None else None
+    places = interval_places(half)
+
+    def shown(number: float, sign: bool) -> str:
+        rounded = round(number, places)
+        if rounded == 0:
+            rounded = 0.0  # never "−0"
+        text = f"{rounded:,.{max(places, 0)}f}"
+        if sign and rounded > 0:
+            text = "+" + text
+        return text.replace("-", "\u2212")
+
+    return {
+        "value": shown(value, signed),
+        "low": shown(low, signed) if low is not None else "",
+        "high": shown(high, signed) if high is not None else "",
+    }
+
+
+def p_value_text(p_value: float | None) -> str:
+    """A p-value as read: "p < 0.001" when tiny (never "p = 0.000"), else three decimals."""
+    if p_value is None or not math.isfinite(p_value):
+        return ""
+    if p_value < 0.001:
+        return "p < 0.001"
+    return f"p = {p_value:.3f}"
+
+
 def score_text(score: Score, *, decimals: int | None = None) -> dict[str, str]:
     """The value and the interval's ends as shown, with digits from ``score_decimals``."""
     places = score_decimals(score) if decimals is None else decimals

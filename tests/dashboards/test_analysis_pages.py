@@ -146,14 +146,17 @@ def test_impact_view_shows_kpi_before_after_with_control_and_the_estimate() -> N
     assert names == ["Action scope", "Control scope"]
     assert chart.figure["data"][0]["y"][-1] == pytest.approx(2.0)
     html = detail.content.decode()
-    assert "[-1.40, -0.60]" in html
+    # Digits from the interval's width (±0.4: one decimal), with the unit and a real minus.
+    assert '−1.0 pp <small class="muted">(95% interval −1.4 to −0.6)</small>' in html
+    assert "p < 0.001" not in html and "p = 0.001" in html
     listing = client.get("/impact/").content.decode()
-    assert "Call back" in listing and "-1.40 to -0.60" in listing
+    assert "Call back" in listing and "(95% interval −1.4 to −0.6)" in listing
+    assert '12,000 EUR a year <small class="muted">(95% interval 6,000 to 18,000)' in listing
     exported = csv_text(client.get("/export/impact.csv")).splitlines()
     assert len(exported) == 2 and ",-1.0,-1.4,-0.6," in exported[1]
     overview = client.get("/").content.decode()
     assert "Churn test fell by 1.0 percentage points: very likely an improvement" in overview
-    assert "Worth about EUR 12,000 a year." in overview
+    assert "Worth about 12,000 EUR a year (95% interval 6,000 to 18,000)." in overview
     assert "chart-action-value" in overview
 
 

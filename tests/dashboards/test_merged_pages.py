@@ -132,7 +132,8 @@ def test_insights_page_renders_for_every_role_with_the_pieces_of_both_pages() ->
         assert 'id="scores-heading"' in html
         assert "chart-driver-quadrant" in html
         assert "45–65%" in html  # the share interval
-        assert "0.90 to 1.50" in html  # the priority gain interval
+        # the priority gain with its unit, digits from its interval (±0.3: one decimal)
+        assert '+1.2 points <small class="muted">(95% interval +0.9 to +1.5)</small>' in html
         assert 'id="value-heading"' in html and "No value-of-experience analysis yet" in html
         assert 'id="topics-heading"' in html and "NPS with vs without" in html
         assert 'id="runs-heading"' in html
@@ -243,9 +244,9 @@ def test_impact_list_shows_effects_verdicts_and_the_rollup_for_every_role() -> N
         assert ("Call back" in html) is sees
         if sees:
             assert "NPS <small" in html and "Difference-in-differences" in html
-            assert "1.50 to 6.50" in html
+            assert '+4 points <small class="muted">(95% interval +2 to +6)</small>' in html
             assert "Delivered" in html
-            assert "9,000" in html or "9000" in html
+            assert "9,000 EUR a year" in html
             assert f'href="/impact/{action.pk}/"' in html
         else:
             assert page.context["rollup"]["actions"] == 0
@@ -274,7 +275,7 @@ def test_action_impact_page_shows_estimates_re_estimate_and_the_action_link() ->
         page = _client(user).get(f"/impact/{action.pk}/")
         html = page.content.decode()
         assert page.status_code == 200
-        assert "Difference-in-differences" in html and "[1.50, 6.50]" in html
+        assert "Difference-in-differences" in html and "(95% interval +2 to +6)" in html
         assert f'href="/actions/{action.pk}/"' in html
         assert (f'action="/impact/{action.pk}/estimate/"' in html) is can_estimate
     assert _client(users[2]).get(f"/impact/{action.pk}/").status_code == 404

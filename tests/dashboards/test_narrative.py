@@ -62,9 +62,7 @@ def test_clear_score_change_is_called_likely_real() -> None:
             "nps_change": {"change": _score(8.0, 2.0, 14.0), "weeks": 4},
         }
     )
-    assert any(
-        "NPS rose 8.0 points" in s and "likely a real change" in s for s in story.what_changed
-    )
+    assert any("NPS rose 8 points" in s and "likely a real change" in s for s in story.what_changed)
 
 
 def test_too_few_responses_give_no_score() -> None:

@@ -66,8 +66,8 @@ def test_action_page_shows_each_method_and_lets_a_manager_re_estimate(
 
     html = page.content.decode()
     assert page.status_code == 200
-    assert "Difference-in-differences" in html and "Before/after (plain)" in html
-    assert "Pre-period parallel trends" in html
+    assert "Difference-in-differences" in html and "Naive before/after" in html
+    assert "Parallel-trend check" in html
     with django_capture_on_commit_callbacks(execute=True):
         answer = client.post(f"/impact/{action.pk}/estimate/")
     assert answer.status_code == 302
