@@ -773,7 +773,7 @@ def action_lines_export(
     """Every action of the view ``user`` may read, in every status (the dashboard's table
     shows the 12 most recent), streamed like ``verbatims_export_rows``."""
     today = timezone.localdate()
-    readable = actions_visible_to(user, _actions_in_scope(filters, catalogue))
+    readable = action_list(user=user).filter(_actions_in_scope(filters))
     for action in (
         readable.select_related("owner", "department")
         .order_by(F("implemented_at").desc(nulls_last=True), "-updated_at", "-id")
