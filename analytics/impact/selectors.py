@@ -26,7 +26,7 @@ from actions.selectors import KpiChoice
 from analytics.impact.models import ImpactEstimate, Kpi, KpiObservation
 from analytics.runs.models import AnalysisRun
 from analytics.stats.impact import RollupItem, rollup
-from analytics.stats.scores import interval_decimals
+from analytics.stats.scores import figure_text
 from cxhub.errors import InvalidInput
 from feedback.models import Response
 
@@ -429,22 +429,22 @@ MONEY_SCALES = ((1e6, "million", "M"), (1e3, "thousand", "k"))
 
 def money_shown(*, total: float, ci_low: float, ci_high: float) -> dict[str, str]:
     """A money total and its interval as written: in thousands or millions when the
-    interval is that wide, digits from the interval's half-width (``interval_decimals``),
-    so "EUR 243 thousand (132 to 355)" rather than a figure precise to the cent. ``suffix``
-    is the short form of ``scale`` (k, M) for tables."""
+    interval is that wide, rounded by ``figure_text`` (the one rule for digits from an
+    interval), so "EUR 243 thousand (132 to 355)" rather than a figure precise to the cent.
+    ``suffix`` is the short form of ``scale`` (k, M) for tables."""
     half = (ci_high - ci_low) / 2
     factor, scale, suffix = 1.0, "", ""
     for size, name, short in MONEY_SCALES:
         if half >= size:
             factor, scale, suffix = size, name, short
             break
-    places = interval_decimals(half / factor)
+    shown = figure_text(total / factor, ci_low / factor, ci_high / factor)
     return {
         "scale": scale,
         "suffix": suffix,
-        "total": f"{total / factor:,.{places}f}",
-        "low": f"{ci_low / factor:,.{places}f}",
-        "high": f"{ci_high / factor:,.{places}f}",
+        "total": shown["value"],
+        "low": shown["low"],
+        "high": shown["high"],
     }
 
 

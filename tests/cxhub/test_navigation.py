@@ -16,7 +16,7 @@ from tests.feedback.factories import DepartmentFactory, cx_manager, line_manager
 
 pytestmark = pytest.mark.django_db
 
-NAV = re.compile(r'<nav aria-label="Main">(.*?)</nav>', re.S)
+NAV = re.compile(r'<nav[^>]*aria-label="Main"[^>]*>(.*?)</nav>', re.S)
 LINK = re.compile(r'<a href="([^"]+)"( aria-current="page")?>([^<]+)</a>')
 
 

@@ -98,14 +98,16 @@ def test_value_by_kpi_and_by_department_adds_values_and_variances() -> None:
 
 def test_money_is_shown_with_digits_from_the_interval_width() -> None:
     """Wide intervals are written in thousands or millions, narrow ones keep decimals, so a
-    value is never shown more precisely than its interval supports."""
+    value is never shown more precisely than its interval supports: rounded by the one rule
+    (``figure_text``), two significant digits of a half-width from 10 on (±116k → tens of k)."""
     assert money_shown(total=294_000, ci_low=178_000, ci_high=410_000) == {
         "scale": "thousand",
         "suffix": "k",
-        "total": "294",
-        "low": "178",
+        "total": "290",
+        "low": "180",
         "high": "410",
     }
+    assert money_shown(total=-12_000, ci_low=-30_000, ci_high=6_000)["total"] == "\u221212"
     assert money_shown(total=3_400_000, ci_low=1_100_000, ci_high=5_700_000)["scale"] == "million"
     assert money_shown(total=3_400_000, ci_low=3_350_000, ci_high=3_450_000) == {
         "scale": "thousand",
