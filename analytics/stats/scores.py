@@ -406,9 +406,14 @@ def score_text(score: Score, *, decimals: int | None = None) -> dict[str, str]:
     if not score.ok or score.value is None or score.low is None or score.high is None:
         return {"value": "", "low": "", "high": "", "half_width": ""}
     half = score.half_width or 0.0
+
+    def shown(number: float) -> str:
+        rounded = round(number, places)
+        return f"{(rounded if rounded != 0 else 0.0):.{places}f}"  # never "-0"
+
     return {
-        "value": f"{score.value:.{places}f}",
-        "low": f"{score.low:.{places}f}",
-        "high": f"{score.high:.{places}f}",
-        "half_width": f"{half:.{places}f}",
+        "value": shown(score.value),
+        "low": shown(score.low),
+        "high": shown(score.high),
+        "half_width": shown(half),
     }

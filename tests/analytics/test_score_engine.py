@@ -194,3 +194,12 @@ def test_a_driver_share_shows_the_digits_its_interval_supports(
     from analytics.templatetags.score_tags import share_cell
 
     assert share_cell(share, interval) == shown
+
+
+def test_score_text_never_prints_minus_zero() -> None:
+    """An interval end that rounds to zero reads "0", not "-0" ("-3 to -0" was shown)."""
+    nps = Score(status="ok", n=12_224, value=-1.6, low=-3.2, high=-0.1)
+
+    shown = score_text(nps)
+
+    assert shown == {"value": "-2", "low": "-3", "high": "0", "half_width": "2"}
