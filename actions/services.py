@@ -879,7 +879,8 @@ def _contact_checked(alert: Alert, contact: AlertContactRecord) -> AlertContactR
         errors["contacted_at"] = ["Give a time zone (e.g. 2026-03-01T10:00:00Z)."]
     elif contact.contacted_at > timezone.now() + CONTACT_CLOCK_SKEW:
         errors["contacted_at"] = ["The contact cannot be in the future."]
-    elif contact.contacted_at < alert.response.submitted_at:
+    elif contact.contacted_at < alert.response.submitted_at.replace(second=0, microsecond=0):
+        # Pages give the time to the minute: a call in the response's own minute is valid.
         errors["contacted_at"] = ["The contact cannot be before the customer's response."]
     if len(contact.note) > 5000:
         errors["note"] = ["At most 5,000 characters."]

@@ -218,6 +218,26 @@ def test_a_contact_in_the_future_or_with_unknown_choices_is_refused(org: Org) ->
     assert not AlertContact.objects.exists()
 
 
+@pytest.mark.django_db
+def test_a_contact_in_the_responses_own_minute_counts_and_one_before_it_is_refused(
+    org: Org,
+) -> None:
+    """Pages give the time to the minute: a call logged at 10:07 for a response submitted at
+    10:07:40 is valid; one at 10:06 is before the response and is refused."""
+    submitted = timezone.now().replace(second=40, microsecond=0) - dt.timedelta(minutes=30)
+    alert = AlertFactory(response=_recent(org, nps=1, submitted_at=submitted))
+    minute = submitted.replace(second=0)
+
+    with pytest.raises(InvalidInput) as refused:
+        services.alert_contact_record(
+            alert=alert, by=org.owner, contact=_call(contacted_at=minute - dt.timedelta(minutes=1))
+        )
+    services.alert_contact_record(alert=alert, by=org.owner, contact=_call(contacted_at=minute))
+
+    assert set(refused.value.field_errors or {}) == {"contacted_at"}
+    assert alert.contacts.count() == 1
+
+
 # --- Escalation -----------------------------------------------------------------------------
 
 

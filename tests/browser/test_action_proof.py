@@ -59,6 +59,7 @@ def _measured_with_value() -> Action:
             action__owner__username="lm.service",
         )
         .select_related("action")
+        .order_by("action_id", "metric")
         .first()
     )
     assert estimate is not None, "seed_demo measures the callback action with a money value"
@@ -82,7 +83,8 @@ def test_cx_manager_sees_the_proof_on_a_measured_action(
     assert "0.0×" not in text and "p = 0.000" not in text
     assert "Difference-in-differences" in text or "Interrupted time series" in text
     assert "Naive before/after" in text
-    headline = proof.locator("[data-testid=effect-nps]").inner_text()
+    # The demo's measured actions carry money on NPS (callback) or on a currency KPI.
+    headline = proof.locator("[data-testid^=effect-]", has_text="ROI").first.inner_text()
     assert "Effect" in headline and "95% interval" in headline and "ROI" in headline
     chart = proof.locator(".chart").first
     chart.locator(".main-svg").first.wait_for()

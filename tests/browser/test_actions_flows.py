@@ -194,11 +194,16 @@ def test_line_manager_handles_an_alert_and_reads_notifications(
     card = page.locator(".alert-item").first
     assert "<i>Nobody</i> called me back" in card.inner_text()
     tab.shot("alerts")
-    card.locator("summary:has-text('Mark handled')").click()
-    card.locator("textarea[name=note]").fill("Called, apologised, booked a technician.")
-    card.locator("button:has-text('Mark handled')").click()
+    # Closing the loop records the contact with the customer (how, outcome) and a note.
+    card.locator("summary:has-text('Close…')").click()
+    closing = card.locator("form[action$='/handle/']")
+    closing.locator("select[name=channel]").select_option("phone")
+    closing.locator("select[name=outcome]").select_option("resolved")
+    closing.locator("textarea[name=note]").fill("Called, apologised, booked a technician.")
+    closing.locator("button:has-text('Close alert')").click()
     page.wait_for_load_state("networkidle")
-    assert "Alert marked handled." in page.locator(".messages").inner_text()
+    assert "Alert closed." in page.locator(".messages").inner_text()
     tab.goto("/alerts/?status=handled")
-    assert "booked a technician" in page.locator(".alert-item").first.inner_text()
+    closed = page.locator(".alert-item").first.inner_text()
+    assert "booked a technician" in closed and "Resolved" in closed
     tab.close()
