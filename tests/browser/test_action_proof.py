@@ -58,7 +58,7 @@ def _measured_with_value() -> Action:
             roi__isnull=False,
             action__owner__username="lm.service",
         )
-        .select_related("action")
+        .select_related("action__department")
         .order_by("action_id", "metric")
         .first()
     )
@@ -111,4 +111,21 @@ def test_line_manager_sees_the_effect_column_in_my_actions(
     tab.goto("/actions/")
     assert "Measured effect (95% interval)" in tab.page.locator("table").first.inner_text()
     tab.shot("lm-board")
+    tab.close()
+
+
+def test_the_measured_effect_is_told_in_the_departments_report(
+    live_server: Any, browser: Any, demo: None
+) -> None:
+    """ "You said, we did": the department's report says what each measured action changed,
+    with the interval, next to what the owner put in place."""
+    action = _measured_with_value()
+    tab = Tab(browser, live_server.url, "cx")
+    tab.goto(f"/departments/{action.department.slug}/report/")
+    story = tab.page.locator(".narrative").first.inner_text()
+
+    assert f"put in place “{action.title}”" in story
+    told = [line for line in story.splitlines() if line.startswith(f"After “{action.title}”")]
+    assert told and all("95% interval" in line for line in told)
+    tab.shot("report-narrative")
     tab.close()
