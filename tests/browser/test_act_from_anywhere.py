@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,44 +20,20 @@ from actions.models import Action, Alert, AlertStatus
 from analytics.models import AnalysisRun
 from demo import generator
 from demo.services import demo_seed
+from tests.browser.tab import Tab as BrowserTab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are test set-up.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 RESPONSES = 3_000
 
 
-class Tab:
-    """A logged-in browser tab that collects console errors."""
+class Tab(BrowserTab):
+    """The shared logged-in tab; screenshots evidence-*.png."""
 
-    def __init__(self, browser: Any, base_url: str, username: str, password: str) -> None:
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
-        self.page = self.context.new_page()
-        self.base_url = base_url
-        self.errors: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.goto(f"{base_url}/accounts/login/?next=/actions/mine/")
-        self.page.fill("#id_username", username)
-        self.page.fill("#id_password", password)
-        self.page.click("button[type=submit]")
-        self.page.wait_for_url(f"{base_url}/actions/mine/")
-
-    def goto(self, path: str) -> None:
-        self.page.goto(f"{self.base_url}{path}")
-        self.page.wait_for_load_state("networkidle")
-
-    def shot(self, name: str) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"evidence-{name}.png"), full_page=True)
-
-    def close(self) -> None:
-        errors = list(self.errors)
-        self.context.close()
-        assert errors == [], errors
+    prefix = "evidence"
 
 
 @pytest.fixture

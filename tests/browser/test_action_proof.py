@@ -18,8 +18,8 @@ from django.core.cache import cache
 from actions.models import Action, ActionStatus
 from analytics.models import ImpactEstimate
 from demo.services import demo_seed
-from tests.browser.test_actions_flows import ARTIFACTS, PASSWORD
-from tests.browser.test_actions_flows import Tab as ActionsTab
+from tests.browser.tab import ARTIFACTS, PASSWORD
+from tests.browser.tab import Tab as BrowserTab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,12 +27,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-class Tab(ActionsTab):
-    """The actions flows' logged-in tab; its screenshots are named proof-*.png."""
+class Tab(BrowserTab):
+    """The shared logged-in tab; its screenshots are named proof-*.png."""
 
-    def shot(self, name: str) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"proof-{name}.png"), full_page=True)
+    prefix = "proof"
 
 
 @pytest.fixture

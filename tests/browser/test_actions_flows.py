@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from django.utils import timezone
 from actions.models import Action, ActionStatus, Notification
 from analytics.models import Kpi
 from tests.actions.factories import ActionFactory
+from tests.browser.tab import Tab
 from tests.feedback.factories import (
     DepartmentFactory,
     ResponseFactory,
@@ -29,39 +29,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are test set-up.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PASSWORD = "correct-horse-battery"
-
-
-class Tab:
-    """A logged-in browser tab that collects console errors."""
-
-    def __init__(self, browser: Any, base_url: str, username: str) -> None:
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
-        self.page = self.context.new_page()
-        self.base_url = base_url
-        self.errors: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.goto(f"{base_url}/accounts/login/?next=/actions/mine/")
-        self.page.fill("#id_username", username)
-        self.page.fill("#id_password", PASSWORD)
-        self.page.click("button[type=submit]")
-        self.page.wait_for_url(f"{base_url}/actions/mine/")
-
-    def goto(self, path: str) -> None:
-        self.page.goto(f"{self.base_url}{path}")
-        self.page.wait_for_load_state("networkidle")
-
-    def shot(self, name: str) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"actions-{name}.png"), full_page=True)
-
-    def close(self) -> None:
-        errors = list(self.errors)
-        self.context.close()
-        assert errors == [], errors
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +15,8 @@ from django.utils import timezone
 
 from actions.models import Alert, AlertContact, AlertReason, AlertStatus, Notification
 from tests.actions.factories import AlertFactory
+from tests.browser.tab import PASSWORD
+from tests.browser.tab import Tab as BrowserTab
 from tests.feedback.factories import (
     CustomerFactory,
     DepartmentFactory,
@@ -31,39 +32,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are test set-up.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PASSWORD = "correct-horse-battery"
 
+class Tab(BrowserTab):
+    """The shared logged-in tab, landing on notifications; screenshots alerts-*.png."""
 
-class Tab:
-    """A logged-in browser tab that collects console errors."""
-
-    def __init__(self, browser: Any, base_url: str, username: str) -> None:
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
-        self.page = self.context.new_page()
-        self.base_url = base_url
-        self.errors: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.goto(f"{base_url}/accounts/login/?next=/notifications/")
-        self.page.fill("#id_username", username)
-        self.page.fill("#id_password", PASSWORD)
-        self.page.click("button[type=submit]")
-        self.page.wait_for_url(f"{base_url}/notifications/")
-
-    def goto(self, path: str) -> Any:
-        answer = self.page.goto(f"{self.base_url}{path}")
-        self.page.wait_for_load_state("networkidle")
-        return answer
-
-    def shot(self, name: str) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"alerts-{name}.png"), full_page=True)
-
-    def close(self, *, expected_errors: int = 0) -> None:
-        errors = list(self.errors)
-        self.context.close()
-        assert len(errors) == expected_errors, errors
+    prefix = "alerts"
+    landing = "/notifications/"
 
 
 @pytest.fixture
