@@ -55,7 +55,12 @@ from feedback.models import (
     Source,
     Touchpoint,
 )
-from feedback.services import responses_process
+from feedback.services import (
+    response_day,
+    response_days_changed,
+    response_days_of,
+    responses_process,
+)
 from feedback.validation import comment_for_storage, content_hash, pii_mask_region
 
 logger = logging.getLogger(__name__)
@@ -338,6 +343,7 @@ def _responses_insert(
     source_ids = {key: source.pk for key, source in org["sources"].items()}
     touchpoint_ids = {slug: touchpoint.pk for slug, touchpoint in org["touchpoints"].items()}
     submitted = [stamp.to_pydatetime() for stamp in frame["submitted_at"]]
+    response_days_changed(days={response_day(moment) for moment in submitted})
     csat = frame["csat"].astype(object).where(frame["csat"].notna(), None)
     ces = frame["ces"].astype(object).where(frame["ces"].notna(), None)
     now = timezone.now()
@@ -714,6 +720,7 @@ def demo_reset(*, log: Log | None = None) -> None:
         Action.objects.all().delete()
         KpiObservation.objects.all().delete()
         AnalysisRun.objects.all().delete()
+        response_days_changed(days=response_days_of(Response._base_manager.all()))
         _purge(Response, Response._base_manager.all())
         _purge(Customer, Customer._base_manager.all())
     except ProtectedError as exc:
