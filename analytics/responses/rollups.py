@@ -124,14 +124,19 @@ def rollups_refresh_all(*, max_days: int = DEFAULT_MAX_DAYS) -> int:
 def rollups_rebuild(*, max_days: int = DEFAULT_MAX_DAYS) -> int:
     """Mark every day that has responses, or rows in any roll-up, and refresh them all:
     after a migration that adds a roll-up, and after a bulk load. Idempotent; returns how
-    many days were refreshed."""
+    many days were marked.
+
+    The refresh queued by the marking (a worker, or inline when Celery runs eagerly) may
+    take some of the days; the two share them through ``SKIP LOCKED``.
+    """
     days = set(response_days_of(Response.objects.all()))
     for rollup in rollups_registered():
         if rollup.days_held is not None:
             days.update(rollup.days_held())
     with transaction.atomic():
         response_days_changed(days=days)
-    return rollups_refresh_all(max_days=max_days)
+    rollups_refresh_all(max_days=max_days)
+    return len(days)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -148,16 +153,21 @@ def rollup_days_split(date_from: dt.date | None, date_to: dt.date | None) -> lis
     return list(markers.values_list("day", flat=True))
 
 
-def day_ranges(days: Iterable[dt.date]) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Consecutive ``days`` merged into half-open ``[start, end)`` intervals of
-    ``submitted_at`` (midnights in the project's time zone), for index range scans."""
-    ranges: list[tuple[dt.date, dt.date]] = []
+def day_spans(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive ``days`` merged into half-open ``[first, after_last)`` ranges of days."""
+    spans: list[tuple[dt.date, dt.date]] = []
     for day in sorted(set(days)):
-        if ranges and ranges[-1][1] == day:
-            ranges[-1] = (ranges[-1][0], day + dt.timedelta(days=1))
+        if spans and spans[-1][1] == day:
+            spans[-1] = (spans[-1][0], day + dt.timedelta(days=1))
         else:
-            ranges.append((day, day + dt.timedelta(days=1)))
-    return [(day_start(first), day_start(end)) for first, end in ranges]
+            spans.append((day, day + dt.timedelta(days=1)))
+    return spans
+
+
+def day_ranges(days: Iterable[dt.date]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """``day_spans`` as half-open ``[start, end)`` intervals of ``submitted_at`` (midnights
+    in the project's time zone), for index range scans of those days' responses."""
+    return [(day_start(first), day_start(end)) for first, end in day_spans(days)]
 
 
 # --- queueing -------------------------------------------------------------------------------
