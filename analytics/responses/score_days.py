@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -110,7 +110,7 @@ def score_counts_get(
     _check(period, by)
     window = roll_up_window(scope)
     if window is None:
-        rows = _raw_rows(responses_in_scope(scope), period=period, by=by, day_grain=False)
+        rows = _raw_rows(responses_in_scope(scope), period=period, by=by)
     else:
         rows = _rolled_up_rows(scope, window, period=period, by=by)
     return _merged(rows, period=period, by=by)
@@ -120,13 +120,13 @@ def score_counts_get(
 
 
 def _raw_rows(
-    responses: QuerySet[Response], *, period: str | None, by: Sequence[str], day_grain: bool
+    responses: QuerySet[Response], *, period: str | None, by: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """Grouped aggregates of ``responses``: by local day (``day_grain``) or by ``period``."""
+    """Aggregates of ``responses`` grouped by ``period`` (local time) and ``by``."""
     zone = timezone.get_default_timezone()
     keys: dict[str, Any] = {}
     if period is not None:
-        if day_grain or period == "day":
+        if period == "day":
             keys["period"] = TruncDate("submitted_at", tzinfo=zone)
         else:
             truncate = TruncWeek if period == "week" else TruncMonth
@@ -176,7 +176,7 @@ def _rolled_up_rows(
             return rows
         dirty |= marked
     # Days keep being marked under this read: aggregate the raw responses instead.
-    return _raw_rows(responses_in_scope(scope), period=period, by=by, day_grain=False)
+    return _raw_rows(responses_in_scope(scope), period=period, by=by)
 
 
 def _rolled_up_statement(
@@ -200,10 +200,14 @@ def _rolled_up_statement(
     for start, end in day_spans(dirty):
         clean &= ~Q(day__gte=start, day__lt=end)
     keys = (["day"] if period is not None else []) + list(by)
+    # Grouped by nothing: a constant key (Django leaves it out of GROUP BY), not values(),
+    # which would group by every column.
+    whole = {} if keys else {"whole": Value(1, output_field=IntegerField())}
     rolled = (
         ScoreDay.objects.filter(response_scope_q(lists))
         .filter(clean)
-        .values(*keys)
+        .annotate(**whole)
+        .values(*keys, *whole)
         .annotate(**{f"sum_{key}": Sum(key) for key in COUNT_KEYS})
         .order_by()
     )
@@ -219,8 +223,8 @@ def _rolled_up_statement(
         raw = (
             Response.objects.filter(response_scope_q(lists))
             .filter(in_ranges)
-            .annotate(**(raw_keys if period is not None else {}))
-            .values(*keys)
+            .annotate(**(raw_keys if period is not None else {}), **whole)
+            .values(*keys, *whole)
             .annotate(**{f"sum_{key}": value for key, value in score_aggregates().items()})
             .order_by()
         )

@@ -332,3 +332,19 @@ def test_the_roll_up_rows_do_not_grow_with_responses_per_day(db: None) -> None:
     assert ScoreDay.objects.count() == 1
     assert ScoreDay.objects.get().responses == 100
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_the_statement_returns_grouped_rows_not_one_per_roll_up_row(stored: Any) -> None:
+    """Without grouping, the roll-up part and the raw part each return one row; grouped by
+    channel, one per channel: the rows read into Python do not grow with the data."""
+    from analytics.responses.score_days import _rolled_up_statement
+
+    rollups_refresh_all()
+    dirty = {dt.date(2026, 3, 3)}
+    assert ScoreDay.objects.count() > 50
+
+    whole, _ = _rolled_up_statement({}, None, None, dirty, period=None, by=())
+    by_channel, _ = _rolled_up_statement({}, None, None, dirty, period=None, by=("channel",))
+
+    assert len(whole) <= 2
+    assert len(by_channel) <= 2 * len(CHANNELS)
