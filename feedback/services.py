@@ -10,6 +10,10 @@ decides between a harmless duplicate and a conflict. Because the database, not a
 Processing (tagging etc.) is queued after commit. A dead broker never fails ingestion: the
 rows stay with ``processing_queued_at`` empty and ``responses_sweep_unprocessed`` re-queues
 them later.
+
+Every write here that changes what a response counts as (ingest, erasure, deletion) marks
+the response's local day changed in the same transaction (``response_days_changed``), so
+the roll-ups above ``feedback`` recount exactly those days.
 """
 
 from __future__ import annotations
