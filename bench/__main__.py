@@ -12,6 +12,8 @@ Runs on PostgreSQL (``BENCH_DATABASE_URL``, default a fresh ``cxhub_bench`` data
 4. the programme around the responses (``bench/programme.py``): ~200 topics, actions in every
    status with target KPIs, scopes and controls, two years of weekly KPIs per department, and
    every analysis once, written through the services and not timed.
+   Before the pages are measured the roll-ups are refreshed, as the workers do after ingest
+   and processing; its wall time is the row "roll-up refresh @ N", not part of any page.
 5. pages (``bench/page_steps.py``): every main-menu page and the action, impact, department,
    report and topic pages, cold (caches cleared) and warm p50/p95, with the SQL query count,
    at a tenth of the responses and at all of them; every CSV export and the printable report

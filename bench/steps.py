@@ -478,6 +478,7 @@ def run_all(
         )
         rows += _guard("programme", lambda: _programme(departments, actions, impact_actions))
         small_size = Response.objects.count()
+        rows += _guard("roll-up refresh", lambda: rollups_refresh(responses=small_size))
         say(f"Pages, exports and API at {small_size:,} responses …")
         small = page_steps.measure_all(responses=small_size, repeat=repeat, log=say)
         if parts:
@@ -498,6 +499,7 @@ def run_all(
     rows += _guard("processing", lambda: _no_rows(programme.responses_process_all, log=say))
     rows += _guard("analyses", lambda: analysis_steps.analyses(impact_actions=impact_actions))
     full_size = Response.objects.count()
+    rows += _guard("roll-up refresh", lambda: rollups_refresh(responses=full_size))
     say(f"Pages, exports and API at {full_size:,} responses …")
     full = page_steps.measure_all(responses=full_size, repeat=repeat, log=say)
     rows += page_steps.page_rows(small, full)
@@ -510,6 +512,29 @@ def run_all(
         lambda: analysis_steps.shapley_against_pingouin(rows=shapley_rows, p=shapley_drivers),
     )
     return rows
+
+
+def rollups_refresh(*, responses: int) -> list[Row]:
+    """The roll-ups brought up to date before the pages are measured, as the workers do
+    after ingest and processing; its wall time is a row of its own, not part of any page."""
+    from analytics.responses.rollups import rollups_refresh_all
+
+    _say("Roll-up refresh (daily score counts, …), untimed for the pages …")
+    started = time.perf_counter()
+    days = rollups_refresh_all()
+    seconds = time.perf_counter() - started
+    return [
+        Row(
+            f"roll-up refresh @ {responses:,}",
+            f"{seconds * 1000:,.0f} ms",
+            "-",
+            None,
+            None,
+            f"{days:,} days recomputed from raw responses (every roll-up), before the pages",
+            section="ingest",
+            values={"seconds": seconds, "days": days, "responses": responses},
+        )
+    ]
 
 
 def _no_rows(call: Callable[..., Any], **arguments: Any) -> list[Row]:

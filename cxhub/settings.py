@@ -355,6 +355,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         # With the processing lease, a dead worker's responses are back within lease + this.
         "schedule": float(os.environ.get("CXHUB_SWEEP_SECONDS", "60")),
     },
+    "analytics-rollups-refresh": {
+        "task": "analytics.tasks.responses.rollups_refresh_task",
+        # Writes queue a refresh after commit; this catches up when a queued one was lost.
+        "schedule": float(os.environ.get("CXHUB_ROLLUPS_REFRESH_SECONDS", "60")),
+    },
     "actions-remind-due-soon": {
         "task": "actions.tasks.actions_remind_due_soon_task",
         "schedule": crontab(hour=7, minute=0),

@@ -23,6 +23,7 @@ from actions.models import Alert, InsightKind
 from actions.permissions import alerts_visible_to
 from analytics.insights import selectors as insights_selectors
 from analytics.responses.sample import min_responses
+from analytics.responses.score_days import score_counts_get
 from analytics.runs import selectors as run_selectors
 from analytics.stats.scores import Score, proportion_estimate, score_block, score_text
 from analytics.templatetags.score_tags import share_cell
@@ -345,8 +346,7 @@ def _touchpoint(user: access.AnyUser, slug: str) -> Evidence:
         "date_to": window.date_to.isoformat(),
     }
     responses = responses_in_scope(scope)
-    counts = responses.order_by().aggregate(**insights_selectors.score_aggregates())
-    block = score_block(counts, min_n=min_responses())
+    block = score_block(score_counts_get(scope)[0], min_n=min_responses())
     figures: list[dict[str, Any]] = [
         {
             "name": "responses",

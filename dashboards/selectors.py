@@ -1,7 +1,10 @@
 """The figures each dashboard needs, read in a fixed number of SQL queries.
 
 Every aggregate is computed by the database (conditional aggregation, GROUP BY touchpoint
-and channel, GROUP BY week); Python only adds up a few dozen grouped rows. Heavy figures
+and channel, GROUP BY week); Python only adds up a few hundred grouped rows. Score counts
+come from the daily roll-up (``analytics.responses.score_days.score_counts_get``), so
+their cost depends on the days, touchpoints and channels shown, not on the responses
+behind them; only the days changed since the last refresh are read raw. Heavy figures
 are cached per filter set for a short time, under a key that also holds the newest
 response id, so new feedback shows at once while repeated views cost one cheap query.
 """
@@ -19,8 +22,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, Max, Q, QuerySet
-from django.db.models.functions import TruncWeek
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from actions.models import Action, ActionStatus
@@ -28,6 +30,7 @@ from actions.selectors import action_list
 from analytics.impact.selectors import impact_estimates_by_action
 from analytics.insights.selectors import score_aggregates
 from analytics.responses.sample import min_responses
+from analytics.responses.score_days import score_counts_get
 from analytics.stats.scores import (
     COUNT_KEYS,
     Score,
@@ -225,15 +228,6 @@ def data_version_get() -> DataVersion:
     return DataVersion(last_response_id=latest["last_id"] or 0, latest_day=latest_day)
 
 
-def responses_filtered(
-    filters: DashboardFilters, catalogue: Catalogue | None = None
-) -> QuerySet[Response]:
-    """The view's responses: the response scope of ``filters`` (``feedback.filters``), with
-    no ordering (for aggregation). ``catalogue`` is not needed any more; it is accepted so
-    the aggregate code keeps its calls."""
-    return responses_in_scope(filters.scope)
-
-
 @dataclass(frozen=True)
 class ScoreRow:
     """One line of a score table: a department, touchpoint, channel or week."""
@@ -262,12 +256,9 @@ class ScoreBreakdown:
 
 
 def score_breakdown_get(filters: DashboardFilters, catalogue: Catalogue) -> ScoreBreakdown:
-    """Totals and per department/touchpoint/channel scores: ONE grouped query."""
-    rows = list(
-        responses_filtered(filters, catalogue)
-        .values("touchpoint_id", "channel")
-        .annotate(**score_aggregates())
-    )
+    """Totals and per department/touchpoint/channel scores from the counts per touchpoint
+    and channel (``score_counts_get``: the daily roll-up, two queries)."""
+    rows = score_counts_get(filters.scope, by=("touchpoint_id", "channel"))
     by_touchpoint: dict[int | None, list[dict[str, Any]]] = {}
     by_channel: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -327,21 +318,12 @@ class TrendPoint:
 
 
 def score_trend_get(filters: DashboardFilters, catalogue: Catalogue) -> list[TrendPoint]:
-    """Scores per ISO week (Monday) over the window: ONE query with GROUP BY week."""
-    rows = (
-        responses_filtered(filters, catalogue)
-        .annotate(week=TruncWeek("submitted_at"))
-        .values("week")
-        .annotate(**score_aggregates())
-        .order_by("week")
-    )
+    """Scores per ISO week (Monday, project time zone) over the window: the days' counts
+    summed by week (``score_counts_get``: the daily roll-up, two queries)."""
     points = []
-    for row in rows:
-        week = row["week"]
-        if isinstance(week, dt.datetime):
-            week = timezone.localdate(week) if timezone.is_aware(week) else week.date()
+    for row in score_counts_get(filters.scope, period="week"):
         counts = _counts_only(row)
-        points.append(TrendPoint(week=week, counts=counts, summary=_scores(counts)))
+        points.append(TrendPoint(week=row["period"], counts=counts, summary=_scores(counts)))
     return points
 
 
@@ -389,8 +371,8 @@ class ResponseFigures:
 def response_figures_get(
     filters: DashboardFilters, catalogue: Catalogue, version: DataVersion
 ) -> ResponseFigures:
-    """Up to six queries on a miss (scores by touchpoint and channel, by week, topics by
-    topic and by parent topic, topic names, quotes), none on a hit.
+    """Up to eight queries on a miss (scores by touchpoint and channel, by week: two each;
+    topics by topic and by parent topic, topic names, quotes), none on a hit.
 
     Cached per filter set together with the data version it was computed at. Figures of an
     older version are still served for ``DASHBOARD_STALE_SECONDS`` after they were computed,

@@ -2,12 +2,12 @@
 
 Structure (departments, journeys, touchpoints, drivers, sources, users) is upserted by slug
 or name, so seeding twice never duplicates it. Customers and responses go in as plain rows
-(``COPY`` on PostgreSQL, ``executemany`` elsewhere) inside one transaction; per-row
-processing is not triggered. Afterwards the post-ingest processors (text tagging, alerts) run once over all
-responses in large chunks, then each available analysis once, and the command prints what
-ran. The demo's history is not news: e-mails raised while seeding go to an in-memory outbox
-(the in-app notifications stay).
-"""
+(``COPY`` on PostgreSQL, ``executemany`` elsewhere) inside one transaction that also marks
+their days changed; per-row processing is not triggered. Afterwards the post-ingest
+processors (text tagging, alerts) run once over all responses in large chunks, then each
+available analysis once, then the roll-ups are refreshed for every day written (the pages
+read them), and the command prints what ran. The demo's history is not news: e-mails raised
+while seeding go to an in-memory outbox (the in-app notifications stay)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ from actions import services as action_services
 from actions.models import Action
 from analytics.impact.services import scope_key_build
 from analytics.models import AnalysisRun, Kpi, KpiObservation
+from analytics.responses.rollups import rollups_refresh_all
 from analytics.runs.services import run_execute_now, run_kinds_available
 from cxhub.errors import ApplicationError, Conflict, InvalidInput, error_text
 from demo import generator
@@ -55,7 +56,12 @@ from feedback.models import (
     Source,
     Touchpoint,
 )
-from feedback.services import responses_process
+from feedback.services import (
+    response_day,
+    response_days_changed,
+    response_days_of,
+    responses_process,
+)
 from feedback.validation import comment_for_storage, content_hash, pii_mask_region
 
 logger = logging.getLogger(__name__)
@@ -151,6 +157,9 @@ def demo_seed(
         with override_settings(EMAIL_BACKEND=QUIET_EMAIL):
             _analyse(summary, say)
             demo_alerts_work(users=users, say=say)
+    refreshing = time.perf_counter()
+    days = rollups_refresh_all()
+    say(f"Refreshed the roll-ups for {days:,} days in {time.perf_counter() - refreshing:.1f} s.")
     summary.seconds = round(time.perf_counter() - started, 1)
     return summary
 
@@ -338,6 +347,7 @@ def _responses_insert(
     source_ids = {key: source.pk for key, source in org["sources"].items()}
     touchpoint_ids = {slug: touchpoint.pk for slug, touchpoint in org["touchpoints"].items()}
     submitted = [stamp.to_pydatetime() for stamp in frame["submitted_at"]]
+    response_days_changed(days={response_day(moment) for moment in submitted})
     csat = frame["csat"].astype(object).where(frame["csat"].notna(), None)
     ces = frame["ces"].astype(object).where(frame["ces"].notna(), None)
     now = timezone.now()
@@ -714,6 +724,7 @@ def demo_reset(*, log: Log | None = None) -> None:
         Action.objects.all().delete()
         KpiObservation.objects.all().delete()
         AnalysisRun.objects.all().delete()
+        response_days_changed(days=response_days_of(Response._base_manager.all()))
         _purge(Response, Response._base_manager.all())
         _purge(Customer, Customer._base_manager.all())
     except ProtectedError as exc:

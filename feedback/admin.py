@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
+from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -169,3 +172,22 @@ class ResponseAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     show_full_result_count = False
+
+    # An edited or deleted response changes what its day counts: the roll-ups must recount
+    # the day it was on and the day it is on now, in the same transaction.
+    def save_model(
+        self, request: HttpRequest, obj: Response, form: ModelForm, change: bool
+    ) -> None:
+        with transaction.atomic():
+            days = {services.response_day(obj.submitted_at)}
+            if change and obj.pk is not None:
+                before = Response.objects.filter(pk=obj.pk).values_list("submitted_at", flat=True)
+                days.update(services.response_day(moment) for moment in before)
+            super().save_model(request, obj, form, change)
+            services.response_days_changed(days=days)
+
+    def delete_model(self, request: HttpRequest, obj: Response) -> None:
+        services.responses_delete(responses=Response.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Response]) -> None:
+        services.responses_delete(responses=queryset)

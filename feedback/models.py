@@ -323,3 +323,23 @@ class CustomerErasure(models.Model):
 
     def __str__(self) -> str:
         return f"Erasure of {self.pseudonym}"
+
+
+class ResponseDayChange(models.Model):
+    """A calendar day (project time zone) whose responses changed since the roll-ups last
+    saw it: a response of that day was stored, erased or deleted.
+
+    Every write that changes what a response counts as upserts the day's row in its own
+    transaction (``feedback.services.response_days_changed``); the roll-up refresh
+    (``analytics.responses.rollups``) recomputes the day and deletes the row. Readers treat
+    a day with a row as dirty and read its raw responses, so a roll-up is never stale.
+    """
+
+    day = models.DateField(unique=True)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day} changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"

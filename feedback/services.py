@@ -10,6 +10,10 @@ decides between a harmless duplicate and a conflict. Because the database, not a
 Processing (tagging etc.) is queued after commit. A dead broker never fails ingestion: the
 rows stay with ``processing_queued_at`` empty and ``responses_sweep_unprocessed`` re-queues
 them later.
+
+Every write here that changes what a response counts as (ingest, erasure, deletion) marks
+the response's local day changed in the same transaction (``response_days_changed``), so
+the roll-ups above ``feedback`` recount exactly those days.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -27,14 +31,22 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from psycopg.errors import UniqueViolation
 
 from cxhub.errors import Conflict, Forbidden, InvalidInput, NotFound
-from feedback.models import Customer, CustomerErasure, Response, Source, SourceAPIKey
+from feedback.models import (
+    Customer,
+    CustomerErasure,
+    Response,
+    ResponseDayChange,
+    Source,
+    SourceAPIKey,
+)
 from feedback.privacy import ErasedCustomer, attributes_without_personal_data, customer_erasers
-from feedback.processing import response_processors
+from feedback.processing import days_changed_listeners, response_processors
 from feedback.validation import (
     CSV_IGNORED_COLUMNS,
     CSVFormatError,
@@ -171,6 +183,72 @@ def source_for_user_post(*, name: str | None) -> Source:
             field_errors={"source": [f"The source {source_obj.name!r} is inactive."]}
         )
     return source_obj
+
+
+# --- Changed days -------------------------------------------------------------------------
+
+_DAYS_PER_STATEMENT = 500
+
+
+def response_day(moment: datetime) -> date:
+    """The calendar day of ``moment`` in the project's time zone (``settings.TIME_ZONE``):
+    the day a response counts on in every roll-up and every date filter."""
+    return timezone.localtime(moment, timezone.get_default_timezone()).date()
+
+
+def response_days_changed(*, days: Iterable[date]) -> None:
+    """Mark ``days`` as changed: what their responses count as is not what the roll-ups
+    hold any more. Call it inside the transaction of the write.
+
+    One ``INSERT ... ON CONFLICT (day) DO UPDATE`` per few hundred days, in day order (two
+    writers marking the same days lock them in the same order, so they cannot deadlock).
+    Updating an existing row takes its row lock: a roll-up refresh holding that row
+    (``SELECT ... FOR UPDATE``) makes this wait until the refresh commits and deleted it,
+    and then inserts the row again, so a day written during a refresh stays marked.
+    Registered listeners (``feedback.processing``) are told after the commit.
+    """
+    unique = sorted(set(days))
+    if not unique:
+        return
+    table = connection.ops.quote_name(ResponseDayChange._meta.db_table)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        for start in range(0, len(unique), _DAYS_PER_STATEMENT):
+            batch = unique[start : start + _DAYS_PER_STATEMENT]
+            cursor.execute(
+                f"INSERT INTO {table} (day, changed_at) VALUES "
+                f"{', '.join(['(%s, %s)'] * len(batch))} "
+                "ON CONFLICT (day) DO UPDATE SET changed_at = EXCLUDED.changed_at",
+                [
+                    value
+                    for day in batch
+                    for value in (
+                        connection.ops.adapt_datefield_value(day),
+                        connection.ops.adapt_datetimefield_value(now),
+                    )
+                ],
+            )
+    for _, listener in days_changed_listeners():
+        transaction.on_commit(listener)
+
+
+def response_days_of(responses: QuerySet[Response]) -> list[date]:
+    """The calendar days (project time zone) on which ``responses`` were submitted."""
+    return sorted(
+        responses.order_by()
+        .annotate(day=TruncDate("submitted_at", tzinfo=timezone.get_default_timezone()))
+        .values_list("day", flat=True)
+        .distinct()
+    )
+
+
+def responses_delete(*, responses: QuerySet[Response]) -> int:
+    """Delete ``responses`` (and what cascades from them), marking their days changed in
+    the same transaction; returns how many responses were deleted."""
+    with transaction.atomic():
+        response_days_changed(days=response_days_of(responses))
+        _, by_model = responses.delete()
+    return int(by_model.get(Response._meta.label, 0))
 
 
 # --- Responses ----------------------------------------------------------------------------
@@ -317,6 +395,13 @@ def responses_ingest_bulk(
                     {"external_id": [_conflict_message(normalised.external_id, stored_id)]},
                     conflict=True,
                 )
+        response_days_changed(
+            days={
+                response_day(normalised.submitted_at)
+                for _, normalised in rows
+                if normalised.external_id in inserted
+            }
+        )
         if queue_processing and result.created_ids:
             transaction.on_commit(
                 partial(
@@ -1064,7 +1149,7 @@ def customer_erase(
         responses = list(
             Response.objects.select_for_update()
             .filter(customer=customer)
-            .only("id", "comment", "attributes")
+            .only("id", "submitted_at", "comment", "attributes")
         )
         kept_attributes = attributes_without_personal_data(
             customer.attributes, secrets=[external_id], region=region
@@ -1118,6 +1203,8 @@ def customer_erase(
             ["comment", "attributes", "content_hash", "erased_at", "updated_at"],
             batch_size=1_000,
         )
+        # An erased comment no longer counts as a comment: the roll-ups recount those days.
+        response_days_changed(days={response_day(response.submitted_at) for response in responses})
         _history_forget(Customer, [customer.pk])
         _history_forget(Response, erased.response_ids)
         for name, eraser in customer_erasers():

@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from feedback.models import Response, Source, SourceAPIKey, Touchpoint
     from feedback.roles import Role
+    from feedback.services import responses_delete
 
     touchpoint = Touchpoint.objects.order_by("id").first()
     if touchpoint is None:
@@ -198,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if stored == len(tally.created) and not tally.errors else 1
     finally:
         # What the run created goes, whatever happened (a failed start included).
-        Response.objects.filter(source=source).delete()
+        responses_delete(responses=Response.objects.filter(source=source))
         source.delete()
         user.delete()
 

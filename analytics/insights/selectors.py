@@ -14,9 +14,12 @@ connection per CPU at once.
 Scores (NPS, CSAT, CES) with intervals, aggregated in the database: one
 ``GROUP BY (period, group)`` query with conditional counts and sums returns everything;
 groups' totals, periods' totals and the overall figure are sums of those rows (counts and
-sums add), so no response row is ever loaded. ``score_aggregates`` is the one set of
-aggregate expressions (and key names) over responses: the dashboards group by it too, and
-``analytics.stats.scores`` turns its rows into figures.
+sums add), so no response row is ever loaded. The counts come from
+``analytics.responses.score_days.score_counts_get`` (the daily roll-up for scopes of dates,
+departments, journeys, touchpoints and channels; raw responses otherwise), whose one set of
+aggregate expressions is ``analytics.responses.counts.score_aggregates``; grouping by a
+customer field or attribute aggregates raw responses with the same expressions.
+``analytics.stats.scores`` turns the rows into figures.
 
 Value of experience: each customer counts once, at the NPS score of their latest response
 within the filters (a correlated subquery on the ``(customer, submitted_at)`` index); one
@@ -52,15 +55,16 @@ from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncDay, TruncMonth, TruncWeek
 
-from analytics.responses.counts import response_count_aggregates
+from analytics.responses.counts import score_aggregates
 from analytics.responses.sample import min_responses
+from analytics.responses.score_days import score_counts_get
 from analytics.runs.models import AnalysisRun
 from analytics.runs.selectors import run_latest_matching
 from analytics.stats.drivers.sufficient import ChunkMoments
 from analytics.stats.scores import COUNT_KEYS, ScoreBlock, score_block, score_block_change
 from cxhub.errors import InvalidInput
-from feedback.filters import CUSTOMER_FIELDS, response_scope_clean, responses_in_scope
-from feedback.models import Attribute, Customer, Response
+from feedback.filters import CUSTOMER_FIELDS, day_start, response_scope_clean, responses_in_scope
+from feedback.models import Attribute, Customer, Response, Touchpoint
 
 DEFAULT_CHUNKS = 256
 
@@ -331,21 +335,43 @@ def scores_parameters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+BY_CATALOGUE = ("touchpoint", "department", "journey", "channel")
+"""Groupings the score counts per touchpoint and channel answer (``score_counts_get``)."""
+
+
+def _score_rows(
+    filters: Mapping[str, Any], *, period: str | None, by: str | None
+) -> list[dict[str, Any]]:
+    """Rows of ``score_counts_get`` (the daily roll-up where the filters allow) keyed as
+    ``scores_summary`` reads them: ``period_start`` (the period's first midnight, project
+    time zone) and ``group``/``group_label`` (slug and name; the channel twice; None for
+    responses without a touchpoint)."""
+    grouping = ("channel",) if by == "channel" else ("touchpoint_id",) if by else ()
+    counts = score_counts_get(filters, period=period, by=grouping)
+    labels: dict[int, tuple[str, str]] = {}
+    if by in ("touchpoint", "department", "journey"):
+        prefix = "" if by == "touchpoint" else f"{by}__"
+        ids = {row["touchpoint_id"] for row in counts if row["touchpoint_id"] is not None}
+        labels = {
+            pk: (slug, name)
+            for pk, slug, name in Touchpoint.objects.filter(pk__in=ids).values_list(
+                "pk", f"{prefix}slug", f"{prefix}name"
+            )
+        }
+    rows = []
+    for row in counts:
+        item: dict[str, Any] = {key: row[key] for key in COUNT_KEYS}
+        if period:
+            item["period_start"] = day_start(row["period"])
+        if by == "channel":
+            item["group"] = item["group_label"] = row["channel"]
+        elif by:
+            item["group"], item["group_label"] = labels.get(row["touchpoint_id"], (None, None))
+        rows.append(item)
+    return rows
+
+
 def _group_expressions(by: str) -> dict[str, Any]:
-    if by == "touchpoint":
-        return {"group": F("touchpoint__slug"), "group_label": F("touchpoint__name")}
-    if by == "department":
-        return {
-            "group": F("touchpoint__department__slug"),
-            "group_label": F("touchpoint__department__name"),
-        }
-    if by == "journey":
-        return {
-            "group": F("touchpoint__journey__slug"),
-            "group_label": F("touchpoint__journey__name"),
-        }
-    if by == "channel":
-        return {"group": F("channel"), "group_label": F("channel")}
     if by in CUSTOMER_FIELDS:
         expression = Coalesce(
             NullIf(F(f"customer__{by}"), Value("")),
@@ -357,36 +383,6 @@ def _group_expressions(by: str) -> dict[str, Any]:
     source = "attributes" if prefix == "attribute" else "customer__attributes"
     text_expression = KeyTextTransform(key, source)
     return {"group": text_expression, "group_label": text_expression}
-
-
-def score_aggregates(*, prefix: str = "", count: str = "pk") -> dict[str, Any]:
-    """Counts and sums behind every score (keys ``analytics.stats.scores.COUNT_KEYS``).
-
-    Over responses by default. For a related model (topic mentions) ``prefix`` is the path
-    to the response (``"response__"``) and ``count`` the response's id column
-    (``"response_id"``), counted distinct so that each response counts once.
-    """
-    distinct = count != "pk"
-
-    def counted(condition: Q | None = None) -> Count:
-        return Count(count, filter=condition, distinct=distinct)
-
-    def column(name: str) -> str:
-        return f"{prefix}{name}"
-
-    return {
-        **response_count_aggregates(prefix=prefix, count=count),
-        "nps_n": counted(Q(**{column("nps__isnull"): False})),
-        "promoters": counted(Q(**{column("nps__gte"): 9})),
-        "detractors": counted(Q(**{column("nps__lte"): 6})),
-        "csat_n": counted(Q(**{column("csat__isnull"): False})),
-        "csat_satisfied": counted(Q(**{column("csat__gte"): 4})),
-        "csat_sum": Sum(column("csat")),
-        "csat_sumsq": Sum(F(column("csat")) * F(column("csat"))),
-        "ces_n": counted(Q(**{column("ces__isnull"): False})),
-        "ces_sum": Sum(column("ces")),
-        "ces_sumsq": Sum(F(column("ces")) * F(column("ces"))),
-    }
 
 
 def _add(total: dict[str, float], row: Mapping[str, Any]) -> None:
@@ -419,16 +415,14 @@ def scores_summary(parameters: Mapping[str, Any]) -> dict[str, Any]:
     period = parameters.get("period")
     by = parameters.get("by")
     filters = parameters.get("filters") or {}
-    qs = responses_in_scope(filters).order_by()
-    keys: dict[str, Any] = {}
-    if period:
-        keys["period_start"] = PERIODS[period]("submitted_at")
-    if by:
-        keys.update(_group_expressions(by))
-    if keys:
-        rows = list(qs.values(**keys).annotate(**score_aggregates()).order_by())
+    if by is None or by in BY_CATALOGUE:
+        rows = _score_rows(filters, period=period, by=by)
     else:
-        rows = [qs.aggregate(**score_aggregates())]
+        qs = responses_in_scope(filters).order_by()
+        keys: dict[str, Any] = _group_expressions(by)
+        if period:
+            keys["period_start"] = PERIODS[period]("submitted_at")
+        rows = list(qs.values(**keys).annotate(**score_aggregates()).order_by())
 
     overall: dict[str, float] = defaultdict(float)
     by_period: dict[Any, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -470,8 +464,7 @@ def scores_summary(parameters: Mapping[str, Any]) -> dict[str, Any]:
     compare = parameters.get("compare")
     if compare:
         window = {**filters, **compare}
-        other = responses_in_scope(window).order_by().aggregate(**score_aggregates())
-        comparison = score_block(other, min_n=min_n)
+        comparison = score_block(score_counts_get(window)[0], min_n=min_n)
         result["comparison"] = {"window": compare, **comparison.as_dict()}
         result["change"] = _change_dict(overall_block, comparison)
     return result

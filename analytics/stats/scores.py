@@ -2,7 +2,7 @@
 
 Every page, API answer, CSV export, printable report and narrative takes its scores from
 here, so a figure reads the same wherever it is shown. The database aggregates responses
-(see ``analytics.insights.selectors.score_aggregates``); nothing here needs a row or Django.
+(see ``analytics.responses.counts.score_aggregates``); nothing here needs a row or Django.
 
 - NPS = 100 · (p_P − p_D) of the raw counts. Its interval is the **adjusted-Wald**
   interval (Rocks 2016, "Using adjusted-Wald intervals for NPS"): add 3 to n and 0.75 to

@@ -162,5 +162,6 @@ def test_api_analyses_ingest_and_tagging_are_measured(bench_run: dict[str, Any])
         "plain VADER in memory (reference)",
         "text tagging from/to the database, one process",
         "driver analysis, 12 drivers, 1,000 bootstrap, from DB",
+        "roll-up refresh @ 10,000",
     ):
         assert figure in figures

@@ -264,3 +264,24 @@ def test_reset_removes_what_hangs_on_the_old_responses() -> None:
     assert Action.objects.count() == len(generator.ACTIONS)
     assert Customer.objects.count() == 200
     assert KpiObservation.objects.filter(kpi__slug="revenue").count() == 78 * 10
+
+
+def test_the_seeded_demo_is_served_from_refreshed_roll_ups() -> None:
+    """After seeding no day is left dirty, and the overview's counts read from the roll-up
+    equal the raw aggregate; a reseed after reset leaves no row of the old responses."""
+    from analytics.models import ScoreDay
+    from analytics.responses.counts import score_aggregates
+    from analytics.responses.score_days import score_counts_get
+    from feedback.models import ResponseDayChange
+
+    demo_seed(seed=5, responses=2_000, analyse=False, end=END)
+    assert not ResponseDayChange.objects.exists()
+    assert ScoreDay.objects.exists()
+    raw = Response.objects.order_by().aggregate(**score_aggregates())
+    assert score_counts_get({})[0] == {key: int(value or 0) for key, value in raw.items()}
+
+    demo_seed(seed=6, responses=500, reset=True, analyse=False, end=END - dt.timedelta(days=400))
+
+    raw = Response.objects.order_by().aggregate(**score_aggregates())
+    assert score_counts_get({})[0] == {key: int(value or 0) for key, value in raw.items()}
+    assert sum(ScoreDay.objects.values_list("responses", flat=True)) == 500

@@ -22,6 +22,7 @@ from feedback.models import (
     Touchpoint,
 )
 from feedback.roles import Role
+from feedback.services import response_day, response_days_changed
 from feedback.validation import content_hash
 
 User = get_user_model()
@@ -170,6 +171,14 @@ class ResponseFactory(DjangoModelFactory):
             attributes=dict(sorted(r.attributes.items())),
         )
     )
+
+    @classmethod
+    def _create(cls, model_class: type[Response], *args: Any, **kwargs: Any) -> Response:
+        """Stored as every write path stores a response: its day is marked changed, so the
+        roll-ups recount it (``feedback.services.response_days_changed``)."""
+        response: Response = super()._create(model_class, *args, **kwargs)
+        response_days_changed(days=[response_day(response.submitted_at)])
+        return response
 
 
 def member_everywhere(user: Any) -> Any:

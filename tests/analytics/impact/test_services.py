@@ -12,6 +12,7 @@ from actions.models import Action, ActionStatus
 from analytics.impact.services import action_impact_estimate, impact_estimate_due
 from analytics.models import AnalysisRun, ImpactEstimate, Kpi, KpiObservation
 from feedback.models import Response
+from feedback.services import response_day, response_days_changed
 from tests.actions.factories import ActionFactory
 from tests.feedback.factories import SourceFactory, TouchpointFactory
 
@@ -68,6 +69,7 @@ def _plant_responses(
                     )
                 )
     Response.objects.bulk_create(rows, batch_size=2000)
+    response_days_changed(days={response_day(row.submitted_at) for row in rows})
     return rows
 
 
@@ -224,6 +226,7 @@ def test_without_a_control_scope_the_interrupted_time_series_is_used() -> None:
                 )
             )
     Response.objects.bulk_create(rows)
+    response_days_changed(days={response_day(row.submitted_at) for row in rows})
     action = _action(scope_attributes={}, control_attributes={}, target_kpis=[])
     action.scope_touchpoints.add(touchpoint)
 

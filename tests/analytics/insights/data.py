@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from feedback.models import Response, Source
+from feedback.services import response_day, response_days_changed
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
 
@@ -25,4 +26,6 @@ def store_responses(
             **row,
         }
         objects.append(Response(source=source, **fields))
-    return Response.objects.bulk_create(objects, batch_size=2000)
+    stored = Response.objects.bulk_create(objects, batch_size=2000)
+    response_days_changed(days={response_day(response.submitted_at) for response in stored})
+    return stored
