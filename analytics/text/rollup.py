@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from analytics.responses.rollups import day_ranges
-from analytics.text.models import Topic, TopicDay, TopicDepartmentDay, TopicMention
+from analytics.text.models import TopicDay, TopicDepartmentDay, TopicMention
 from analytics.text.topic_counts import (
     DECIMAL_KEYS,
     TOPIC_COUNT_KEYS,
@@ -286,13 +286,13 @@ def topic_rows_read(*, scope: Mapping[str, Any]) -> dict[TopicRowKey, dict[str, 
     return topic_rows_add(_rows_read(scope))
 
 
-def topic_days_read(*, topic_id: int, scope: Mapping[str, Any]) -> dict[dt.date, dict[str, Any]]:
-    """One topic's row per day of a cleaned scope (its row with sub-topics for a parent
-    topic, its own for a sub-topic), read as ``topic_rows_read`` reads; one more query for
-    whether the topic is a parent."""
-    is_parent = not Topic.objects.filter(pk=topic_id, parent__isnull=False).exists()
+def topic_days_read(
+    *, topic_id: int, with_subtopics: bool, scope: Mapping[str, Any]
+) -> dict[dt.date, dict[str, Any]]:
+    """One topic's row per day of a cleaned scope (``with_subtopics`` for a parent topic,
+    its own row for a sub-topic), read as ``topic_rows_read`` reads."""
     days: dict[dt.date, dict[str, Any]] = {}
-    for row in _rows_read(scope, topic=(topic_id, is_parent), by_day=True):
+    for row in _rows_read(scope, topic=(topic_id, with_subtopics), by_day=True):
         counts = topic_row_clean(row)
         total = days.setdefault(row["day"], dict.fromkeys(TOPIC_COUNT_KEYS, 0))
         for key in TOPIC_COUNT_KEYS:

@@ -25,12 +25,11 @@ from django.db.models import (
     Subquery,
     TextField,
 )
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from analytics.responses.cache import DataVersion, figures_cached
-from analytics.responses.counts import response_count_aggregates
 from analytics.responses.sample import min_responses
+from analytics.responses.score_days import period_start, score_counts_get
 from analytics.responses.window import window_days
 from analytics.stats.scores import Score
 from analytics.stats.topic_trend import (
@@ -285,11 +284,11 @@ def comments_count(
     *, scope: Mapping[str, Any], version: DataVersion | None = None
 ) -> dict[str, int]:
     """Responses and comments in a cleaned response scope, counted as the overview counts
-    them (``analytics.responses.counts``): one query, cached per scope like the figures."""
+    them (``score_counts_get``: the daily score roll-up), cached per scope like the figures."""
 
     def compute() -> dict[str, int]:
-        counts = responses_in_scope(scope).order_by().aggregate(**response_count_aggregates())
-        return {key: int(value or 0) for key, value in counts.items()}
+        (counts,) = score_counts_get(scope)
+        return {key: int(counts[key]) for key in ("responses", "comments")}
 
     return figures_cached(COMMENTS_COUNT_CACHE, _scope_key(scope), compute, version=version)
 
@@ -303,11 +302,6 @@ def trend_period(*, date_from: dt.date, date_to: dt.date) -> str:
     return "week" if (date_to - date_from).days < TREND_WEEKS_UP_TO_DAYS else "month"
 
 
-def _period_start(day: dt.date, period: str) -> dt.date:
-    """The Monday of ``day``'s ISO week, or the first of its month."""
-    return day - dt.timedelta(days=day.weekday()) if period == "week" else day.replace(day=1)
-
-
 @dataclass(frozen=True)
 class TopicTrend:
     """A topic per week or month of a window: counts and estimates with 95% intervals."""
@@ -317,23 +311,6 @@ class TopicTrend:
 
 
 TOPIC_TREND_CACHE = "text:topic-trend:v1"
-
-
-def _comments_by_day(scope: Mapping[str, Any]) -> dict[dt.date, int]:
-    """The comments of a cleaned scope per day (project time zone): one grouped query."""
-    rows = (
-        responses_in_scope(scope)
-        .exclude(comment="")
-        .annotate(day=TruncDate("submitted_at", tzinfo=timezone.get_default_timezone()))
-        .values("day")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return {_as_date(row["day"]): int(row["n"]) for row in rows}
-
-
-def _as_date(value: dt.date | str) -> dt.date:
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def topic_trend_get(
@@ -347,19 +324,24 @@ def topic_trend_get(
     the comments, those mentioning the topic or a sub-topic (each response once, as
     ``topic_mention_stats`` counts), the negative ones and the mentions' sentiment, with
     their intervals (``analytics.stats.topic_trend``). The topic's counts per day
-    (``topic_days_read``: the roll-up and the raw days it does not hold) and the comments
-    per day, added up per period; cached per topic, period and scope."""
+    (``topic_days_read``: the topic roll-up and the raw days it does not hold) added up per
+    period, and the comments per period (``score_counts_get``); cached per topic, period
+    and scope."""
     if period not in ("week", "month"):
         raise InvalidInput(field_errors={"period": ["Must be week or month."]})
 
     def compute() -> TopicTrend:
-        comments: dict[dt.date, int] = {}
-        for day, n in _comments_by_day(scope).items():
-            start = _period_start(day, period)
-            comments[start] = comments.get(start, 0) + n
+        comments = {
+            row["period"]: int(row["comments"])
+            for row in score_counts_get(scope, period=period)
+            if row["comments"]
+        }
         mentioned: dict[dt.date, dict[str, Any]] = {}
-        for day, row in topic_days_read(topic_id=topic.pk, scope=scope).items():
-            total = mentioned.setdefault(_period_start(day, period), dict.fromkeys(row, 0))
+        days = topic_days_read(
+            topic_id=topic.pk, with_subtopics=topic.parent_id is None, scope=scope
+        )
+        for day, row in days.items():
+            total = mentioned.setdefault(period_start(day, period), dict.fromkeys(row, 0))
             for key, value in row.items():
                 total[key] += value
         counts = []

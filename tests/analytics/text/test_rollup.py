@@ -335,7 +335,7 @@ def test_a_topic_per_day_is_read_as_counted() -> None:
     _responses_add(world["rng"], world["touchpoints"], world["topics"], 5)  # dirty days
     scope = {"date_from": "2026-03-04", "date_to": "2026-03-15", "department": ["dept-1"]}
     for topic, with_subtopics in ((world["topics"][0], True), (world["topics"][3], False)):
-        days = rollup.topic_days_read(topic_id=topic.pk, scope=scope)
+        days = rollup.topic_days_read(topic_id=topic.pk, with_subtopics=with_subtopics, scope=scope)
         expected = {}
         for offset in range(12):
             day = dt.date(2026, 3, 4) + dt.timedelta(days=offset)
