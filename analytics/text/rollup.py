@@ -33,9 +33,9 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 
 from analytics.responses.rollups import day_ranges
+from analytics.responses.score_days import local_date, roll_up_window
 from analytics.text.models import TopicDay, TopicDepartmentDay, TopicMention
 from analytics.text.topic_counts import (
     DECIMAL_KEYS,
@@ -46,7 +46,7 @@ from analytics.text.topic_counts import (
     topic_rows_raw,
     topic_rows_sql,
 )
-from feedback.filters import DATE_PARAMETERS, response_scope_q, scope_days
+from feedback.filters import response_scope_q
 from feedback.models import ResponseDayChange
 
 ROLL_UP_FILTERS = ("department",)
@@ -54,27 +54,6 @@ ROLL_UP_FILTERS = ("department",)
 
 _ATTEMPTS = 3
 _ROW_KEYS = ("day", "topic_id", "with_subtopics")
-
-
-def _window(scope: Mapping[str, Any]) -> tuple[dt.date | None, dt.date | None] | None:
-    """The first and last day (either open) when the roll-up can answer ``scope``, else None."""
-    for name, value in scope.items():
-        if value in (None, "", []):
-            continue
-        if name in DATE_PARAMETERS:
-            if parse_date(str(value)) is None:
-                return None
-        elif name not in ROLL_UP_FILTERS:
-            return None
-    return scope_days(scope)
-
-
-def _day(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value, timezone.get_default_timezone()).date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def _local_day() -> TruncDate:
@@ -234,7 +213,7 @@ def _rolled_up_statement(
     with connection.cursor() as cursor:
         cursor.execute(statement, arguments)
         fetched = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    marked = {_day(row["day"]) for row in fetched if row["part"] == "m"}
+    marked = {local_date(row["day"]) for row in fetched if row["part"] == "m"}
     rows = []
     for row in fetched:
         if row["part"] == "m":
@@ -243,7 +222,7 @@ def _rolled_up_statement(
             continue
         rows.append(
             {
-                "day": _day(row["day"]) if by_day else None,
+                "day": local_date(row["day"]) if by_day else None,
                 "topic_id": int(row["topic_id"]),
                 "with_subtopics": bool(row["with_subtopics"]),
                 **topic_row_clean(row),
@@ -255,7 +234,7 @@ def _rolled_up_statement(
 def _rows_read(
     scope: Mapping[str, Any], *, topic: TopicRowKey | None = None, by_day: bool = False
 ) -> list[dict[str, Any]]:
-    window = _window(scope)
+    window = roll_up_window(scope, filters=ROLL_UP_FILTERS)
     if window is not None:
         first, last = window
         departments = list(scope.get("department") or [])
@@ -273,7 +252,7 @@ def _rows_read(
         mentions = mentions.filter(Q(topic_id=topic[0]) | Q(topic__parent_id=topic[0]))
     rows = topic_rows_raw(mentions, keys={"day": _local_day()} if by_day else None)
     return [
-        {**row, "day": _day(row["day"]) if by_day else None}
+        {**row, "day": local_date(row["day"]) if by_day else None}
         for row in rows
         if topic is None or (row["topic_id"], row["with_subtopics"]) == topic
     ]
