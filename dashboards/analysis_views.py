@@ -33,7 +33,7 @@ from cxhub.users import request_user
 from dashboards import charts, impact, pages, permissions, selectors, services
 from dashboards.filters import VerbatimForm, department_slugs, filters_parse
 from dashboards.views import _render
-from feedback.filters import response_scope_q, scope_window_label
+from feedback.filters import scope_window_label
 from feedback.models import Department
 from feedback.roles import user_is_cx_manager
 
@@ -244,10 +244,7 @@ def _verbatim_quotes(request: HttpRequest, filters: Any) -> dict[str, Any]:
         else SentimentLabel.NEGATIVE
     )
     quotes = text_selectors.topic_quotes_get(
-        topic_id=topic.pk,
-        stance=stance,
-        mentions=response_scope_q(filters.scope, prefix="response__"),
-        user=request.user,
+        topic_id=topic.pk, stance=stance, scope=filters.scope, user=request.user
     )
     return {"quote_topic": topic, "quote_stance": stance, "quotes": quotes}
 
@@ -338,21 +335,28 @@ def topic_page(request: HttpRequest, slug: str) -> HttpResponse:
     }
     if filters is None:
         return render(request, "analytics/topics_verbatims.html", context, status=400)
-    figures = selectors.response_figures_get(filters, catalogue, selectors.data_version_get())
+    version = selectors.data_version_get()
+    figures = selectors.response_figures_get(filters, catalogue, version)
     trend = text_selectors.topic_trend_get(
         topic=topic,
         scope=filters.scope,
         period=text_selectors.trend_period(date_from=filters.date_from, date_to=filters.date_to),
+        version=version,
     )
-    in_view = response_scope_q(filters.scope, prefix="response__")
     context.update(
         total=figures.breakdown.total,
-        figure=selectors.topic_figure_get(filters, topic.pk, figures.breakdown.total_counts),
+        figure=selectors.topic_figure_get(
+            filters, topic.pk, figures.breakdown.total_counts, version=version
+        ),
         trend=trend,
         charts=pages.topic_trend_charts(topic_name=topic.name, trend=trend),
         quotes={
             stance: text_selectors.topic_quotes_get(
-                topic_id=topic.pk, stance=stance, mentions=in_view, user=request.user
+                topic_id=topic.pk,
+                stance=stance,
+                scope=filters.scope,
+                user=request.user,
+                version=version,
             )
             for stance in text_selectors.QUOTE_STANCES
         },

@@ -237,8 +237,8 @@ def _driver(user: access.AnyUser, slug: str, outcome: str, department: str) -> E
 def _topic(user: access.AnyUser, slug: str) -> Evidence:
     topic = text_selectors.topic_get(slug=slug)
     window = text_selectors.topic_window_get()
-    mention_q = window.filters().mention_q()
-    row = text_selectors.topic_mention_stats(mention_q=mention_q).get(topic.pk)
+    scope = window.filters().scope
+    row = text_selectors.topic_mention_stats(scope=scope).get(topic.pk)
     mentions = int(row["responses"]) if row else 0
     figures: list[dict[str, Any]] = []
     claim = f"{mentions:,} responses mention {topic.name.lower()} ({window.label})."
@@ -297,7 +297,7 @@ def _topic(user: access.AnyUser, slug: str) -> Evidence:
     comments = [
         quote.text
         for quote in text_selectors.topic_quotes_get(
-            topic_id=topic.pk, stance=stance, mentions=mention_q, user=user, limit=QUOTES
+            topic_id=topic.pk, stance=stance, scope=scope, user=user, limit=QUOTES
         )
     ]
     heading = (

@@ -2,33 +2,40 @@
 
 Every aggregate is computed by the database (conditional aggregation, GROUP BY touchpoint
 and channel, GROUP BY week); Python only adds up a few hundred grouped rows. Score counts
-come from the daily roll-up (``analytics.responses.score_days.score_counts_get``), so
-their cost depends on the days, touchpoints and channels shown, not on the responses
-behind them; only the days changed since the last refresh are read raw. Heavy figures
-are cached per filter set for a short time, under a key that also holds the newest
-response id, so new feedback shows at once while repeated views cost one cheap query.
+come from the daily roll-up (``analytics.responses.score_days.score_counts_get``) and topic
+counts from the topic roll-up (``analytics.text.rollup``), so their cost depends on the
+days, touchpoints and channels shown, not on the responses behind them; only the days
+changed since the last refresh are read raw. Heavy figures are cached per filter set for a
+short time, with the newest response id they were computed at (``analytics.responses.cache``),
+so new feedback shows at once while repeated views cost one cheap query.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from actions.models import Action, ActionStatus
 from actions.selectors import action_list
 from analytics.impact.selectors import impact_estimates_by_action
-from analytics.insights.selectors import score_aggregates
+from analytics.responses.cache import (
+    DataVersion,
+    cached_forget,
+    cached_get,
+    cached_set,
+    figures_cached,
+    figures_invalidate,
+    memo_forget,
+)
+from analytics.responses.cache import data_version_get as data_version_get
 from analytics.responses.sample import min_responses
 from analytics.responses.score_days import score_counts_get
 from analytics.stats.scores import (
@@ -44,87 +51,25 @@ from analytics.stats.scores import (
 from analytics.stats.topic_impact import topic_nps_impact
 from analytics.text import selectors as text_selectors
 from analytics.text.choices import SentimentLabel
-from analytics.text.selectors import topic_mention_stats
 from dashboards.filters import DashboardFilters, FilterOptions
-from feedback.filters import response_scope_q, responses_in_scope
+from feedback.filters import responses_in_scope
 from feedback.models import Channel, Customer, Department, Response, Touchpoint
 from feedback.privacy import ErasedCustomer
 
 CATALOGUE_CACHE_KEY = "dashboards:catalogue:v1"
 CATALOGUE_SECONDS = 300
 
-# A process-local layer in front of Django's cache: unpickling the figures from the cache
-# costs tens of milliseconds per request; a hit here costs nothing. Bounded and short-lived.
-_MEMO: dict[str, tuple[float, Any]] = {}
-_MEMO_MAX_ENTRIES = 256
-
-
-def _cached(key: str) -> Any:
-    hit = _MEMO.get(key)
-    if hit is not None:
-        if hit[0] > time.monotonic():
-            return hit[1]
-        _MEMO.pop(key, None)
-    value = cache.get(key)
-    if value is not None:
-        _MEMO[key] = (time.monotonic() + 5.0, value)  # re-read the shared cache soon
-    return value
-
-
-def _cache_set(key: str, value: Any, seconds: int) -> None:
-    cache.set(key, value, seconds)
-    if len(_MEMO) >= _MEMO_MAX_ENTRIES:
-        now = time.monotonic()
-        for stale in [k for k, (expires, _) in list(_MEMO.items()) if expires <= now]:
-            _MEMO.pop(stale, None)
-        if len(_MEMO) >= _MEMO_MAX_ENTRIES:
-            _MEMO.clear()
-    _MEMO[key] = (time.monotonic() + seconds, value)
-
 
 def figures_forget() -> None:
     """Drop every cached figure of this process and the shared cache's catalogue."""
-    _MEMO.clear()
+    memo_forget()
     cache.delete(CATALOGUE_CACHE_KEY)
-
-
-FIGURES_GENERATION_KEY = "dashboards:figures:generation"
-
-
-def figures_generation() -> str:
-    """A token in every figures cache key, replaced when data are erased.
-
-    Cached figures quote comments (the top issue's quotes), and their data version (the
-    newest response id) does not change when a customer is erased; a new token makes every
-    process miss the figures cached before. The token is random, so a token evicted from the
-    cache is replaced by a new one rather than by an old one.
-    """
-    token = cache.get(FIGURES_GENERATION_KEY)
-    if token is None:
-        cache.add(FIGURES_GENERATION_KEY, secrets.token_hex(8), timeout=None)
-        token = cache.get(FIGURES_GENERATION_KEY) or "0"
-    return str(token)
-
-
-def figures_invalidate() -> None:
-    """No figure cached so far is served again, by this process or (with a shared cache)
-    any other."""
-    cache.set(FIGURES_GENERATION_KEY, secrets.token_hex(8), timeout=None)
-    figures_forget()
 
 
 def customer_figures_erase(erased: ErasedCustomer) -> None:
     """Customer erasure: cached figures may quote the customer; forget them once the
     erasure is committed (figures recomputed before the commit would still quote them)."""
     transaction.on_commit(figures_invalidate)
-
-
-def figures_cache_seconds() -> int:
-    return int(getattr(settings, "CXHUB", {}).get("DASHBOARD_CACHE_SECONDS", 120))
-
-
-def figures_stale_seconds() -> float:
-    return float(getattr(settings, "CXHUB", {}).get("DASHBOARD_STALE_SECONDS", 30))
 
 
 @dataclass(frozen=True)
@@ -175,7 +120,7 @@ class Catalogue:
 
 def catalogue_get() -> Catalogue:
     """The catalogue, cached for a few minutes (four small queries on a miss)."""
-    cached = _cached(CATALOGUE_CACHE_KEY)
+    cached = cached_get(CATALOGUE_CACHE_KEY)
     if isinstance(cached, Catalogue):
         return cached
     departments = [
@@ -201,31 +146,12 @@ def catalogue_get() -> Catalogue:
     catalogue = Catalogue(
         departments, touchpoints, values["region"], values["segment"], values["plan"]
     )
-    _cache_set(CATALOGUE_CACHE_KEY, catalogue, CATALOGUE_SECONDS)
+    cached_set(CATALOGUE_CACHE_KEY, catalogue, CATALOGUE_SECONDS)
     return catalogue
 
 
 def catalogue_forget() -> None:
-    _MEMO.pop(CATALOGUE_CACHE_KEY, None)
-    cache.delete(CATALOGUE_CACHE_KEY)
-
-
-@dataclass(frozen=True)
-class DataVersion:
-    last_response_id: int
-    latest_day: dt.date
-
-    @property
-    def key(self) -> str:
-        return str(self.last_response_id)
-
-
-def data_version_get() -> DataVersion:
-    """The newest response (one index-only query): part of every figures cache key."""
-    latest = Response.objects.order_by().aggregate(last_id=Max("id"), last_at=Max("submitted_at"))
-    last_at = latest["last_at"]
-    latest_day = timezone.localdate(last_at) if last_at else timezone.localdate()
-    return DataVersion(last_response_id=latest["last_id"] or 0, latest_day=latest_day)
+    cached_forget(CATALOGUE_CACHE_KEY)
 
 
 @dataclass(frozen=True)
@@ -372,45 +298,32 @@ def response_figures_get(
     filters: DashboardFilters, catalogue: Catalogue, version: DataVersion
 ) -> ResponseFigures:
     """Up to eight queries on a miss (scores by touchpoint and channel, by week: two each;
-    topics by topic and by parent topic, topic names, quotes), none on a hit.
+    the topic counts unless cached, topic names, quotes), none on a hit.
 
-    Cached per filter set together with the data version it was computed at. Figures of an
-    older version are still served for ``DASHBOARD_STALE_SECONDS`` after they were computed,
-    so that under a steady stream of new feedback a busy dashboard recomputes at most that
-    often instead of on every request; with no new feedback they live for the full
-    ``DASHBOARD_CACHE_SECONDS``.
+    Cached per filter set together with the data version it was computed at
+    (``analytics.responses.cache.figures_cached``): figures of an older version are still
+    served for ``DASHBOARD_STALE_SECONDS`` after they were computed, so that under a steady
+    stream of new feedback a busy dashboard recomputes at most that often; with no new
+    feedback they live for the full ``DASHBOARD_CACHE_SECONDS``.
     """
-    key = f"dashboards:figures:v3:{figures_generation()}:{filters.cache_key()}"
-    cached = _cached(key)
-    if isinstance(cached, CachedFigures) and (
-        cached.version == version.key or time.time() - cached.computed_at < figures_stale_seconds()
-    ):
-        return cached.figures
-    trend = score_trend_get(filters, catalogue)
-    breakdown = score_breakdown_get(filters, catalogue)
-    topics = topic_figures_get(filters, catalogue, breakdown.total_counts)
-    top_issue = top_issue_pick(topics)
-    figures = ResponseFigures(
-        breakdown=breakdown,
-        trend=trend,
-        nps_change=nps_change_get(trend),
-        topics=topics,
-        top_issue_id=top_issue["id"] if top_issue else None,
-        top_issue_quotes=topic_quotes_get(filters, catalogue, top_issue["id"]) if top_issue else [],
-    )
-    _cache_set(
-        key,
-        CachedFigures(figures=figures, version=version.key, computed_at=time.time()),
-        figures_cache_seconds(),
-    )
-    return figures
 
+    def compute() -> ResponseFigures:
+        trend = score_trend_get(filters, catalogue)
+        breakdown = score_breakdown_get(filters, catalogue)
+        topics = topic_figures_get(filters, catalogue, breakdown.total_counts, version=version)
+        top_issue = top_issue_pick(topics)
+        return ResponseFigures(
+            breakdown=breakdown,
+            trend=trend,
+            nps_change=nps_change_get(trend),
+            topics=topics,
+            top_issue_id=top_issue["id"] if top_issue else None,
+            top_issue_quotes=topic_quotes_get(filters, catalogue, top_issue["id"], version=version)
+            if top_issue
+            else [],
+        )
 
-@dataclass(frozen=True)
-class CachedFigures:
-    figures: ResponseFigures
-    version: str
-    computed_at: float
+    return figures_cached("dashboards:figures:v4", filters.cache_key(), compute, version=version)
 
 
 # --- Actions ------------------------------------------------------------------------------
@@ -520,21 +433,6 @@ def action_summary_get(
 # --- Analytics results (topics, impacts, value) ---------------------------------------------
 
 
-def _topic_aggregates() -> dict[str, Any]:
-    """Per topic, each response once: how many mention it (negatively, positively), and
-    their NPS counts, so that a parent's shares stay within 100%."""
-    scores = score_aggregates(prefix="response__", count="response_id")
-
-    def responses_with(label: str) -> Count:
-        return Count("response_id", distinct=True, filter=Q(sentiment_label=label))
-
-    return {
-        **{key: scores[key] for key in ("responses", "nps_n", "promoters", "detractors")},
-        "negative": responses_with(SentimentLabel.NEGATIVE),
-        "positive": responses_with(SentimentLabel.POSITIVE),
-    }
-
-
 def topic_nps_points(
     *, topic: dict[str, Any], total_promoters: int, total_detractors: int, total_n: int
 ) -> Score:
@@ -568,18 +466,19 @@ TOPICS_SHOWN = 15
 
 
 def topic_figures_get(
-    filters: DashboardFilters, catalogue: Catalogue, total_counts: dict[str, Any]
+    filters: DashboardFilters,
+    catalogue: Catalogue,
+    total_counts: dict[str, Any],
+    *,
+    version: DataVersion | None = None,
 ) -> list[dict[str, Any]]:
     """The most mentioned topics in the view with sentiment and NPS impact.
 
     Mentions are counted by ``analytics.text.selectors.topic_mention_stats`` (responses
-    mentioning the topic or its sub-topics, in the filters' window): the same count as the
-    Topics page. Two grouped queries, plus one for the topics' names.
+    mentioning the topic or its sub-topics, in the filters' window; cached per scope): the
+    same count as the Topics page. One query for the topics' names besides the counts.
     """
-    stats = topic_mention_stats(
-        mention_q=response_scope_q(filters.scope, prefix="response__"),
-        aggregates=_topic_aggregates(),
-    )
+    stats = text_selectors.topic_mention_stats(scope=filters.scope, version=version)
     rows = sorted(stats.items(), key=lambda item: (-int(item[1]["responses"]), item[0]))
     rows = rows[:TOPICS_SHOWN]
     if not rows:
@@ -594,14 +493,17 @@ def topic_figures_get(
 def _topic_figure(
     topic_id: int, row: dict[str, Any], label: tuple[str, str], total_counts: dict[str, Any]
 ) -> dict[str, Any]:
+    """Shares of the responses mentioning the topic that mention it negatively or
+    positively (each response once, so a parent's shares stay within 100%), and their NPS."""
     mentions = int(row["responses"])
+    negative, positive = int(row["negative_responses"]), int(row["positive_responses"])
     return {
         "id": topic_id,
         "slug": label[0],
         "label": label[1],
         "mentions": mentions,
-        "negative_share": 100.0 * row["negative"] / mentions if mentions else 0.0,
-        "positive_share": 100.0 * row["positive"] / mentions if mentions else 0.0,
+        "negative_share": 100.0 * negative / mentions if mentions else 0.0,
+        "positive_share": 100.0 * positive / mentions if mentions else 0.0,
         "nps": nps_estimate(
             int(row["nps_n"]), int(row["promoters"]), int(row["detractors"]), min_n=min_responses()
         ),
@@ -615,33 +517,38 @@ def _topic_figure(
 
 
 def topic_figure_get(
-    filters: DashboardFilters, topic_id: int, total_counts: dict[str, Any]
+    filters: DashboardFilters,
+    topic_id: int,
+    total_counts: dict[str, Any],
+    *,
+    version: DataVersion | None = None,
 ) -> dict[str, Any] | None:
     """One topic's figures in the view, as the overview's topic table computes them
-    (``topic_figures_get``): mentions, negative share, NPS where mentioned and the NPS
-    points it costs or earns, each with its interval. Two grouped queries."""
-    stats = topic_mention_stats(
-        mention_q=response_scope_q(filters.scope, prefix="response__")
-        & (Q(topic_id=topic_id) | Q(topic__parent_id=topic_id)),
-        aggregates=_topic_aggregates(),
-    )
-    row = stats.get(topic_id)
+    (``topic_figures_get``, from the same cached counts): mentions, negative share, NPS
+    where mentioned and the NPS points it costs or earns, each with its interval."""
+    row = text_selectors.topic_mention_stats(scope=filters.scope, version=version).get(topic_id)
     if row is None:
         return None
     return _topic_figure(topic_id, row, ("", ""), total_counts)
 
 
 def topic_quotes_get(
-    filters: DashboardFilters, catalogue: Catalogue, topic_id: int, *, limit: int = 3
+    filters: DashboardFilters,
+    catalogue: Catalogue,
+    topic_id: int,
+    *,
+    limit: int = 3,
+    version: DataVersion | None = None,
 ) -> list[str]:
     """The customers' own words for the top issue, which the narrative calls a cost
     ("… costs about 10 points of NPS"): negative mentions of the topic or its sub-topics in
     the view, chosen by ``analytics.text.selectors.topic_quotes_get``."""
     quotes = text_selectors.topic_quotes_get(
-        mentions=response_scope_q(filters.scope, prefix="response__"),
+        scope=filters.scope,
         topic_id=topic_id,
         stance=SentimentLabel.NEGATIVE,
         limit=limit,
+        version=version,
     )
     return [quote.text for quote in quotes]
 

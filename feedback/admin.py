@@ -52,6 +52,25 @@ class TouchpointAdmin(admin.ModelAdmin):
     list_select_related = ["journey", "department"]
     prepopulated_fields = {"slug": ["name"]}
 
+    # Roll-ups per department count a response where its touchpoint belongs: a touchpoint
+    # moved to another department changes what every day of its responses counts.
+    def save_model(
+        self, request: HttpRequest, obj: Touchpoint, form: ModelForm, change: bool
+    ) -> None:
+        with transaction.atomic():
+            moved = (
+                change
+                and obj.pk is not None
+                and Touchpoint.objects.filter(pk=obj.pk)
+                .exclude(department_id=obj.department_id)
+                .exists()
+            )
+            super().save_model(request, obj, form, change)
+            if moved:
+                services.response_days_changed(
+                    days=services.response_days_of(Response.objects.filter(touchpoint=obj))
+                )
+
 
 @admin.register(Source)
 class SourceAdmin(SimpleHistoryAdmin):

@@ -5,7 +5,8 @@ The overview's "12,224 responses, 9,870 with comments" (through ``score_aggregat
 Topics pages' "9,870 comments in the window" (``analytics.text.selectors.comments_count``)
 both use ``response_count_aggregates`` over the same response scope, so the two figures
 cannot drift apart. ``score_aggregates`` adds the counts and sums behind NPS, CSAT and CES;
-the daily score roll-up (``analytics.responses.score_days``) is computed with it too.
+the daily score roll-up (``analytics.responses.score_days``) and the topic counts
+(``analytics.text.topic_counts``) are computed with it too.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ def score_aggregates(*, prefix: str = "", count: str = "pk") -> dict[str, Any]:
 
     Over responses by default. For a related model (topic mentions) ``prefix`` is the path
     to the response (``"response__"``) and ``count`` the response's id column
-    (``"response_id"``), counted distinct so that each response counts once.
+    (``"response_id"``), counted distinct so that each response counts once. Over rows that
+    are one per response already (a topic's own mentions: one per response and topic)
+    ``count="pk"`` counts them without the cost of DISTINCT.
     """
     distinct = count != "pk"
 

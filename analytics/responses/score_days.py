@@ -52,11 +52,14 @@ _ATTEMPTS = 3
 _NULL_TYPES = {"day": "date", "touchpoint_id": "bigint", "channel": "varchar(16)"}
 
 
-def roll_up_window(scope: Mapping[str, Any]) -> tuple[dt.date | None, dt.date | None] | None:
+def roll_up_window(
+    scope: Mapping[str, Any], *, filters: Sequence[str] = ROLL_UP_FILTERS
+) -> tuple[dt.date | None, dt.date | None] | None:
     """The first and last day (either open) when the roll-up can answer ``scope``, else None.
 
-    It can when every filter is a whole-day date or one of ``ROLL_UP_FILTERS``; a date-time
-    bound, a source, an NPS group, a customer field or a text filter needs raw responses.
+    It can when every filter is a whole-day date or one of ``filters`` (the score roll-up's
+    ``ROLL_UP_FILTERS`` by default; the topic roll-up answers fewer); a date-time bound, a
+    source, an NPS group, a customer field or a text filter needs raw responses.
     """
     for name, value in scope.items():
         if value in (None, "", []):
@@ -64,7 +67,7 @@ def roll_up_window(scope: Mapping[str, Any]) -> tuple[dt.date | None, dt.date | 
         if name in DATE_PARAMETERS:
             if parse_date(str(value)) is None:
                 return None
-        elif name not in ROLL_UP_FILTERS:
+        elif name not in filters:
             return None
     return scope_days(scope)
 
@@ -79,7 +82,9 @@ def period_start(day: dt.date, period: str) -> dt.date:
     return day
 
 
-def _local_date(value: Any) -> dt.date:
+def local_date(value: Any) -> dt.date:
+    """A day read from the database (a date, an ISO string, a date-time) as a date in the
+    project's time zone."""
     if isinstance(value, dt.datetime):
         if timezone.is_aware(value):
             return timezone.localtime(value, timezone.get_default_timezone()).date()
@@ -239,14 +244,14 @@ def _rolled_up_statement(
     with connection.cursor() as cursor:
         cursor.execute(statement, arguments)
         fetched = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    marked = {_local_date(row["day"]) for row in fetched if row["part"] == "m"}
+    marked = {local_date(row["day"]) for row in fetched if row["part"] == "m"}
     rows = []
     for row in fetched:
         if row["part"] == "m":
             continue
         item: dict[str, Any] = {key: row[key] for key in COUNT_KEYS}
         if period is not None:
-            item["period"] = _local_date(row["day"])
+            item["period"] = local_date(row["day"])
         for key in by:
             item[key] = row[key]
         rows.append(item)
@@ -267,7 +272,7 @@ def _merged(
     for row in rows:
         key: list[Any] = []
         if period is not None:
-            key.append(period_start(_local_date(row["period"]), period))
+            key.append(period_start(local_date(row["period"]), period))
         key.extend(row[name] for name in by)
         group = totals.get(tuple(key))
         if group is None:

@@ -15,6 +15,8 @@ __all__ = [
     "TagCorrection",
     "ThemeProposal",
     "Topic",
+    "TopicDay",
+    "TopicDepartmentDay",
     "TopicMention",
 ]
 
@@ -129,12 +131,98 @@ class TopicMention(models.Model):
             models.CheckConstraint(condition=_SENTIMENT_RANGE, name="mention_sentiment_range"),
         ]
         indexes = [
-            models.Index(fields=["topic", "sentiment_label"], name="mention_topic_sentiment"),
+            # A topic's mentions of one sentiment, strongest first: the quotes (ORDER BY
+            # sentiment LIMIT n on one topic) and the topic's negative mentions.
+            models.Index(
+                fields=["topic", "sentiment_label", "sentiment"], name="mention_topic_sentiment"
+            ),
             models.Index(fields=["response", "origin"], name="mention_response_origin"),
         ]
 
     def __str__(self) -> str:
         return f"{self.topic_id} in response {self.response_id}"
+
+
+class TopicCounts(models.Model):
+    """The counts of one topic's mentions on one day (``analytics.text.topic_counts``):
+    the topic's own mentions, or (``with_subtopics``, parent topics only) those of the
+    topic or any sub-topic, each response once. Every column adds up across days."""
+
+    day = models.DateField(help_text="The responses' day in the project's time zone.")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+    with_subtopics = models.BooleanField()
+    # Over the responses mentioning the topic, each once (analytics.stats.scores.COUNT_KEYS).
+    responses = models.PositiveIntegerField()
+    comments = models.PositiveIntegerField()
+    nps_n = models.PositiveIntegerField()
+    promoters = models.PositiveIntegerField()
+    detractors = models.PositiveIntegerField()
+    csat_n = models.PositiveIntegerField()
+    csat_satisfied = models.PositiveIntegerField()
+    csat_sum = models.PositiveIntegerField()
+    csat_sumsq = models.PositiveIntegerField()
+    ces_n = models.PositiveIntegerField()
+    ces_sum = models.PositiveIntegerField()
+    ces_sumsq = models.PositiveIntegerField()
+    positive_responses = models.PositiveIntegerField()
+    negative_responses = models.PositiveIntegerField()
+    # Over the mentions.
+    mentions = models.PositiveIntegerField()
+    positive = models.PositiveIntegerField()
+    neutral = models.PositiveIntegerField()
+    negative = models.PositiveIntegerField()
+    sentiment_n = models.PositiveIntegerField()
+    sentiment_sum = models.DecimalField(max_digits=24, decimal_places=8)
+    sentiment_sumsq = models.DecimalField(max_digits=32, decimal_places=16)
+
+    class Meta:
+        abstract = True
+
+
+class TopicDay(TopicCounts):
+    """A topic's counts over all responses of one day: the roll-up the Topics page, the
+    topics API and the overview read for the whole organisation (``analytics.text.rollup``)."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "topic", "with_subtopics"], name="topicday_unique_day_topic"
+            ),
+        ]
+        indexes = [models.Index(fields=["topic", "with_subtopics", "day"], name="topicday_trend")]
+
+    def __str__(self) -> str:
+        return f"topic {self.topic_id} on {self.day}"
+
+
+class TopicDepartmentDay(TopicCounts):
+    """A topic's counts over one department's responses of one day (``department`` null:
+    responses whose touchpoint has no department, or no touchpoint): the roll-up read for a
+    department's pages and filters (``analytics.text.rollup``)."""
+
+    department = models.ForeignKey(
+        "feedback.Department", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "department", "topic", "with_subtopics"],
+                condition=Q(department__isnull=False),
+                name="topicdeptday_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["day", "topic", "with_subtopics"],
+                condition=Q(department__isnull=True),
+                name="topicdeptday_unique_none",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["department", "day"], name="topicdeptday_department_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"topic {self.topic_id}, department {self.department_id} on {self.day}"
 
 
 class TagCorrection(TimeStampedModel):

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Aggregate,
-    Avg,
     Count,
     F,
     Max,
@@ -21,14 +23,13 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     TextField,
 )
-from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils import timezone
 
-from analytics.responses.counts import response_count_aggregates
+from analytics.responses.cache import DataVersion, figures_cached
 from analytics.responses.sample import min_responses
+from analytics.responses.score_days import period_start, score_counts_get
 from analytics.responses.window import window_days
 from analytics.stats.scores import Score
 from analytics.stats.topic_trend import (
@@ -46,6 +47,7 @@ from analytics.text.models import (
     Topic,
     TopicMention,
 )
+from analytics.text.rollup import topic_days_read, topic_rows_read
 from cxhub import access
 from cxhub.errors import InvalidInput, NotFound
 from feedback.filters import response_scope_q, responses_in_scope, window_label
@@ -104,28 +106,65 @@ class TopicFilters:
         return response_scope_q(self.scope, prefix="response__")
 
 
-def _stats(row: dict[str, Any]) -> dict[str, Any]:
-    mean = row.get("mean_sentiment")
+def _mean_sentiment(row: Mapping[str, Any]) -> float | None:
+    """The mean of the mentions' sentiments (None without one), from the exact sums."""
+    n = int(row.get("sentiment_n") or 0)
+    return float(Decimal(row["sentiment_sum"]) / n) if n else None
+
+
+def _stats(row: Mapping[str, Any]) -> dict[str, Any]:
+    mean = _mean_sentiment(row)
     return {
-        "responses": row.get("responses", 0),
+        "responses": int(row.get("responses") or 0),
         "mean_sentiment": round(mean, 4) if mean is not None else None,
-        "positive": row.get("positive", 0),
-        "neutral": row.get("neutral", 0),
-        "negative": row.get("negative", 0),
+        "positive": int(row.get("positive") or 0),
+        "neutral": int(row.get("neutral") or 0),
+        "negative": int(row.get("negative") or 0),
     }
 
 
 _EMPTY = {"responses": 0, "mean_sentiment": None, "positive": 0, "neutral": 0, "negative": 0}
 
 
-def _aggregates() -> dict[str, Any]:
-    return {
-        "responses": Count("response_id", distinct=True),
-        "mean_sentiment": Avg("sentiment"),
-        "positive": Count("id", filter=Q(sentiment_label=SentimentLabel.POSITIVE)),
-        "neutral": Count("id", filter=Q(sentiment_label=SentimentLabel.NEUTRAL)),
-        "negative": Count("id", filter=Q(sentiment_label=SentimentLabel.NEGATIVE)),
-    }
+@dataclass(frozen=True)
+class TopicCounts:
+    """The topic counts of one response scope (``analytics.text.topic_counts``).
+
+    ``own``: per topic id, its own mentions; ``with_subtopics``: per parent topic id, its
+    mentions and its sub-topics', each response once.
+    """
+
+    own: dict[int, dict[str, Any]]
+    with_subtopics: dict[int, dict[str, Any]]
+
+    def total(self, topic_id: int) -> dict[str, Any] | None:
+        """A topic's row as every figure counts it: a parent with its sub-topics."""
+        return self.with_subtopics.get(topic_id) or self.own.get(topic_id)
+
+
+TOPIC_COUNTS_CACHE = "text:topic-counts:v1"
+
+
+def _scope_key(scope: Mapping[str, Any]) -> str:
+    return json.dumps(dict(scope), sort_keys=True, separators=(",", ":"))
+
+
+def topic_counts_get(
+    *, scope: Mapping[str, Any], version: DataVersion | None = None
+) -> TopicCounts:
+    """The topic counts of a cleaned response scope, cached per scope as the dashboards'
+    figures are (``analytics.responses.cache``): on a miss the roll-up's rows plus the raw
+    mentions of the days it does not hold yet (``analytics.text.rollup``); on a hit nothing
+    but the data version."""
+
+    def compute() -> TopicCounts:
+        rows = topic_rows_read(scope=scope)
+        return TopicCounts(
+            own={topic_id: row for (topic_id, rolled), row in rows.items() if not rolled},
+            with_subtopics={topic_id: row for (topic_id, rolled), row in rows.items() if rolled},
+        )
+
+    return figures_cached(TOPIC_COUNTS_CACHE, _scope_key(scope), compute, version=version)
 
 
 @dataclass(frozen=True)
@@ -173,49 +212,39 @@ def topic_window_get(*, date_from: str = "", date_to: str = "") -> TopicWindow:
     return TopicWindow(begin, end, default=not (days["date_from"] or days["date_to"]))
 
 
-def _topic_rows(
-    mention_q: Q, aggregates: Mapping[str, Any]
-) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
-    mentions = TopicMention.objects.filter(mention_q).order_by()
-    own = {row["topic_id"]: row for row in mentions.values("topic_id").annotate(**aggregates)}
-    rolled = {
-        row["root"]: row
-        for row in mentions.annotate(root=Coalesce("topic__parent_id", "topic_id"))
-        .values("root")
-        .annotate(**aggregates)
-    }
-    return own, rolled
-
-
 def topic_mention_stats(
-    *, mention_q: Q, aggregates: Mapping[str, Any] | None = None
+    *, scope: Mapping[str, Any], version: DataVersion | None = None
 ) -> dict[int, dict[str, Any]]:
-    """The one count of a topic's mentions, per topic id, for mentions matching ``mention_q``
-    (a window and scope on ``response__``): responses mentioning the topic or, for a parent
-    topic, any of its sub-topics, each response once (key ``responses``), with the other
-    ``aggregates`` over the same mentions. Two grouped queries.
-
-    ``aggregates`` must count responses distinct (``Count("response_id", distinct=True)``)
-    where a response may mention several sub-topics of one parent.
-    """
-    own, rolled = _topic_rows(mention_q, aggregates or _aggregates())
-    return {**own, **rolled}  # a sub-topic is never a root; a root's rolled row includes it
+    """The one count of a topic's mentions, per topic id, in a cleaned response scope:
+    responses mentioning the topic or, for a parent topic, any of its sub-topics, each
+    response once (key ``responses``), with the other ``TOPIC_COUNT_KEYS`` over the same
+    responses and mentions and their ``mean_sentiment`` (``topic_counts_get``, cached)."""
+    counts = topic_counts_get(scope=scope, version=version)
+    return {
+        topic_id: {**row, "mean_sentiment": _mean_sentiment(row)}
+        for topic_id, row in {**counts.own, **counts.with_subtopics}.items()
+    }
 
 
 def topics_with_stats(
-    *, filters: TopicFilters | None = None, include_inactive: bool = False
+    *,
+    filters: TopicFilters | None = None,
+    include_inactive: bool = False,
+    counts: TopicCounts | None = None,
 ) -> list[dict[str, Any]]:
     """The taxonomy (parents first, then their children) with counts and mean sentiment.
 
     ``own`` counts mentions of the topic itself; ``total`` counts responses mentioning the
-    topic or any of its children, each response once (``topic_mention_stats``). Three
-    queries whatever the size.
+    topic or any of its children, each response once (``topic_counts_get``, or ``counts``
+    when the caller has them). One query for the taxonomy besides the counts.
     """
     filters = filters or TopicFilters()
+    if counts is None:
+        counts = topic_counts_get(scope=filters.scope)
     topics = Topic.objects.select_related("parent").order_by("name")
     if not include_inactive:
         topics = topics.filter(is_active=True)
-    own, rolled = _topic_rows(filters.mention_q(), _aggregates())
+    own, rolled = counts.own, counts.with_subtopics
     result: list[dict[str, Any]] = []
     children: dict[int, list[Topic]] = {}
     roots: list[Topic] = []
@@ -248,11 +277,20 @@ def topics_with_stats(
     return result
 
 
-def comments_count(*, scope: Mapping[str, Any]) -> dict[str, int]:
+COMMENTS_COUNT_CACHE = "text:comments-count:v1"
+
+
+def comments_count(
+    *, scope: Mapping[str, Any], version: DataVersion | None = None
+) -> dict[str, int]:
     """Responses and comments in a cleaned response scope, counted as the overview counts
-    them (``analytics.responses.counts``): one query."""
-    counts = responses_in_scope(scope).order_by().aggregate(**response_count_aggregates())
-    return {key: int(value or 0) for key, value in counts.items()}
+    them (``score_counts_get``: the daily score roll-up), cached per scope like the figures."""
+
+    def compute() -> dict[str, int]:
+        (counts,) = score_counts_get(scope)
+        return {key: int(counts[key]) for key in ("responses", "comments")}
+
+    return figures_cached(COMMENTS_COUNT_CACHE, _scope_key(scope), compute, version=version)
 
 
 TREND_WEEKS_UP_TO_DAYS = 92
@@ -264,12 +302,6 @@ def trend_period(*, date_from: dt.date, date_to: dt.date) -> str:
     return "week" if (date_to - date_from).days < TREND_WEEKS_UP_TO_DAYS else "month"
 
 
-def _period_start(value: dt.date | dt.datetime) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
-    return value
-
-
 @dataclass(frozen=True)
 class TopicTrend:
     """A topic per week or month of a window: counts and estimates with 95% intervals."""
@@ -278,65 +310,70 @@ class TopicTrend:
     periods: list[TopicPeriod]
 
 
-def topic_trend_get(*, topic: Topic, scope: Mapping[str, Any], period: str) -> TopicTrend:
+TOPIC_TREND_CACHE = "text:topic-trend:v1"
+
+
+def topic_trend_get(
+    *,
+    topic: Topic,
+    scope: Mapping[str, Any],
+    period: str,
+    version: DataVersion | None = None,
+) -> TopicTrend:
     """Per ``period`` ("week" or "month", in the project's time zone) of a cleaned scope:
     the comments, those mentioning the topic or a sub-topic (each response once, as
     ``topic_mention_stats`` counts), the negative ones and the mentions' sentiment, with
-    their intervals (``analytics.stats.topic_trend``). Two grouped queries."""
+    their intervals (``analytics.stats.topic_trend``). The topic's counts per day
+    (``topic_days_read``: the topic roll-up and the raw days it does not hold) added up per
+    period, and the comments per period (``score_counts_get``); cached per topic, period
+    and scope."""
     if period not in ("week", "month"):
         raise InvalidInput(field_errors={"period": ["Must be week or month."]})
-    truncate = TruncWeek if period == "week" else TruncMonth
-    comments = (
-        responses_in_scope(scope)
-        .exclude(comment="")
-        .annotate(period=truncate("submitted_at"))
-        .values("period")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    by_period = {_period_start(row["period"]): int(row["n"]) for row in comments}
-    mentions = (
-        TopicMention.objects.filter(
-            response_scope_q(scope, prefix="response__"),
-            Q(topic_id=topic.pk) | Q(topic__parent_id=topic.pk),
+
+    def compute() -> TopicTrend:
+        comments = {
+            row["period"]: int(row["comments"])
+            for row in score_counts_get(scope, period=period)
+            if row["comments"]
+        }
+        mentioned: dict[dt.date, dict[str, Any]] = {}
+        days = topic_days_read(
+            topic_id=topic.pk, with_subtopics=topic.parent_id is None, scope=scope
         )
-        .annotate(period=truncate("response__submitted_at"))
-        .values("period")
-        .annotate(
-            mentions=Count("response_id", distinct=True),
-            negative=Count(
-                "response_id", distinct=True, filter=Q(sentiment_label=SentimentLabel.NEGATIVE)
-            ),
-            sentiment_n=Count("sentiment"),
-            sentiment_sum=Sum("sentiment"),
-            sentiment_sumsq=Sum(F("sentiment") * F("sentiment")),
-        )
-        .order_by()
-    )
-    mentioned = {_period_start(row["period"]): row for row in mentions}
-    counts = []
-    for start in sorted(by_period):
-        row = mentioned.get(start, {})
-        counts.append(
-            TopicPeriodCounts(
-                start=start,
-                comments=by_period[start],
-                mentions=int(row.get("mentions") or 0),
-                negative=int(row.get("negative") or 0),
-                sentiment_n=int(row.get("sentiment_n") or 0),
-                sentiment_sum=float(row.get("sentiment_sum") or 0.0),
-                sentiment_sumsq=float(row.get("sentiment_sumsq") or 0.0),
+        for day, row in days.items():
+            total = mentioned.setdefault(period_start(day, period), dict.fromkeys(row, 0))
+            for key, value in row.items():
+                total[key] += value
+        counts = []
+        for start in sorted(comments):
+            row = mentioned.get(start, {})
+            counts.append(
+                TopicPeriodCounts(
+                    start=start,
+                    comments=comments[start],
+                    mentions=int(row.get("responses") or 0),
+                    negative=int(row.get("negative_responses") or 0),
+                    sentiment_n=int(row.get("sentiment_n") or 0),
+                    sentiment_sum=float(row.get("sentiment_sum") or 0),
+                    sentiment_sumsq=float(row.get("sentiment_sumsq") or 0),
+                )
             )
-        )
-    return TopicTrend(period=period, periods=topic_trend(counts, min_n=min_responses()))
+        return TopicTrend(period=period, periods=topic_trend(counts, min_n=min_responses()))
+
+    return figures_cached(
+        TOPIC_TREND_CACHE, f"{topic.pk}:{period}:{_scope_key(scope)}", compute, version=version
+    )
 
 
 def topic_share_changes(
-    *, window: TopicWindow, scope: Mapping[str, Any] | None = None
+    *,
+    window: TopicWindow,
+    scope: Mapping[str, Any] | None = None,
+    version: DataVersion | None = None,
 ) -> dict[int, Score]:
     """Per topic id, the change (percentage points, with its interval) of the share of
     comments mentioning it from the first half of the window to the second: the trend the
-    Topics page shows. Four grouped queries whatever the number of topics."""
+    Topics page shows. The topic counts of each half (``topic_counts_get``, cached)."""
     middle = window.date_from + (window.date_to - window.date_from) // 2
     halves = (
         TopicWindow(window.date_from, middle, default=False),
@@ -345,8 +382,9 @@ def topic_share_changes(
     counted = []
     for half in halves:
         half_scope = half.filters(scope=scope).scope
-        stats = topic_mention_stats(mention_q=response_scope_q(half_scope, prefix="response__"))
-        counted.append((stats, comments_count(scope=half_scope)["comments"]))
+        counts = topic_counts_get(scope=half_scope, version=version)
+        comments = comments_count(scope=half_scope, version=version)["comments"]
+        counted.append(({**counts.own, **counts.with_subtopics}, comments))
     (early, early_comments), (late, late_comments) = counted
     minimum = min_responses()
     return {
@@ -460,15 +498,33 @@ def topic_verbatims(
     )
 
 
-def response_topics_map(*, response_ids: list[int]) -> dict[int, list[TopicMention]]:
-    """All mentions of these responses, grouped by response (one query)."""
-    grouped: dict[int, list[TopicMention]] = {}
-    for mention in (
+@dataclass(frozen=True)
+class ResponseTag:
+    """One tag of a comment as a list of comments shows it."""
+
+    topic_slug: str
+    topic_name: str
+    sentiment: float | None
+    sentiment_label: str | None
+    origin_label: str
+
+
+def response_topics_map(*, response_ids: list[int]) -> dict[int, list[ResponseTag]]:
+    """All tags of these responses, grouped by response, by topic name (one query of plain
+    values: a page of comments with a dozen tags each would otherwise build thousands of
+    model instances)."""
+    origins = dict(TopicMention.Origin.choices)
+    grouped: dict[int, list[ResponseTag]] = {}
+    for response_id, slug, name, sentiment, label, origin in (
         TopicMention.objects.filter(response_id__in=response_ids)
-        .select_related("topic")
         .order_by("topic__name")
+        .values_list(
+            "response_id", "topic__slug", "topic__name", "sentiment", "sentiment_label", "origin"
+        )
     ):
-        grouped.setdefault(mention.response_id, []).append(mention)
+        grouped.setdefault(response_id, []).append(
+            ResponseTag(slug, name, sentiment, label, str(origins.get(origin, origin)))
+        )
     return grouped
 
 
@@ -564,13 +620,67 @@ def _quote_key(text: str) -> str:
     return re.sub(r"\W+", " ", re.sub(r"^\w+,\s*", "", text.casefold())).strip()
 
 
+TOPIC_QUOTES_CACHE = "text:topic-quotes:v1"
+
+
+def _reader_key(user: access.AnyUser | None) -> str:
+    """Whose comments a cached choice of quotes may show: everyone's, or some departments'."""
+    if user is None:
+        return "*"
+    rights = access.access_for(user)
+    if not rights.has_role:
+        return "-"
+    return "all" if rights.sees_all else ",".join(str(pk) for pk in sorted(rights.department_ids))
+
+
+def _quote_candidates(
+    *,
+    topic_id: int,
+    stance: str,
+    scope: Mapping[str, Any] | None,
+    user: access.AnyUser | None,
+) -> list[tuple[Any, ...]]:
+    """The ``QUOTE_CANDIDATES`` strongest mentions of the topic or its sub-topics: per topic
+    an index-backed ``ORDER BY sentiment LIMIT n`` (``mention_topic_sentiment``), the
+    branches joined by ``UNION ALL`` and cut to the strongest again (one query, and one
+    for the sub-topics' ids)."""
+    ids = [
+        topic_id,
+        *Topic.objects.filter(parent_id=topic_id).order_by("pk").values_list("id", flat=True),
+    ]
+    mentions = TopicMention.objects.filter(sentiment_label=stance, sentiment__isnull=False).exclude(
+        response__comment=""
+    )
+    if scope:
+        mentions = mentions.filter(response_scope_q(scope, prefix="response__"))
+    if user is not None:
+        mentions = access.visible(user, mentions)
+    strongest = "sentiment" if stance == SentimentLabel.NEGATIVE else "-sentiment"
+    order = (strongest, "-submitted_at", "-response_id")
+    columns = ("response_id", "comment", "sentence", "start", "sentiment", "submitted_at")
+    mentions = mentions.annotate(
+        comment=F("response__comment"), submitted_at=F("response__submitted_at")
+    )
+
+    def strongest_of(of: QuerySet[TopicMention]) -> QuerySet[Any]:
+        return of.order_by(*order).values_list(*columns)[:QUOTE_CANDIDATES]
+
+    if len(ids) == 1:
+        return list(strongest_of(mentions.filter(topic_id=topic_id)))
+    if not connection.features.supports_slicing_ordering_in_compound:  # SQLite
+        return list(strongest_of(mentions.filter(topic_id__in=ids)))
+    branches = [strongest_of(mentions.filter(topic_id=pk)) for pk in ids]
+    return list(branches[0].union(*branches[1:], all=True).order_by(*order)[:QUOTE_CANDIDATES])
+
+
 def topic_quotes_get(
     *,
     topic_id: int,
     stance: str,
-    mentions: Q | None = None,
+    scope: Mapping[str, Any] | None = None,
     user: access.AnyUser | None = None,
     limit: int = 3,
+    version: DataVersion | None = None,
 ) -> list[Quote]:
     """The one choice of customers' words that illustrate a claim about a topic: the
     report's and the narrative's quotes, the topic page's and the verbatim explorer's.
@@ -581,42 +691,32 @@ def topic_quotes_get(
     through in under a minute, although the advisor was rude" is a negative comment but
     says nothing bad about waiting, so it never illustrates a wait-time complaint. The
     sentence that mentions the topic is quoted, strongest first, newest first among equals,
-    each sentence once. ``mentions`` narrows the mentions (a window and scope on
-    ``response__``); with ``user`` only comments that user may read are quoted.
+    each sentence once. ``scope`` (a cleaned response scope) narrows the mentions; with
+    ``user`` only comments that user may read are quoted. Cached per topic, scope and
+    readable departments like the figures (erasures and tag corrections drop them).
     """
     if stance not in QUOTE_STANCES:
         raise InvalidInput(field_errors={"stance": ["Must be negative or positive."]})
-    queryset = TopicMention.objects.filter(
-        Q(topic_id=topic_id) | Q(topic__parent_id=topic_id),
-        sentiment_label=stance,
-        sentiment__isnull=False,
-    ).exclude(response__comment="")
-    if mentions is not None:
-        queryset = queryset.filter(mentions)
-    if user is not None:
-        queryset = access.visible(user, queryset)
-    strongest = "sentiment" if stance == SentimentLabel.NEGATIVE else "-sentiment"
-    rows = queryset.order_by(strongest, "-response__submitted_at", "-response_id").values_list(
-        "response_id",
-        "response__comment",
-        "sentence",
-        "start",
-        "sentiment",
-        "response__submitted_at",
-    )[:QUOTE_CANDIDATES]
-    quotes: list[Quote] = []
-    seen: set[str] = set()
-    for response_id, comment, sentence, start, sentiment, submitted_at in rows:
-        local = _quote_sentiment(comment, start, float(sentiment or 0.0))
-        text = (sentence or comment).strip()
-        key = _quote_key(text)
-        if label_for(local) != stance or key in seen:
-            continue
-        seen.add(key)
-        quotes.append(Quote(response_id, text, round(local, 4), submitted_at))
-        if len(quotes) >= limit:
-            break
-    return quotes
+
+    def compute() -> list[Quote]:
+        quotes: list[Quote] = []
+        seen: set[str] = set()
+        for response_id, comment, sentence, start, sentiment, submitted_at in _quote_candidates(
+            topic_id=topic_id, stance=stance, scope=scope, user=user
+        ):
+            local = _quote_sentiment(comment, start, float(sentiment or 0.0))
+            text = (sentence or comment).strip()
+            key = _quote_key(text)
+            if label_for(local) != stance or key in seen:
+                continue
+            seen.add(key)
+            quotes.append(Quote(response_id, text, round(local, 4), submitted_at))
+            if len(quotes) >= limit:
+                break
+        return quotes
+
+    key = f"{topic_id}:{stance}:{limit}:{_reader_key(user)}:{_scope_key(scope or {})}"
+    return figures_cached(TOPIC_QUOTES_CACHE, key, compute, version=version)
 
 
 def topic_mentions_prefetch() -> Prefetch:

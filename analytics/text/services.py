@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from actions import services as action_services
+from analytics.responses.cache import figures_invalidate
+from analytics.responses.rollups import rollup_register
 from analytics.responses.sample import min_responses
 from analytics.runs.kinds import RunOutcome
 from analytics.runs.models import AnalysisRun
@@ -41,6 +43,7 @@ from analytics.text.models import (
     Topic,
     TopicMention,
 )
+from analytics.text.rollup import topic_days_held, topic_days_refresh
 from analytics.text.selectors import (
     customer_text_export,
     response_sentiment_q,
@@ -54,6 +57,7 @@ from feedback.filters import register_response_filter
 from feedback.models import Response
 from feedback.privacy import ErasedCustomer, register_customer_eraser, register_customer_exporter
 from feedback.processing import register_response_processor
+from feedback.services import response_day, response_days_changed, response_days_of
 
 logger = logging.getLogger(__name__)
 
@@ -219,6 +223,8 @@ def responses_tag(*, response_ids: Sequence[int]) -> TaggingStats:
                 )
             )
     with transaction.atomic():
+        # The topic roll-up recounts these responses' days (analytics.text.rollup).
+        response_days_changed(days=response_days_of(Response.objects.filter(pk__in=ids)))
         if connection.vendor == "postgresql":
             _write_postgresql(ids, empty_ids, analyses, mentions, now)
         else:
@@ -558,8 +564,11 @@ def topic_update(
         topic.name = _clean_name(name)
     if description is not _UNSET:
         topic.description = _no_nul(description or "", "description")
+    regrouped = False
     if parent is not _UNSET:
-        topic.parent = _clean_parent(parent, topic)
+        new_parent = _clean_parent(parent, topic)
+        regrouped = (new_parent.pk if new_parent else None) != topic.parent_id
+        topic.parent = new_parent
     if keywords is not _UNSET:
         cleaned = _clean_keywords(list(keywords))
         retag = retag or cleaned != topic.keywords
@@ -570,6 +579,13 @@ def topic_update(
         retag = retag or bool(is_active) != topic.is_active
         topic.is_active = bool(is_active)
     topic.save()
+    if regrouped:
+        # A parent's figures count its sub-topics' mentions: the roll-up recounts every day
+        # this topic was mentioned on, and cached figures are dropped.
+        response_days_changed(
+            days=response_days_of(Response.objects.filter(topic_mentions__topic=topic))
+        )
+        transaction.on_commit(figures_invalidate)
     if retag:
         _retag_on_commit()
     return topic
@@ -674,6 +690,10 @@ def tag_correct(
                 "end": existing.end if existing else None,
             },
         )
+    # The roll-up recounts the response's day; cached figures and quotes counted the tags
+    # as they were, and the person sees the change at once.
+    response_days_changed(days=[response_day(response.submitted_at)])
+    transaction.on_commit(figures_invalidate)
     return TagCorrection.objects.create(
         response=response,
         topic=topic,
@@ -886,7 +906,8 @@ def tagging_run_execute(run: AnalysisRun) -> RunOutcome:
 
 
 def text_analytics_register() -> None:
-    """Plug text analytics into feedback: the post-ingest processor and the response filters.
+    """Plug text analytics into feedback: the post-ingest processor, the response filters
+    and the topic roll-up (refreshed with the others for the days marked changed).
 
     Called from ``AnalyticsConfig.ready``; the run kinds are declared in ``analytics.text.kinds``.
     """
@@ -895,6 +916,7 @@ def text_analytics_register() -> None:
     register_customer_exporter("analytics.text", customer_text_export)
     register_response_filter("topic", condition=response_topic_q, values=topic_slugs)
     register_response_filter("sentiment", condition=response_sentiment_q, values=sentiment_labels)
+    rollup_register("topics", topic_days_refresh, days_held=topic_days_held)
 
 
 def customer_text_erase(erased: ErasedCustomer) -> None:

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from actions.permissions import can_create_action
+from analytics.responses.cache import data_version_get
 from analytics.runs.models import AnalysisRun
 from analytics.runs.services import run_request
 from analytics.text import selectors as text_selectors
@@ -82,10 +83,12 @@ def topics_page(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     filters = window.filters(scope=scope)
-    changes = text_selectors.topic_share_changes(window=window, scope=scope)
+    version = data_version_get()
+    counts = text_selectors.topic_counts_get(scope=filters.scope, version=version)
+    changes = text_selectors.topic_share_changes(window=window, scope=scope, version=version)
     topics = [
         {**row, "share_change": changes.get(row["id"])}
-        for row in text_selectors.topics_with_stats(filters=filters)
+        for row in text_selectors.topics_with_stats(filters=filters, counts=counts)
     ]
     parents = [t for t in topics if t["parent"] is None]
     return render(
@@ -97,7 +100,7 @@ def topics_page(request: HttpRequest) -> HttpResponse:
             "choices": choices,
             "selected": {name: list(scope.get(name) or []) for name in FILTER_NAMES},
             "window": window,
-            "counts": text_selectors.comments_count(scope=filters.scope),
+            "counts": text_selectors.comments_count(scope=filters.scope, version=version),
             "query": urlencode(
                 [
                     (name, ",".join(scope.get(name) or []))

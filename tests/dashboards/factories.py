@@ -10,6 +10,7 @@ from django.utils import timezone
 from actions.models import Action
 from analytics.models import Topic, TopicMention
 from feedback.models import Response
+from feedback.services import response_day, response_days_changed
 from tests.feedback.factories import ResponseFactory, SourceFactory, UserFactory
 
 
@@ -63,7 +64,11 @@ def plant_topic(slug: str = "wait-time", name: str = "Wait time") -> Topic:
 
 
 def tag(response: Response, topic: Topic, sentiment: float) -> TopicMention:
+    """A mention written as tagging writes it: its response's day is marked changed, so the
+    topic roll-up recounts it."""
     label = "negative" if sentiment < -0.05 else "positive" if sentiment > 0.05 else "neutral"
-    return TopicMention.objects.create(
+    mention = TopicMention.objects.create(
         response=response, topic=topic, sentiment=sentiment, sentiment_label=label
     )
+    response_days_changed(days=[response_day(response.submitted_at)])
+    return mention
