@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +27,7 @@ from django.utils import timezone
 from actions.models import Action, ActionStatus
 from actions.selectors import action_list
 from analytics.impact.selectors import impact_estimates_by_action
-from analytics.insights.selectors import score_aggregates
+from analytics.insights.selectors import score_aggregates, scores_parameters_clean, scores_summary
 from analytics.responses.sample import min_responses
 from analytics.stats.scores import (
     COUNT_KEYS,
@@ -391,45 +391,77 @@ def response_figures_get(
     filters: DashboardFilters, catalogue: Catalogue, version: DataVersion
 ) -> ResponseFigures:
     """Up to six queries on a miss (scores by touchpoint and channel, by week, topics by
-    topic and by parent topic, topic names, quotes), none on a hit.
+    topic and by parent topic, topic names, quotes), none on a hit (``figures_cached``)."""
 
-    Cached per filter set together with the data version it was computed at. Figures of an
-    older version are still served for ``DASHBOARD_STALE_SECONDS`` after they were computed,
-    so that under a steady stream of new feedback a busy dashboard recomputes at most that
-    often instead of on every request; with no new feedback they live for the full
-    ``DASHBOARD_CACHE_SECONDS``.
+    def compute() -> ResponseFigures:
+        trend = score_trend_get(filters, catalogue)
+        breakdown = score_breakdown_get(filters, catalogue)
+        topics = topic_figures_get(filters, catalogue, breakdown.total_counts)
+        top_issue = top_issue_pick(topics)
+        return ResponseFigures(
+            breakdown=breakdown,
+            trend=trend,
+            nps_change=nps_change_get(trend),
+            topics=topics,
+            top_issue_id=top_issue["id"] if top_issue else None,
+            top_issue_quotes=topic_quotes_get(filters, catalogue, top_issue["id"])
+            if top_issue
+            else [],
+        )
+
+    figures: ResponseFigures = figures_cached("figures:v3", filters.cache_key(), version, compute)
+    return figures
+
+
+@dataclass(frozen=True)
+class CachedFigures:
+    figures: Any
+    version: str
+    computed_at: float
+
+
+def figures_cached(name: str, key: str, version: DataVersion, compute: Callable[[], Any]) -> Any:
+    """``compute()`` (figures aggregated over responses), cached under ``name`` and ``key``
+    together with the data version it was computed at.
+
+    Figures of an older version are still served for ``DASHBOARD_STALE_SECONDS`` after
+    they were computed, so that under a steady stream of new feedback a busy page
+    recomputes at most that often instead of on every request; with no new feedback they
+    live for the full ``DASHBOARD_CACHE_SECONDS``. The key holds ``figures_generation``, so
+    an erasure makes every process miss what was cached before.
     """
-    key = f"dashboards:figures:v3:{figures_generation()}:{filters.cache_key()}"
-    cached = _cached(key)
+    cache_key = f"dashboards:{name}:{figures_generation()}:{key}"
+    cached = _cached(cache_key)
     if isinstance(cached, CachedFigures) and (
         cached.version == version.key or time.time() - cached.computed_at < figures_stale_seconds()
     ):
         return cached.figures
-    trend = score_trend_get(filters, catalogue)
-    breakdown = score_breakdown_get(filters, catalogue)
-    topics = topic_figures_get(filters, catalogue, breakdown.total_counts)
-    top_issue = top_issue_pick(topics)
-    figures = ResponseFigures(
-        breakdown=breakdown,
-        trend=trend,
-        nps_change=nps_change_get(trend),
-        topics=topics,
-        top_issue_id=top_issue["id"] if top_issue else None,
-        top_issue_quotes=topic_quotes_get(filters, catalogue, top_issue["id"]) if top_issue else [],
-    )
+    figures = compute()
     _cache_set(
-        key,
+        cache_key,
         CachedFigures(figures=figures, version=version.key, computed_at=time.time()),
         figures_cache_seconds(),
     )
     return figures
 
 
-@dataclass(frozen=True)
-class CachedFigures:
-    figures: ResponseFigures
-    version: str
-    computed_at: float
+def insights_scores_get(department_slug: str, version: DataVersion) -> dict[str, Any]:
+    """The insights page's scores: every response of the scope (one department's, or all)
+    by week and by touchpoint, as ``analytics/scores/?period=week&by=touchpoint`` answers
+    them without the touchpoints' weekly series, which the page does not show (one
+    grouped query on a miss, cached like the dashboards' figures). Raises ``InvalidInput``
+    for an unknown department."""
+    data: dict[str, Any] = {"period": "week", "by": "touchpoint"}
+    if department_slug:
+        data["department"] = department_slug
+    parameters = scores_parameters_clean(data)
+    scores: dict[str, Any] = figures_cached(
+        "insights-scores:v1",
+        department_slug or "*",
+        version,
+        lambda: scores_summary(parameters, group_periods=False),
+    )
+    return scores
 
 
 # --- Actions ------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ width of its interval.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,8 +46,16 @@ COUNT_KEYS = (
 """The keys of one aggregated row (``score_aggregates``): counts and sums that add up."""
 
 
+@functools.lru_cache(maxsize=16)
 def _z(level: float) -> float:
     return float(st.norm.ppf(0.5 + level / 2.0))
+
+
+@functools.lru_cache(maxsize=4096)
+def _t(level: float, df: float) -> float:
+    """The two-sided critical t: a page computes hundreds of intervals on a few levels and
+    sample sizes, and SciPy's ``ppf`` costs tens of microseconds a call."""
+    return float(st.t.ppf(0.5 + level / 2.0, df))
 
 
 def enough(n: int, min_n: int, *, at_least: int = 1) -> bool:
@@ -203,7 +212,7 @@ def mean_estimate(
     mean = total / n
     variance = max((total_squares - n * mean * mean) / (n - 1), 0.0)
     se = math.sqrt(variance / n)
-    t = float(st.t.ppf(0.5 + level / 2.0, n - 1))
+    t = _t(level, n - 1)
     return Score(
         status="ok",
         n=int(n),
@@ -235,7 +244,7 @@ def difference(later: Score, earlier: Score, *, kind: str = "normal", level: flo
         n_a, n_b = later.n, earlier.n
         denominator = (var_a**2) / (n_a - 1) + (var_b**2) / (n_b - 1)
         df = (var_a + var_b) ** 2 / denominator if denominator > 0 else float(n_a + n_b - 2)
-        critical = float(st.t.ppf(0.5 + level / 2.0, df))
+        critical = _t(level, df)
         p_value = float(2 * st.t.sf(abs(diff) / se, df)) if se > 0 else (0.0 if diff else 1.0)
     else:
         critical = _z(level)

@@ -4,10 +4,14 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from analytics.models import AnalysisRun, ImpactEstimate, Kpi, KpiObservation, TagCorrection
+from dashboards.selectors import figures_forget
 from tests.dashboards.downloads import csv_text
 from tests.dashboards.factories import plant_action, plant_responses, plant_topic, tag
 from tests.feedback.factories import (
@@ -93,6 +97,59 @@ def test_cx_manager_corrects_a_tag_inline(billing_call: Any) -> None:
 def test_insights_page_without_a_driver_run_says_so() -> None:
     html = _client(viewer()).get("/insights/").content.decode()
     assert "No driver analysis for NPS yet" in html
+
+
+def _plant_weeks(touchpoints: list[Any], weeks: int) -> None:
+    for week in range(weeks):
+        for number, touchpoint in enumerate(touchpoints):
+            plant_responses(
+                touchpoint=touchpoint,
+                nps_values=[10, 9, 7, 3, 0, 10][: 3 + (week + number) % 4],
+                days_ago=3 + 7 * week,
+            )
+
+
+def _queries(client: Client, path: str) -> int:
+    """Queries of a cold request: the figures caches cleared first."""
+    figures_forget()
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries)
+
+
+def test_the_insights_scores_are_the_scores_apis_for_weeks_and_touchpoints(
+    billing_call: Any,
+) -> None:
+    """Overall, the last eight weeks (with their change) and each touchpoint's total on the
+    page are exactly what ``/api/v1/analytics/scores/?period=week&by=touchpoint`` answers;
+    a new response shows on the next request."""
+    desk = TouchpointFactory(slug="desk", name="Desk", department=billing_call.department)
+    _plant_weeks([billing_call, desk], weeks=11)
+    client = _client(cx_manager())
+
+    shown = client.get("/insights/").context["scores"]
+    api = client.get("/api/v1/analytics/scores/?period=week&by=touchpoint").json()
+
+    assert shown["overall"] == api["overall"]
+    assert len(api["periods"]) == 11
+    assert shown["periods"] == api["periods"][-8:]
+    assert shown["groups"] == [
+        {key: value for key, value in group.items() if key != "periods"} for group in api["groups"]
+    ]
+    before = shown["overall"]["responses"]
+    plant_responses(touchpoint=desk, nps_values=[10], days_ago=1)
+    assert client.get("/insights/").context["scores"]["overall"]["responses"] == before + 1
+
+
+def test_the_insights_page_queries_do_not_grow_with_responses(billing_call: Any) -> None:
+    """Cold (caches cleared), four times the weeks of responses take as many queries."""
+    client = _client(cx_manager())
+    _plant_weeks([billing_call], weeks=3)
+    few = _queries(client, "/insights/")
+    _plant_weeks([billing_call], weeks=12)
+
+    assert _queries(client, "/insights/") == few
 
 
 def test_impact_view_shows_kpi_before_after_with_control_and_the_estimate() -> None:
