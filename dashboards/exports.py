@@ -145,38 +145,6 @@ def _dashboard_table(
             ["week_starting", *SCORE_HEADER],
             ([point.week.isoformat(), *_score_cells(point.summary)] for point in figures.trend),
         )
-    if table == "actions":
-        actions = selectors.action_lines_export(
-            context["filters"], selectors.catalogue_get(), user=request.user
-        )
-        return csv_response(
-            f"{prefix}-actions.csv",
-            [
-                "id",
-                "title",
-                "department",
-                "owner",
-                "status",
-                "progress",
-                "due_date",
-                "overdue",
-                "implemented_on",
-            ],
-            (
-                [
-                    a.id,
-                    a.title,
-                    a.department,
-                    a.owner,
-                    a.status,
-                    a.progress,
-                    a.due_date,
-                    a.overdue,
-                    a.implemented_on,
-                ]
-                for a in actions
-            ),
-        )
     topics = context["extra"].get("topics", [])
     return csv_response(
         f"{prefix}-topics.csv",
@@ -184,6 +152,48 @@ def _dashboard_table(
         (
             [t["label"], t["mentions"], t["negative_share"], *_estimate(t.get("nps"))]
             for t in topics
+        ),
+    )
+
+
+def _actions_table(
+    request: HttpRequest, table: str, department: selectors.DepartmentInfo | None
+) -> HttpResponseBase:
+    """Every action of the dashboard's view the user may read: the filters are read as the
+    dashboard reads them, and nothing is aggregated over responses."""
+    catalogue = selectors.catalogue_get()
+    filters, form = pages.dashboard_filters_get(
+        request, department, catalogue, selectors.data_version_get()
+    )
+    if filters is None:
+        return _error(_form_errors({"form": form}))
+    actions = selectors.action_lines_export(filters, catalogue, user=request.user)
+    return csv_response(
+        f"{department.slug if department else 'overview'}-actions.csv",
+        [
+            "id",
+            "title",
+            "department",
+            "owner",
+            "status",
+            "progress",
+            "due_date",
+            "overdue",
+            "implemented_on",
+        ],
+        (
+            [
+                a.id,
+                a.title,
+                a.department,
+                a.owner,
+                a.status,
+                a.progress,
+                a.due_date,
+                a.overdue,
+                a.implemented_on,
+            ]
+            for a in actions
         ),
     )
 
@@ -400,7 +410,7 @@ TABLES: dict[str, Exporter] = {
     "touchpoints": _dashboard_table,
     "channels": _dashboard_table,
     "weekly": _dashboard_table,
-    "actions": _dashboard_table,
+    "actions": _actions_table,
     "topics": _dashboard_table,
     "comments": _comments_table,
     "drivers": _drivers_table,

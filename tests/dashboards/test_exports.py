@@ -312,3 +312,21 @@ def test_a_topic_renamed_or_removed_is_named_as_it_is_now(billing_call: Any) -> 
     rows = _rows(_client(cx_manager()).get("/export/verbatims.csv"))
 
     assert rows[0]["topics"] == "Waiting"
+
+
+def test_the_actions_csv_reads_no_response_and_keeps_the_dashboards_filters(
+    billing_call: Any,
+) -> None:
+    """A list of actions is not an aggregate: its download touches no response however many
+    there are, and a bad filter is still a 400 with its field."""
+    plant_action(department=billing_call.department, title="Call back")
+    plant_responses(touchpoint=billing_call, nps_values=[9, 3] * 20, comment="Slow")
+    client = _client(cx_manager())
+
+    with CaptureQueriesContext(connection) as queries:
+        rows = _rows(client.get("/export/actions.csv?department=billing"))
+    bad = client.get("/export/actions.csv?date_from=yesterday")
+
+    assert [row["title"] for row in rows] == ["Call back"]
+    assert not [q for q in queries if "feedback_response" in q["sql"] and "GROUP BY" in q["sql"]]
+    assert bad.status_code == 400 and "date_from" in bad.content.decode()
