@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from typing import Any
 
 import pytest
@@ -57,6 +59,37 @@ def test_verbatims_are_shown_escaped_and_searchable(billing_call: Any) -> None:
     assert [r.pk for r in client.get("/verbatims/?nps_category=promoter").context["rows"]] == [
         other.pk
     ]
+
+
+def test_verbatim_pages_show_every_comment_once_even_in_the_same_instant(
+    billing_call: Any,
+) -> None:
+    """Sixty comments written in one instant, 25 a page: following "Next" shows each once,
+    newest (highest id) first, and the last page has no "Next"."""
+    planted = plant_responses(touchpoint=billing_call, nps_values=[5] * 60, comment="Same time")
+    client = _client(cx_manager())
+    seen: list[int] = []
+    path = "/verbatims/"
+    while path:
+        page = client.get(path)
+        seen += [response.pk for response in page.context["rows"]]
+        link = re.search(r'href="(\?[^"]*page=\d+)">Next</a>', page.content.decode())
+        path = "/verbatims/" + html.unescape(link.group(1)) if link else ""
+
+    assert seen == sorted((r.pk for r in planted), reverse=True)
+
+
+def test_the_verbatims_page_queries_do_not_grow_with_comments(billing_call: Any) -> None:
+    """Cold, a page of 25 tagged comments out of 30 or out of 300 takes as many queries."""
+    topic = plant_topic()
+    client = _client(cx_manager())
+    for response in plant_responses(touchpoint=billing_call, nps_values=[2] * 30, comment="Slow"):
+        tag(response, topic, -0.5)
+    few = _queries(client, "/verbatims/")
+    for response in plant_responses(touchpoint=billing_call, nps_values=[2] * 270, comment="Slow"):
+        tag(response, topic, -0.5)
+
+    assert _queries(client, "/verbatims/") == few
 
 
 def test_verbatim_explorer_rejects_bad_options_readably(billing_call: Any) -> None:
