@@ -291,14 +291,25 @@ def test_the_verbatims_csv_outside_a_transaction_equals_the_slow_export() -> Non
     plans it for every row), the bytes are the same, and the session's planner setting is
     back to its default afterwards."""
     _plant_awkward_verbatims(3)
+    setting_before = _cursor_tuple_fraction()
 
-    body = b"".join(_client(cx_manager()).get("/export/verbatims.csv").streaming_content)
+    with CaptureQueriesContext(connection) as queries:
+        body = b"".join(_client(cx_manager()).get("/export/verbatims.csv").streaming_content)
 
     assert body == _slow_verbatims_csv()
+    assert _cursor_tuple_fraction() == setting_before
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW cursor_tuple_fraction")
-            assert cursor.fetchone()[0] == "0.1"
+        statements = [q["sql"] for q in queries]
+        declared = next(i for i, sql in enumerate(statements) if "WITH HOLD" in sql)
+        assert statements[declared - 1] == "SET cursor_tuple_fraction = 1.0"
+
+
+def _cursor_tuple_fraction() -> str:
+    if connection.vendor != "postgresql":
+        return ""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW cursor_tuple_fraction")
+        return str(cursor.fetchone()[0])
 
 
 def test_a_topic_renamed_or_removed_is_named_as_it_is_now(billing_call: Any) -> None:
