@@ -188,19 +188,46 @@ def catalogue_get() -> Catalogue:
             "journey__position", "step_position", "name"
         ).values_list("id", "slug", "name", "department_id")
     ]
-    values: dict[str, list[str]] = {}
-    for column in ("region", "segment", "plan"):
-        values[column] = list(
-            Customer.objects.exclude(**{column: ""})
-            .order_by(column)
-            .values_list(column, flat=True)
-            .distinct()[:200]
-        )
+    values = {column: customer_values(column) for column in CUSTOMER_VALUE_COLUMNS}
     catalogue = Catalogue(
         departments, touchpoints, values["region"], values["segment"], values["plan"]
     )
     _cache_set(CATALOGUE_CACHE_KEY, catalogue, CATALOGUE_SECONDS)
     return catalogue
+
+
+CUSTOMER_VALUES_SHOWN = 200
+CUSTOMER_VALUE_COLUMNS = ("region", "segment", "plan")
+
+
+def customer_values(column: str) -> list[str]:
+    """The distinct non-blank values of a customer column (``region``, ``segment``,
+    ``plan``), in order, at most ``CUSTOMER_VALUES_SHOWN``: one query.
+
+    On PostgreSQL it walks the column's index from one value to the next (a recursive
+    query, one index probe per distinct value) instead of reading an entry per customer,
+    so its cost does not grow with the number of customers."""
+    if column not in CUSTOMER_VALUE_COLUMNS:
+        raise ValueError(f"Not a customer value column: {column!r}")
+    if connection.vendor != "postgresql":
+        return list(
+            Customer.objects.exclude(**{column: ""})
+            .order_by(column)
+            .values_list(column, flat=True)
+            .distinct()[:CUSTOMER_VALUES_SHOWN]
+        )
+    name = connection.ops.quote_name(column)
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    sql = (
+        f"WITH RECURSIVE found(value) AS ("
+        f"(SELECT {name} FROM {table} WHERE {name} > '' ORDER BY {name} LIMIT 1) "
+        f"UNION ALL SELECT (SELECT {name} FROM {table} WHERE {name} > found.value "
+        f"ORDER BY {name} LIMIT 1) FROM found WHERE found.value IS NOT NULL) "
+        f"SELECT value FROM found WHERE value IS NOT NULL LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [CUSTOMER_VALUES_SHOWN])
+        return [value for (value,) in cursor.fetchall()]
 
 
 def catalogue_forget() -> None:
