@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
@@ -72,7 +71,6 @@ RUN_CHOICES = {
     "value": "Value of experience",
     "topic_impact": "Topic impact",
 }
-SCORES_CACHE_SECONDS = 60
 
 
 def _driver_points(result: dict[str, Any]) -> list[charts.DriverPoint]:
@@ -107,16 +105,8 @@ def _insights_department(request: HttpRequest, slug: str) -> str:
 
 
 def _scores_for(department_slug: str) -> dict[str, Any]:
-    """Weekly scores by touchpoint for the scope; one aggregate, shared for a minute."""
-    version = selectors.data_version_get().key  # new responses are never hidden by the cache
-    key = f"dashboards:insights:scores:week-touchpoint:{department_slug or '*'}:{version}"
-    scores = cache.get(key)
-    if scores is None:
-        data: dict[str, Any] = {"period": "week", "by": "touchpoint"}
-        if department_slug:
-            data["department"] = department_slug
-        scores = insights_selectors.scores_summary(insights_selectors.scores_parameters_clean(data))
-        cache.set(key, scores, SCORES_CACHE_SECONDS)
+    """Weekly scores by touchpoint for the scope, the last eight weeks shown."""
+    scores = selectors.insights_scores_get(department_slug, selectors.data_version_get())
     return {**scores, "periods": scores.get("periods", [])[-8:]}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -32,9 +33,14 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, float):
         return round(value, 4)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    if isinstance(value, str):
+        return _text(value)
     return value
+
+
+def _text(value: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (``_cell`` of a string)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def _estimate(score: Score | None) -> list[Any]:
@@ -71,13 +77,19 @@ BOM = "\ufeff"
 PIECE = 64 * 1024
 
 
-def _csv_pieces(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+# Rows are handed to the csv writer this many at a time (one call, not one per row).
+ROWS_PER_WRITE = 256
+
+
+def _csv_pieces(header: Sequence[str], cells: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """The CSV text of rows whose cells are already what the file shows (``_cell``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(BOM)
     writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(value) for value in row])
+    rows = iter(cells)
+    while batch := list(islice(rows, ROWS_PER_WRITE)):
+        writer.writerows(batch)
         if buffer.tell() >= PIECE:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -89,8 +101,14 @@ def csv_response(
     filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> StreamingHttpResponse:
     """A CSV download streamed from ``rows`` (read lazily, as the client takes the bytes)."""
+    return _csv_streamed(filename, header, ([_cell(value) for value in row] for row in rows))
+
+
+def _csv_streamed(
+    filename: str, header: Sequence[str], cells: Iterable[Sequence[Any]]
+) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
-        _csv_pieces(header, rows), content_type="text/csv; charset=utf-8"
+        _csv_pieces(header, cells), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -127,38 +145,6 @@ def _dashboard_table(
             ["week_starting", *SCORE_HEADER],
             ([point.week.isoformat(), *_score_cells(point.summary)] for point in figures.trend),
         )
-    if table == "actions":
-        actions = selectors.action_lines_export(
-            context["filters"], selectors.catalogue_get(), user=request.user
-        )
-        return csv_response(
-            f"{prefix}-actions.csv",
-            [
-                "id",
-                "title",
-                "department",
-                "owner",
-                "status",
-                "progress",
-                "due_date",
-                "overdue",
-                "implemented_on",
-            ],
-            (
-                [
-                    a.id,
-                    a.title,
-                    a.department,
-                    a.owner,
-                    a.status,
-                    a.progress,
-                    a.due_date,
-                    a.overdue,
-                    a.implemented_on,
-                ]
-                for a in actions
-            ),
-        )
     topics = context["extra"].get("topics", [])
     return csv_response(
         f"{prefix}-topics.csv",
@@ -166,6 +152,48 @@ def _dashboard_table(
         (
             [t["label"], t["mentions"], t["negative_share"], *_estimate(t.get("nps"))]
             for t in topics
+        ),
+    )
+
+
+def _actions_table(
+    request: HttpRequest, table: str, department: selectors.DepartmentInfo | None
+) -> HttpResponseBase:
+    """Every action of the dashboard's view the user may read: the filters are read as the
+    dashboard reads them, and nothing is aggregated over responses."""
+    catalogue = selectors.catalogue_get()
+    filters, form = pages.dashboard_filters_get(
+        request, department, catalogue, selectors.data_version_get()
+    )
+    if filters is None:
+        return _error(_form_errors({"form": form}))
+    actions = selectors.action_lines_export(filters, catalogue, user=request.user)
+    return csv_response(
+        f"{department.slug if department else 'overview'}-actions.csv",
+        [
+            "id",
+            "title",
+            "department",
+            "owner",
+            "status",
+            "progress",
+            "due_date",
+            "overdue",
+            "implemented_on",
+        ],
+        (
+            [
+                a.id,
+                a.title,
+                a.department,
+                a.owner,
+                a.status,
+                a.progress,
+                a.due_date,
+                a.overdue,
+                a.implemented_on,
+            ]
+            for a in actions
         ),
     )
 
@@ -258,7 +286,7 @@ def _verbatims_table(
         lines = [f"{field}: {error}" for field, messages in errors.items() for error in messages]
         return _error("Some filters could not be used:\n" + "\n".join(lines))
     query = selectors.VerbatimQuery(search=explorer.cleaned_data.get("q") or "")
-    return csv_response(
+    return _csv_streamed(
         "verbatims.csv",
         [
             "response_id",
@@ -272,8 +300,26 @@ def _verbatims_table(
             "topics",
             "comment",
         ],
-        selectors.verbatims_export_rows(filters, query),
+        _verbatim_cells(selectors.verbatims_export_rows(filters, query)),
     )
+
+
+def _verbatim_cells(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """``_cell`` of each value of ``verbatims_export_rows``, knowing which columns are text:
+    numbers are whole or blank (the csv writer writes None as blank), the time is ISO 8601."""
+    for pk, at, touchpoint, channel, nps, csat, ces, sentiment, topics, comment in rows:
+        yield (
+            pk,
+            at,
+            _text(touchpoint),
+            _text(channel),
+            nps,
+            csat,
+            ces,
+            _text(sentiment),
+            _text(topics),
+            _text(comment),
+        )
 
 
 def _impact_table(
@@ -364,7 +410,7 @@ TABLES: dict[str, Exporter] = {
     "touchpoints": _dashboard_table,
     "channels": _dashboard_table,
     "weekly": _dashboard_table,
-    "actions": _dashboard_table,
+    "actions": _actions_table,
     "topics": _dashboard_table,
     "comments": _comments_table,
     "drivers": _drivers_table,

@@ -7,6 +7,7 @@ Reads go through ``analytics.impact.selectors``; this module only shapes them fo
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from typing import Any
 
@@ -17,6 +18,7 @@ from actions.models import Action
 from actions.permissions import actions_visible_to
 from analytics.impact import selectors as impact_selectors
 from analytics.impact.services import MIN_RESPONSES_PER_WEEK
+from analytics.responses.cache import figures_cached
 from analytics.stats.scores import p_value_text
 from dashboards import charts
 
@@ -193,19 +195,18 @@ def _score_charts(
     start: dt.date,
     end: dt.date,
 ) -> list[charts.Chart]:
-    """Weekly NPS / CSAT / CES in the action's scope and control scope (two queries)."""
-    treated_series = impact_selectors.score_weekly_series(scope=treated, start=start, end=end)
+    """Weekly NPS / CSAT / CES in the action's scope and control scope (two queries on a
+    miss, none on a hit: ``score_weeks_get``)."""
+    treated_series = score_weeks_get(scope=treated, start=start, end=end)
     control_series = (
-        impact_selectors.score_weekly_series(scope=control, start=start, end=end)
-        if control is not None
-        else None
+        score_weeks_get(scope=control, start=start, end=end) if control is not None else None
     )
 
-    def points(frame: Any) -> list[charts.KpiPoint]:
-        rows = frame.loc[frame["n"] >= MIN_RESPONSES_PER_WEEK]
+    def points(weeks: list[tuple[dt.date, int, float]]) -> list[charts.KpiPoint]:
         return [
-            charts.KpiPoint(period, float(total) / float(n))
-            for period, n, total in zip(rows["period"], rows["n"], rows["total"], strict=True)
+            charts.KpiPoint(period, total / float(n))
+            for period, n, total in weeks
+            if n >= MIN_RESPONSES_PER_WEEK
         ]
 
     built = []
@@ -222,6 +223,36 @@ def _score_charts(
             )
         )
     return built
+
+
+def score_weeks_get(
+    *, scope: impact_selectors.Scope, start: dt.date, end: dt.date
+) -> dict[str, list[tuple[dt.date, int, float]]]:
+    """``(week, n, total)`` per score metric of ``impact_selectors.score_weekly_series``
+    (one query over the scope's raw responses), cached like the dashboards' figures
+    (``figures_cached``): the action and impact pages draw it on every view, and only new
+    responses change it."""
+
+    def compute() -> dict[str, list[tuple[dt.date, int, float]]]:
+        frames = impact_selectors.score_weekly_series(scope=scope, start=start, end=end)
+        return {
+            metric: [
+                (period, int(n), float(total))
+                for period, n, total in zip(
+                    frame["period"], frame["n"], frame["total"], strict=True
+                )
+            ]
+            for metric, frame in frames.items()
+        }
+
+    key = json.dumps(
+        [scope.touchpoint_ids, scope.department_ids, scope.attributes, str(start), str(end)],
+        separators=(",", ":"),
+    )
+    weeks: dict[str, list[tuple[dt.date, int, float]]] = figures_cached(
+        "dashboards:action-score-weeks:v1", key, compute
+    )
+    return weeks
 
 
 def control_description(action: Action) -> str:

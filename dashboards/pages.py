@@ -14,7 +14,7 @@ from actions.permissions import can_create_action
 from analytics.stats.scores import Score
 from analytics.text import selectors as text_selectors
 from dashboards import charts, impact, permissions, selectors
-from dashboards.filters import DashboardFilters, filters_parse
+from dashboards.filters import DashboardFilterForm, DashboardFilters, filters_parse
 from dashboards.models import DashboardComment
 from dashboards.narrative import Narrative, narrative_build
 
@@ -248,6 +248,24 @@ def analytics_extra(
     return extra
 
 
+def dashboard_filters_get(
+    request: HttpRequest,
+    department: selectors.DepartmentInfo | None,
+    catalogue: selectors.Catalogue,
+    version: selectors.DataVersion,
+) -> tuple[DashboardFilters | None, DashboardFilterForm]:
+    """The dashboard's filters as its URL gives them (None and the form's errors when a
+    value cannot be used), for the page and for its CSV tables."""
+    slug = department.slug if department else ""
+    return filters_parse(
+        request.GET,
+        options=catalogue.options(department_slug=slug),
+        latest_day=version.latest_day,
+        user=request.user,
+        fixed_department=slug,
+    )
+
+
 def dashboard_context(
     request: HttpRequest,
     *,
@@ -257,13 +275,7 @@ def dashboard_context(
     catalogue = selectors.catalogue_get()
     version = selectors.data_version_get()
     slug = department.slug if department else ""
-    filters, form = filters_parse(
-        request.GET,
-        options=catalogue.options(department_slug=slug),
-        latest_day=version.latest_day,
-        user=request.user,
-        fixed_department=slug,
-    )
+    filters, form = dashboard_filters_get(request, department, catalogue, version)
     context: dict[str, Any] = {
         "department": department,
         "form": form,

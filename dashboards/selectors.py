@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db import connection, transaction
+from django.db.models import Count, F, Func, Q, TextField
 from django.utils import timezone
 
 from actions.models import Action, ActionStatus
 from actions.selectors import action_list
 from analytics.impact.selectors import impact_estimates_by_action
+from analytics.insights.selectors import scores_parameters_clean, scores_summary
 from analytics.responses.cache import (
     DataVersion,
     cached_forget,
@@ -135,19 +137,46 @@ def catalogue_get() -> Catalogue:
             "journey__position", "step_position", "name"
         ).values_list("id", "slug", "name", "department_id")
     ]
-    values: dict[str, list[str]] = {}
-    for column in ("region", "segment", "plan"):
-        values[column] = list(
-            Customer.objects.exclude(**{column: ""})
-            .order_by(column)
-            .values_list(column, flat=True)
-            .distinct()[:200]
-        )
+    values = {column: customer_values(column) for column in CUSTOMER_VALUE_COLUMNS}
     catalogue = Catalogue(
         departments, touchpoints, values["region"], values["segment"], values["plan"]
     )
     cached_set(CATALOGUE_CACHE_KEY, catalogue, CATALOGUE_SECONDS)
     return catalogue
+
+
+CUSTOMER_VALUES_SHOWN = 200
+CUSTOMER_VALUE_COLUMNS = ("region", "segment", "plan")
+
+
+def customer_values(column: str) -> list[str]:
+    """The distinct non-blank values of a customer column (``region``, ``segment``,
+    ``plan``), in order, at most ``CUSTOMER_VALUES_SHOWN``: one query.
+
+    On PostgreSQL it walks the column's index from one value to the next (a recursive
+    query, one index probe per distinct value) instead of reading an entry per customer,
+    so its cost does not grow with the number of customers."""
+    if column not in CUSTOMER_VALUE_COLUMNS:
+        raise ValueError(f"Not a customer value column: {column!r}")
+    if connection.vendor != "postgresql":
+        return list(
+            Customer.objects.exclude(**{column: ""})
+            .order_by(column)
+            .values_list(column, flat=True)
+            .distinct()[:CUSTOMER_VALUES_SHOWN]
+        )
+    name = connection.ops.quote_name(column)
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    sql = (
+        f"WITH RECURSIVE found(value) AS ("
+        f"(SELECT {name} FROM {table} WHERE {name} > '' ORDER BY {name} LIMIT 1) "
+        f"UNION ALL SELECT (SELECT {name} FROM {table} WHERE {name} > found.value "
+        f"ORDER BY {name} LIMIT 1) FROM found WHERE found.value IS NOT NULL) "
+        f"SELECT value FROM found WHERE value IS NOT NULL LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [CUSTOMER_VALUES_SHOWN])
+        return [value for (value,) in cursor.fetchall()]
 
 
 def catalogue_forget() -> None:
@@ -324,6 +353,25 @@ def response_figures_get(
         )
 
     return figures_cached("dashboards:figures:v4", filters.cache_key(), compute, version=version)
+
+
+def insights_scores_get(department_slug: str, version: DataVersion) -> dict[str, Any]:
+    """The insights page's scores: every response of the scope (one department's, or all)
+    by week and by touchpoint, as ``analytics/scores/?period=week&by=touchpoint`` answers
+    them without the touchpoints' weekly series, which the page does not show (one
+    grouped query on a miss, cached like the dashboards' figures). Raises ``InvalidInput``
+    for an unknown department."""
+    data: dict[str, Any] = {"period": "week", "by": "touchpoint"}
+    if department_slug:
+        data["department"] = department_slug
+    parameters = scores_parameters_clean(data)
+    scores: dict[str, Any] = figures_cached(
+        "dashboards:insights-scores:v1",
+        department_slug or "*",
+        lambda: scores_summary(parameters, group_periods=False),
+        version=version,
+    )
+    return scores
 
 
 # --- Actions ------------------------------------------------------------------------------
@@ -601,7 +649,31 @@ def verbatims_get(
     return rows[:per_page], len(rows) > per_page
 
 
-EXPORT_CHUNK = 2000
+EXPORT_CHUNK = 5000
+# Distinct sets of topics whose names a download remembers (comments share a few sets).
+TOPIC_SETS_REMEMBERED = 10_000
+
+
+class IsoDateTime(Func):
+    """A stored time as ``datetime.isoformat()`` writes it in UTC
+    (``2026-03-01T10:15:00+00:00``, with ``.ffffff`` only when there are microseconds), made
+    by the database: a long download then parses no time and formats none per row."""
+
+    output_field = TextField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"TO_CHAR(({sql}) AT TIME ZONE 'UTC', CASE WHEN DATE_TRUNC('second', {sql}) = {sql} "
+            """THEN 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"' """
+            """ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"' END)""",
+            (*params, *params, *params),
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        # Django stores a time as str() of the naive UTC datetime: the same, with a space.
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(REPLACE({sql}, ' ', 'T') || '+00:00')", params
 
 
 def verbatims_export_rows(
@@ -609,51 +681,87 @@ def verbatims_export_rows(
 ) -> Iterator[tuple[Any, ...]]:
     """Every comment of the explorer's view, newest first, as ``(id, submitted_at,
     touchpoint, channel, nps, csat, ces, sentiment, topics, comment)``: one query read
-    through a server-side cursor in chunks (PostgreSQL), so a download of any size starts at
-    once and holds one chunk in memory; topics come in the same row (no query per row)."""
+    through a server-side cursor in chunks (PostgreSQL), so a download of any size holds one
+    chunk in memory. Plain values, no model instances: a row's topics come in the same row
+    as their ids and are named, like its touchpoint, from a map read once (two small
+    queries), so nothing is looked up per row; its time comes as ISO 8601 text."""
     queryset = (
         responses_in_scope(filters.scope)
         .exclude(comment="")
-        .annotate(topic_names=text_selectors.topic_names_of_response())
+        .annotate(
+            submitted=IsoDateTime("submitted_at"),
+            topic_ids=text_selectors.topic_ids_of_response(),
+        )
     )
     if query.search:
         queryset = queryset.filter(comment__icontains=query.search)
     rows = queryset.order_by("-submitted_at", "-id").values_list(
         "pk",
-        "submitted_at",
-        "touchpoint__name",
+        "submitted",
+        "touchpoint_id",
         "channel",
         "nps",
         "csat",
         "ces",
         "analysis__sentiment_label",
-        "topic_names",
+        "topic_ids",
         "comment",
     )
-    for (
-        pk,
-        submitted_at,
-        touchpoint,
-        channel,
-        nps,
-        csat,
-        ces,
-        sentiment,
-        names,
-        comment,
-    ) in rows.iterator(chunk_size=EXPORT_CHUNK):
-        yield (
+    touchpoints = dict(Touchpoint.objects.values_list("id", "name"))
+    topic_names = text_selectors.topic_names_by_key()
+    topics_text: dict[str | None, str] = {}
+    with every_row_planned():
+        for (
             pk,
-            submitted_at.isoformat(),
-            touchpoint or "",
+            submitted_at,
+            touchpoint_id,
             channel,
             nps,
             csat,
             ces,
-            sentiment or "",
-            "; ".join(text_selectors.topic_names_split(names)),
+            sentiment,
+            topic_ids,
             comment,
-        )
+        ) in rows.iterator(chunk_size=EXPORT_CHUNK):
+            topics = topics_text.get(topic_ids)
+            if topics is None:
+                topics = "; ".join(text_selectors.topic_names_listed(topic_ids, topic_names))
+                if len(topics_text) < TOPIC_SETS_REMEMBERED:
+                    topics_text[topic_ids] = topics
+            yield (
+                pk,
+                submitted_at,
+                touchpoints.get(touchpoint_id, ""),
+                channel,
+                nps,
+                csat,
+                ces,
+                sentiment or "",
+                topics,
+                comment,
+            )
+
+
+@contextmanager
+def every_row_planned() -> Iterator[None]:
+    """Plan the next server-side cursor for all of its rows, not for the first tenth.
+
+    Outside a transaction Django declares its chunked cursors ``WITH HOLD``, so PostgreSQL
+    computes the whole result when the cursor is declared; ``cursor_tuple_fraction``'s
+    default (0.1) would still have it choose a fast-start plan (an index walk in time order
+    with a random read per row) over a scan and a sort. Nothing changes on other databases,
+    nor inside a transaction, where the cursor does stream and a fast start is worth having.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET cursor_tuple_fraction = 1.0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET cursor_tuple_fraction")
 
 
 def action_lines_export(

@@ -409,8 +409,12 @@ def _period_series(rows: Mapping[Any, Mapping[str, float]], min_n: int) -> list[
     return series
 
 
-def scores_summary(parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """Scores for cleaned parameters (``scores_parameters_clean``), with intervals."""
+def scores_summary(parameters: Mapping[str, Any], *, group_periods: bool = True) -> dict[str, Any]:
+    """Scores for cleaned parameters (``scores_parameters_clean``), with intervals.
+
+    With both ``period`` and ``by``, each group also gets its own series of periods; a
+    caller that shows only the groups' totals passes ``group_periods=False`` and saves a
+    score block per group and period (the figures it does get are the same)."""
     min_n = min_responses()
     period = parameters.get("period")
     by = parameters.get("by")
@@ -428,7 +432,7 @@ def scores_summary(parameters: Mapping[str, Any]) -> dict[str, Any]:
     by_period: dict[Any, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     by_group: dict[Any, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     group_labels: dict[Any, Any] = {}
-    group_periods: dict[Any, dict[Any, dict[str, float]]] = defaultdict(
+    periods_by_group: dict[Any, dict[Any, dict[str, float]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(float))
     )
     for row in rows:
@@ -439,8 +443,8 @@ def scores_summary(parameters: Mapping[str, Any]) -> dict[str, Any]:
             group = row["group"]
             group_labels[group] = row.get("group_label")
             _add(by_group[group], row)
-            if period:
-                _add(group_periods[group][row["period_start"]], row)
+            if period and group_periods:
+                _add(periods_by_group[group][row["period_start"]], row)
     overall_block = score_block(overall, min_n=min_n)
     result: dict[str, Any] = {
         "parameters": dict(parameters),
@@ -457,8 +461,8 @@ def scores_summary(parameters: Mapping[str, Any]) -> dict[str, Any]:
                 "label": group_labels.get(group) if group is not None else "(none)",
                 **score_block(by_group[group], min_n=min_n).as_dict(),
             }
-            if period:
-                item["periods"] = _period_series(group_periods[group], min_n)
+            if period and group_periods:
+                item["periods"] = _period_series(periods_by_group[group], min_n)
             groups.append(item)
         result["groups"] = groups
     compare = parameters.get("compare")

@@ -53,6 +53,13 @@ def _z(level: float) -> float:
     return float(st.norm.ppf(0.5 + level / 2.0))
 
 
+@functools.lru_cache(maxsize=4096)
+def _t(level: float, df: float) -> float:
+    """The two-sided critical t: a page computes hundreds of intervals on a few levels and
+    sample sizes, and SciPy's ``ppf`` costs tens of microseconds a call."""
+    return float(st.t.ppf(0.5 + level / 2.0, df))
+
+
 def enough(n: int, min_n: int, *, at_least: int = 1) -> bool:
     """The minimum-n rule: is a figure on ``n`` answers shown as a number?"""
     return n >= max(min_n, at_least)
@@ -207,7 +214,7 @@ def mean_estimate(
     mean = total / n
     variance = max((total_squares - n * mean * mean) / (n - 1), 0.0)
     se = math.sqrt(variance / n)
-    t = float(st.t.ppf(0.5 + level / 2.0, n - 1))
+    t = _t(level, n - 1)
     return Score(
         status="ok",
         n=int(n),
@@ -239,7 +246,7 @@ def difference(later: Score, earlier: Score, *, kind: str = "normal", level: flo
         n_a, n_b = later.n, earlier.n
         denominator = (var_a**2) / (n_a - 1) + (var_b**2) / (n_b - 1)
         df = (var_a + var_b) ** 2 / denominator if denominator > 0 else float(n_a + n_b - 2)
-        critical = float(st.t.ppf(0.5 + level / 2.0, df))
+        critical = _t(level, df)
         p_value = float(2 * st.t.sf(abs(diff) / se, df)) if se > 0 else (0.0 if diff else 1.0)
     else:
         critical = _z(level)

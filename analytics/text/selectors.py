@@ -25,6 +25,7 @@ from django.db.models import (
     Subquery,
     TextField,
 )
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from analytics.responses.cache import DataVersion, figures_cached
@@ -792,13 +793,17 @@ def customer_text_export(customer_id: int, response_ids: Sequence[int]) -> dict[
     }
 
 
-# Topic names of many responses in one column: a CSV of every comment streams with no
-# query per row. The names are joined by the ASCII unit separator, which no name contains.
-TOPIC_NAME_SEPARATOR = "\x1f"
+# Topics of many responses in one column: a CSV of every comment streams with no query per
+# row. The column holds the topics' ids, not their names: the correlated subquery then reads
+# only the (response, topic) unique index, whatever the planner knows of the topics table,
+# and the names come from one small map (``topic_names_by_key``). Ids are joined by the ASCII
+# unit separator.
+TOPIC_ID_SEPARATOR = "\x1f"
 
 
-class _NamesJoined(Aggregate):
-    """``STRING_AGG(name, CHR(31))`` on PostgreSQL, ``GROUP_CONCAT(name, CHAR(31))`` on SQLite."""
+class _IdsJoined(Aggregate):
+    """``STRING_AGG(id::text, CHR(31))`` on PostgreSQL, ``GROUP_CONCAT(id, CHAR(31))`` on
+    SQLite."""
 
     function = "STRING_AGG"
     template = "%(function)s(%(expressions)s, CHR(31))"
@@ -814,19 +819,30 @@ class _NamesJoined(Aggregate):
         )
 
 
-def topic_names_of_response() -> Subquery:
-    """The names of the outer response's topics (``OuterRef("pk")``) in one text column,
-    joined by ``TOPIC_NAME_SEPARATOR`` in no particular order (``topic_names_split``)."""
-    names = (
+def topic_ids_of_response() -> Subquery:
+    """The ids of the outer response's topics (``OuterRef("pk")``) in one text column, joined
+    by ``TOPIC_ID_SEPARATOR`` in no particular order (``topic_names_listed`` names them)."""
+    ids = (
         TopicMention.objects.filter(response=OuterRef("pk"))
         .order_by()
         .values("response")
-        .annotate(names=_NamesJoined("topic__name"))
-        .values("names")
+        .annotate(ids=_IdsJoined(Cast("topic_id", TextField())))
+        .values("ids")
     )
-    return Subquery(names, output_field=TextField())
+    return Subquery(ids, output_field=TextField())
 
 
-def topic_names_split(joined: str | None) -> list[str]:
-    """The names of ``topic_names_of_response`` by name, as a verbatim lists them."""
-    return sorted(joined.split(TOPIC_NAME_SEPARATOR)) if joined else []
+def topic_names_by_key() -> dict[str, str]:
+    """Every topic's name (active or not) by its id as text: the names of
+    ``topic_ids_of_response`` (one query)."""
+    return {str(pk): name for pk, name in Topic.objects.values_list("pk", "name")}
+
+
+def topic_names_listed(joined_ids: str | None, names: Mapping[str, str]) -> list[str]:
+    """The names of ``topic_ids_of_response``'s column, by name, as a verbatim lists them. A
+    topic removed since ``names`` was read is left out."""
+    if not joined_ids:
+        return []
+    return sorted(
+        name for name in map(names.get, joined_ids.split(TOPIC_ID_SEPARATOR)) if name is not None
+    )

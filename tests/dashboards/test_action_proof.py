@@ -9,17 +9,27 @@ from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from actions.models import Action, ActionStatus
+from analytics.impact import selectors as impact_selectors
 from analytics.models import ImpactEstimate, Kpi
 from analytics.stats.scores import figure_text, p_value_text
 from analytics.templatetags.score_tags import share_cell
-from tests.dashboards.factories import plant_action
-from tests.feedback.factories import DepartmentFactory, cx_manager, line_manager, viewer
+from dashboards.impact import score_weeks_get
+from dashboards.selectors import figures_forget
+from tests.dashboards.factories import plant_action, plant_responses
+from tests.feedback.factories import (
+    DepartmentFactory,
+    TouchpointFactory,
+    cx_manager,
+    line_manager,
+    viewer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -280,3 +290,59 @@ def test_overview_counts_the_actions_the_board_lists_for_each_role() -> None:
         client = _client(user)
         assert _overview_total(client) == _board_total(client) == expected
         assert len(client.get("/").context["actions"].recent) == expected
+
+
+def _weeks_of_scope_responses(action: Action, touchpoint: Any, weeks: int, per_week: int) -> None:
+    for week in range(weeks):
+        plant_responses(
+            touchpoint=touchpoint,
+            nps_values=[10, 9, 3, 0, 7, 10, 2][:per_week],
+            days_ago=(timezone.localdate() - action.implemented_at).days + 7 * (week - 5),
+        )
+
+
+def test_the_score_chart_weeks_are_the_raw_weekly_series_and_follow_new_responses() -> None:
+    """The action page's weekly scores (cached) are ``score_weekly_series`` of the scope's
+    responses, and a response added in the scope changes them on the next view."""
+    care = DepartmentFactory(slug="care", name="Care")
+    desk = TouchpointFactory(slug="desk", name="Desk", department=care)
+    action = _measured_callback(care)
+    _weeks_of_scope_responses(action, desk, weeks=10, per_week=6)
+    treated, _ = impact_selectors.action_scopes(action=action)
+    start = action.implemented_at - dt.timedelta(days=182)
+    end = action.implemented_at + dt.timedelta(days=182)
+
+    shown = score_weeks_get(scope=treated, start=start, end=end)
+    raw = impact_selectors.score_weekly_series(scope=treated, start=start, end=end)
+
+    for metric, frame in raw.items():
+        assert shown[metric] == list(
+            zip(frame["period"], frame["n"].tolist(), frame["total"].tolist(), strict=True)
+        )
+    assert sum(n for _, n, _ in shown["nps"]) == 60
+    plant_responses(
+        touchpoint=desk, nps_values=[0], days_ago=(timezone.localdate() - start).days - 3
+    )
+    again = score_weeks_get(scope=treated, start=start, end=end)
+    assert sum(n for _, n, _ in again["nps"]) == 61
+
+
+def test_the_action_page_queries_do_not_grow_with_responses() -> None:
+    """Cold (caches cleared), five times the responses in scope take as many queries."""
+    care = DepartmentFactory(slug="care", name="Care")
+    desk = TouchpointFactory(slug="desk", name="Desk", department=care)
+    action = _measured_callback(care)
+    client = _client(cx_manager())
+    _weeks_of_scope_responses(action, desk, weeks=2, per_week=3)
+
+    def cold_queries() -> int:
+        figures_forget()
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/actions/{action.pk}/").status_code == 200
+        return len(queries)
+
+    few = cold_queries()
+    _weeks_of_scope_responses(action, desk, weeks=10, per_week=7)
+
+    assert cold_queries() == few

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from typing import Any
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from analytics.models import AnalysisRun, ImpactEstimate, Kpi, KpiObservation, TagCorrection
+from dashboards.selectors import figures_forget
 from tests.dashboards.downloads import csv_text
 from tests.dashboards.factories import plant_action, plant_responses, plant_topic, tag
 from tests.feedback.factories import (
@@ -55,6 +61,37 @@ def test_verbatims_are_shown_escaped_and_searchable(billing_call: Any) -> None:
     ]
 
 
+def test_verbatim_pages_show_every_comment_once_even_in_the_same_instant(
+    billing_call: Any,
+) -> None:
+    """Sixty comments written in one instant, 25 a page: following "Next" shows each once,
+    newest (highest id) first, and the last page has no "Next"."""
+    planted = plant_responses(touchpoint=billing_call, nps_values=[5] * 60, comment="Same time")
+    client = _client(cx_manager())
+    seen: list[int] = []
+    path = "/verbatims/"
+    while path:
+        page = client.get(path)
+        seen += [response.pk for response in page.context["rows"]]
+        link = re.search(r'href="(\?[^"]*page=\d+)">Next</a>', page.content.decode())
+        path = "/verbatims/" + html.unescape(link.group(1)) if link else ""
+
+    assert seen == sorted((r.pk for r in planted), reverse=True)
+
+
+def test_the_verbatims_page_queries_do_not_grow_with_comments(billing_call: Any) -> None:
+    """Cold, a page of 25 tagged comments out of 30 or out of 300 takes as many queries."""
+    topic = plant_topic()
+    client = _client(cx_manager())
+    for response in plant_responses(touchpoint=billing_call, nps_values=[2] * 30, comment="Slow"):
+        tag(response, topic, -0.5)
+    few = _queries(client, "/verbatims/")
+    for response in plant_responses(touchpoint=billing_call, nps_values=[2] * 270, comment="Slow"):
+        tag(response, topic, -0.5)
+
+    assert _queries(client, "/verbatims/") == few
+
+
 def test_verbatim_explorer_rejects_bad_options_readably(billing_call: Any) -> None:
     response = _client(viewer()).get("/verbatims/?sentiment=furious&page=0")
     assert response.status_code == 400
@@ -93,6 +130,59 @@ def test_cx_manager_corrects_a_tag_inline(billing_call: Any) -> None:
 def test_insights_page_without_a_driver_run_says_so() -> None:
     html = _client(viewer()).get("/insights/").content.decode()
     assert "No driver analysis for NPS yet" in html
+
+
+def _plant_weeks(touchpoints: list[Any], weeks: int) -> None:
+    for week in range(weeks):
+        for number, touchpoint in enumerate(touchpoints):
+            plant_responses(
+                touchpoint=touchpoint,
+                nps_values=[10, 9, 7, 3, 0, 10][: 3 + (week + number) % 4],
+                days_ago=3 + 7 * week,
+            )
+
+
+def _queries(client: Client, path: str) -> int:
+    """Queries of a cold request: the figures caches cleared first."""
+    figures_forget()
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries)
+
+
+def test_the_insights_scores_are_the_scores_apis_for_weeks_and_touchpoints(
+    billing_call: Any,
+) -> None:
+    """Overall, the last eight weeks (with their change) and each touchpoint's total on the
+    page are exactly what ``/api/v1/analytics/scores/?period=week&by=touchpoint`` answers;
+    a new response shows on the next request."""
+    desk = TouchpointFactory(slug="desk", name="Desk", department=billing_call.department)
+    _plant_weeks([billing_call, desk], weeks=11)
+    client = _client(cx_manager())
+
+    shown = client.get("/insights/").context["scores"]
+    api = client.get("/api/v1/analytics/scores/?period=week&by=touchpoint").json()
+
+    assert shown["overall"] == api["overall"]
+    assert len(api["periods"]) == 11
+    assert shown["periods"] == api["periods"][-8:]
+    assert shown["groups"] == [
+        {key: value for key, value in group.items() if key != "periods"} for group in api["groups"]
+    ]
+    before = shown["overall"]["responses"]
+    plant_responses(touchpoint=desk, nps_values=[10], days_ago=1)
+    assert client.get("/insights/").context["scores"]["overall"]["responses"] == before + 1
+
+
+def test_the_insights_page_queries_do_not_grow_with_responses(billing_call: Any) -> None:
+    """Cold (caches cleared), four times the weeks of responses take as many queries."""
+    client = _client(cx_manager())
+    _plant_weeks([billing_call], weeks=3)
+    few = _queries(client, "/insights/")
+    _plant_weeks([billing_call], weeks=12)
+
+    assert _queries(client, "/insights/") == few
 
 
 def test_impact_view_shows_kpi_before_after_with_control_and_the_estimate() -> None:
