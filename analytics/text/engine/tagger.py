@@ -7,18 +7,17 @@ it holds no state between comments, so one instance can tag any number of texts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from analytics.text.engine.language import LanguageIdentifier
 from analytics.text.engine.sentences import split_sentences
 from analytics.text.engine.sentiment import SentimentScorer, label_for
-from analytics.text.engine.taxonomy import CompiledTaxonomy, TopicRule, tokenize
+from analytics.text.engine.taxonomy import CompiledTaxonomy, TopicRule
 
 SENTENCE_MAX_CHARS = 1000
 
 
-@dataclass(frozen=True)
-class Mention:
+class Mention(NamedTuple):
     """A topic found in a comment: where (first sentence and offsets) and how it was felt."""
 
     topic_id: int
@@ -32,12 +31,11 @@ class Mention:
         return label_for(self.sentiment) or "neutral"
 
 
-@dataclass(frozen=True)
-class TagResult:
+class TagResult(NamedTuple):
     language: str
     language_supported: bool
     sentiment: float | None
-    mentions: list[Mention] = field(default_factory=list)
+    mentions: list[Mention]
 
     @property
     def sentiment_label(self) -> str | None:
@@ -71,22 +69,36 @@ class Tagger:
         guess = self.identifier.identify(text)
         if not guess.supported:
             return TagResult(guess.language, False, None, [])
+        score_sentence = self.scorer.score_sentence
+        find = self.taxonomy.find
         scored_sentences = []
-        found: dict[int, list[tuple[float, str, int, int]]] = {}
+        # topic -> [aspect scores of its hits, first sentence, first start, first end]
+        found: dict[int, list[Any]] = {}
         for sentence, offset in split_sentences(text):
-            scored = self.scorer.score_sentence(sentence)
+            scored = score_sentence(sentence)
             scored_sentences.append(scored)
-            hits = self.taxonomy.find(sentence, tokenize(sentence))
-            for hit in hits:
-                found.setdefault(hit.topic_id, []).append(
-                    (scored.aspect_score(hit.start), sentence, offset + hit.start, offset + hit.end)
-                )
+            hits = find(sentence)
+            if not hits:
+                continue
+            aspect: dict[int, float] = {}  # several topics often share a start
+            for topic_id, start, end in hits:
+                score = aspect.get(start)
+                if score is None:
+                    score = aspect[start] = scored.aspect_score(start)
+                occurrences = found.get(topic_id)
+                if occurrences is None:
+                    found[topic_id] = [[score], sentence, offset + start, offset + end]
+                else:
+                    occurrences[0].append(score)
         sentiment = round(self.scorer.combine(scored_sentences, text), 4)
-        mentions = []
-        for topic_id, occurrences in found.items():
-            score = sum(o[0] for o in occurrences) / len(occurrences)
-            _, sentence, start, end = occurrences[0]
-            mentions.append(
-                Mention(topic_id, sentence[:SENTENCE_MAX_CHARS], start, end, round(score, 4))
+        mentions = [
+            Mention(
+                topic_id,
+                sentence[:SENTENCE_MAX_CHARS],
+                start,
+                end,
+                round(sum(scores) / len(scores), 4),
             )
+            for topic_id, (scores, sentence, start, end) in found.items()
+        ]
         return TagResult(guess.language, True, sentiment, mentions)

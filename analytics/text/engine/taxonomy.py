@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?|[$£€]")
 REGEX_PREFIX = "re:"
@@ -56,6 +57,23 @@ def tokenize(text: str) -> list[tuple[str, int, int]]:
     return [(stem(m.group()), m.start(), m.end()) for m in WORD_RE.finditer(text.lower())]
 
 
+_STEMS: dict[str, str] = {}
+_STEMS_MAX = 200_000
+
+
+def _stems(words: list[str]) -> list[str]:
+    """``stem`` of each word, from a plain dictionary keyed by word (cheaper than lru_cache)."""
+    known = _STEMS
+    stems = [known.get(word) for word in words]
+    if None in stems:
+        if len(known) >= _STEMS_MAX:
+            known.clear()
+        for i, found in enumerate(stems):
+            if found is None:
+                stems[i] = known[words[i]] = stem(words[i])
+    return stems  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
 class TopicRule:
     """A topic as the engine sees it: an id, a slug and its phrases."""
@@ -66,8 +84,7 @@ class TopicRule:
     parent_slug: str | None = None
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """One place where a topic's phrase occurs in a text."""
 
     topic_id: int
@@ -154,30 +171,39 @@ class CompiledTaxonomy:
 
     def find(self, text: str, tokens: list[tuple[str, int, int]] | None = None) -> list[Hit]:
         """All topic hits in ``text``; at each word the longest phrase wins."""
+        lowered = text.lower()
         if tokens is None:
-            tokens = tokenize(text)
+            matches = list(WORD_RE.finditer(lowered))
+            stems = _stems([m.group() for m in matches])
+            spans: Sequence[tuple[int, int]] = [m.span() for m in matches]
+        else:
+            stems = [token[0] for token in tokens]
+            spans = [(token[1], token[2]) for token in tokens]
         hits: list[Hit] = []
         phrases = self._phrases
-        stems = [token[0] for token in tokens]
         n = len(stems)
         free_from = 0  # words before this index were consumed by a longer phrase
-        for i in [i for i, word in enumerate(stems) if word in phrases]:
-            if i < free_from:
+        for i, word in enumerate(stems):
+            candidates = phrases.get(word)
+            if candidates is None or i < free_from:
                 continue
             longest = 0
-            for phrase, topic_id in phrases[stems[i]]:
+            for phrase, topic_id in candidates:
                 size = len(phrase)
                 if size < longest:
                     break
-                if i + size <= n and (size == 1 or tuple(stems[i : i + size]) == phrase):
+                if size == 1:
+                    longest = 1
+                    hits.append(Hit(topic_id, spans[i][0], spans[i][1]))
+                elif i + size <= n and tuple(stems[i : i + size]) == phrase:
                     longest = size
-                    hits.append(Hit(topic_id, tokens[i][1], tokens[i + size - 1][2]))
+                    hits.append(Hit(topic_id, spans[i][0], spans[i + size - 1][1]))
             if longest:
                 free_from = i + longest
         if self._regex is not None:
-            lowered = text.lower()
+            group_topic = self._group_topic
             for match in self._regex.finditer(lowered):
                 name = match.lastgroup
                 if name is not None:
-                    hits.append(Hit(self._group_topic[name], match.start(), match.end()))
+                    hits.append(Hit(group_topic[name], match.start(), match.end()))
         return hits
