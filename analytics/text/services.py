@@ -21,6 +21,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from psycopg.errors import UniqueViolation
 
 from actions import services as action_services
 from analytics.responses.sample import min_responses
@@ -140,7 +141,7 @@ def _latest_corrections(
 ) -> dict[tuple[int, int], tuple[str, float | None]]:
     latest: dict[tuple[int, int], tuple[str, float | None]] = {}
     rows = (
-        TagCorrection.objects.filter(response_id__in=response_ids)
+        TagCorrection.objects.filter(response_id__any=response_ids)
         .order_by("created_at", "id")
         .values_list("response_id", "topic_id", "action", "sentiment")
     )
@@ -165,7 +166,9 @@ def responses_tag(*, response_ids: Sequence[int]) -> TaggingStats:
     tagger = tagger_current()
     stats.taxonomy_version = tagger.version
     rows = list(
-        Response.objects.filter(pk__in=ids, erased_at__isnull=True).values_list("id", "comment")
+        Response.objects.filter(pk__any=ids, erased_at__isnull=True)
+        .order_by("id")
+        .values_list("id", "comment")
     )
     ids = [response_id for response_id, _ in rows]
     if not ids:
@@ -176,7 +179,7 @@ def responses_tag(*, response_ids: Sequence[int]) -> TaggingStats:
     }
     person = set(
         TopicMention.objects.filter(
-            response_id__in=ids, origin=TopicMention.Origin.PERSON
+            response_id__any=ids, origin=TopicMention.Origin.PERSON
         ).values_list("response_id", "topic_id")
     )
     now = timezone.now()
@@ -185,11 +188,14 @@ def responses_tag(*, response_ids: Sequence[int]) -> TaggingStats:
     empty_ids: list[int] = []
     sentiments: dict[int, float | None] = {}
     version = tagger.version
+    tag = tagger.tag
+    kept_by_people = person | removed
+    rule = TopicMention.Origin.RULE.value
     for response_id, comment in rows:
         if not comment or not comment.strip():
             empty_ids.append(response_id)
             continue
-        result = tagger.tag(comment)
+        result = tag(comment)
         sentiments[response_id] = result.sentiment
         if not result.language_supported:
             stats.unsupported += 1
@@ -199,23 +205,23 @@ def responses_tag(*, response_ids: Sequence[int]) -> TaggingStats:
                 result.language,
                 result.language_supported,
                 result.sentiment,
-                result.sentiment_label,
+                label_for(result.sentiment),
                 version,
             )
         )
-        for mention in result.mentions:
-            key = (response_id, mention.topic_id)
-            if key in person or key in removed:
+        for topic_id, sentence, start, end, sentiment in result.mentions:
+            if kept_by_people and (response_id, topic_id) in kept_by_people:
                 continue
             mentions.append(
                 (
                     response_id,
-                    mention.topic_id,
-                    mention.sentence,
-                    mention.start,
-                    mention.end,
-                    mention.sentiment,
-                    mention.sentiment_label,
+                    topic_id,
+                    sentence,
+                    start,
+                    end,
+                    sentiment,
+                    label_for(sentiment) or "neutral",
+                    rule,
                 )
             )
     with transaction.atomic():
@@ -235,8 +241,8 @@ def responses_tag(*, response_ids: Sequence[int]) -> TaggingStats:
 
 # (response_id, language, language_supported, sentiment, sentiment_label, taxonomy_version)
 AnalysisRow = tuple[int, str, bool, float | None, str | None, str]
-# (response_id, topic_id, sentence, start, end, sentiment, sentiment_label)
-MentionRow = tuple[int, int, str, int, int, float, str]
+# (response_id, topic_id, sentence, start, end, sentiment, sentiment_label, origin)
+MentionRow = tuple[int, int, str, int, int, float, str, str]
 
 _ANALYSIS_UPDATE_FIELDS = [
     "language",
@@ -289,13 +295,18 @@ def _write_generic(
                 end=end,
                 sentiment=sentiment,
                 sentiment_label=label,
-                origin=TopicMention.Origin.RULE,
+                origin=origin,
             )
-            for rid, tid, sentence, start, end, sentiment, label in mentions
+            for rid, tid, sentence, start, end, sentiment, label, origin in mentions
         ],
         batch_size=5000,
         ignore_conflicts=True,
     )
+
+
+_MENTION_COLUMNS = (
+    'response_id, topic_id, sentence, start, "end", sentiment, sentiment_label, origin'
+)
 
 
 def _write_postgresql(
@@ -305,11 +316,17 @@ def _write_postgresql(
     mentions: list[MentionRow],
     now: datetime,
 ) -> None:
-    """The same writes with COPY into temporary tables and two set-based upserts.
+    """The same writes with COPY: analyses through a temporary table and one upsert,
+    mentions straight into their table.
 
     Building thousands of model instances and binding their parameters costs more than
-    tagging the comments; COPY streams plain text instead. Mentions go through
-    ``ON CONFLICT DO NOTHING`` so two workers tagging the same responses cannot collide.
+    tagging the comments; COPY streams plain text instead. The rule mentions of the batch
+    were just deleted, so the mentions normally go in with one direct COPY (PostgreSQL
+    inserts them in multi-row batches). Only when a concurrent tagger or a person's
+    correction wrote one of the same (response, topic) pairs first does the COPY fail on
+    the unique constraint; its savepoint is rolled back and the rows go through a temporary
+    table and ``ON CONFLICT DO NOTHING`` instead, so two workers tagging the same responses
+    cannot collide.
     """
     analysis_table = ResponseAnalysis._meta.db_table
     mention_table = TopicMention._meta.db_table
@@ -320,20 +337,14 @@ def _write_postgresql(
         )
         if empty_ids:
             cursor.execute(f"DELETE FROM {analysis_table} WHERE response_id = ANY(%s)", [empty_ids])
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS cxhub_tagging_analysis ("
-            "response_id bigint, language varchar(8), language_supported boolean, "
-            "sentiment double precision, sentiment_label varchar(8), taxonomy_version varchar(16)"
-            ") ON COMMIT DELETE ROWS"
-        )
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS cxhub_tagging_mention ("
-            'response_id bigint, topic_id bigint, sentence text, start integer, "end" integer, '
-            "sentiment double precision, sentiment_label varchar(8)"
-            ") ON COMMIT DELETE ROWS"
-        )
         raw = cursor.cursor
         if analyses:
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS cxhub_tagging_analysis ("
+                "response_id bigint, language varchar(8), language_supported boolean, "
+                "sentiment double precision, sentiment_label varchar(8), "
+                "taxonomy_version varchar(16)) ON COMMIT DELETE ROWS"
+            )
             with raw.copy("COPY cxhub_tagging_analysis FROM STDIN") as copy:
                 for analysis_row in analyses:
                     copy.write_row(analysis_row)
@@ -349,16 +360,29 @@ def _write_postgresql(
                 [now],
             )
             cursor.execute("TRUNCATE cxhub_tagging_analysis")
-        if mentions:
+        if not mentions:
+            return
+        try:
+            with (
+                transaction.atomic(),
+                raw.copy(f"COPY {mention_table} ({_MENTION_COLUMNS}) FROM STDIN") as copy,
+            ):
+                for mention_row in mentions:
+                    copy.write_row(mention_row)
+        except UniqueViolation:
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS cxhub_tagging_mention ("
+                'response_id bigint, topic_id bigint, sentence text, start integer, "end" integer, '
+                "sentiment double precision, sentiment_label varchar(8), origin varchar(8)"
+                ") ON COMMIT DELETE ROWS"
+            )
             with raw.copy("COPY cxhub_tagging_mention FROM STDIN") as copy:
                 for mention_row in mentions:
                     copy.write_row(mention_row)
             cursor.execute(
-                f'INSERT INTO {mention_table} (response_id, topic_id, sentence, start, "end", '
-                "sentiment, sentiment_label, origin) "
-                'SELECT response_id, topic_id, sentence, start, "end", sentiment, sentiment_label, %s '
-                "FROM cxhub_tagging_mention ON CONFLICT (response_id, topic_id) DO NOTHING",
-                [TopicMention.Origin.RULE.value],
+                f"INSERT INTO {mention_table} ({_MENTION_COLUMNS}) "
+                f"SELECT {_MENTION_COLUMNS} FROM cxhub_tagging_mention "
+                "ON CONFLICT (response_id, topic_id) DO NOTHING"
             )
             cursor.execute("TRUNCATE cxhub_tagging_mention")
 
