@@ -23,6 +23,7 @@ import math
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from vaderSentiment.vaderSentiment import BOOSTER_DICT as _BOOSTERS
 from vaderSentiment.vaderSentiment import (
@@ -353,6 +354,12 @@ _IDIOM_WORDS = frozenset(
     word for phrase in (*SPECIAL_CASES, *_BOOSTERS) if " " in phrase for word in phrase.split()
 )
 _TOKEN_CACHE_MAX = 200_000
+_WORD = attrgetter("word")
+_LOWER = attrgetter("lower")
+_BARE = attrgetter("bare")
+_UPPER = attrgetter("upper")
+_SCORED = attrgetter("scored")
+_STRUCTURAL = attrgetter("structural")
 
 
 def normalize(score: float) -> float:
@@ -463,7 +470,7 @@ class _Token:
     of punctuation (what negation, contrast and phrase triggers look at).
     """
 
-    __slots__ = ("bare", "clause_break", "contrast", "ends_clause", "lower", "scored", "segment_break", "upper", "word")  # fmt: skip
+    __slots__ = ("bare", "clause_break", "contrast", "ends_clause", "lower", "scored", "segment_break", "structural", "triggers", "upper", "word")  # fmt: skip
 
     def __init__(self, raw: str, lexicon: dict[str, float]):
         stripped = raw.strip(_STRIP)
@@ -478,6 +485,10 @@ class _Token:
         self.ends_clause = raw.endswith((",", ";", ":"))
         self.segment_break = self.ends_clause or raw in _DASHES
         self.clause_break = raw.endswith(";")
+        # Whether it can open a clause or a segment (else a sentence is one of each).
+        self.structural = self.contrast or self.segment_break
+        # The phrase rules this word can trigger.
+        self.triggers = tuple(_RULES_BY_TRIGGER.get(self.bare, ()))
 
 
 def _word_valence(
@@ -557,10 +568,8 @@ def _negation_check(valence: float, lowers: list[str], start_i: int, i: int) -> 
         elif _vader_negated(lowers[i - 2]):
             valence = valence * N_SCALAR
     else:
-        if (
-            lowers[i - 3] == "never"
-            and (lowers[i - 2] == "so" or lowers[i - 2] == "this")
-            or (lowers[i - 1] == "so" or lowers[i - 1] == "this")
+        if (lowers[i - 3] == "never" and (lowers[i - 2] == "so" or lowers[i - 2] == "this")) or (
+            lowers[i - 1] == "so" or lowers[i - 1] == "this"
         ):
             valence = valence * 1.25
         elif lowers[i - 3] == "without" and (lowers[i - 2] == "doubt" or lowers[i - 1] == "doubt"):
@@ -572,9 +581,12 @@ def _negation_check(valence: float, lowers: list[str], start_i: int, i: int) -> 
 
 def _special_idioms_check(valence: float, lowers: list[str], i: int) -> float:
     """VADER's ``_special_idioms_check``; skipped when no idiom word is near ``i``."""
-    if lowers[i - 1] not in _IDIOM_WORDS and lowers[i - 2] not in _IDIOM_WORDS:
-        if lowers[i] not in _IDIOM_WORDS:
-            return valence
+    if (
+        lowers[i - 1] not in _IDIOM_WORDS
+        and lowers[i - 2] not in _IDIOM_WORDS
+        and lowers[i] not in _IDIOM_WORDS
+    ):
+        return valence
     one, two, three, zero = lowers[i - 1], lowers[i - 2], lowers[i - 3], lowers[i]
     onezero = f"{one} {zero}"
     twoonezero = f"{two} {one} {zero}"
@@ -636,49 +648,55 @@ class SentimentScorer:
 
     def score_sentence(self, sentence: str) -> ScoredSentence:
         text = self._prepare(sentence)
-        raw_words = text.split()
         known = self._tokens
-        tokens = [known.get(raw) or self._token(raw) for raw in raw_words]
+        tokens = [known.get(raw) or self._token(raw) for raw in text.split()]
         count = len(tokens)
-        words = [token.word for token in tokens]
-        lowers = [token.lower for token in tokens]
-        uppers = sum(1 for token in tokens if token.upper)
-        is_cap_diff = 0 < count - uppers < count
-        lexicon = self.analyzer.lexicon
-        valences: list[float] = []
-        last = count - 1
-        for i, token in enumerate(tokens):
-            if not token.scored or (token.lower == "kind" and i < last and lowers[i + 1] == "of"):
-                valences.append(0.0)
-            else:
-                valences.append(_word_valence(lexicon, words, lowers, i, is_cap_diff))
         starts = [m.start() for m in _TOKEN_RE.finditer(text)]
-        bare = [token.bare for token in tokens]
-        if self.phrases and valences:
+        if any(map(_SCORED, tokens)):
+            words = list(map(_WORD, tokens))
+            lowers = list(map(_LOWER, tokens))
+            uppers = sum(map(_UPPER, tokens))
+            is_cap_diff = 0 < count - uppers < count
+            lexicon = self.analyzer.lexicon
+            last = count - 1
+            valences = [
+                0.0
+                if not token.scored
+                or (token.lower == "kind" and i < last and lowers[i + 1] == "of")
+                else _word_valence(lexicon, words, lowers, i, is_cap_diff)
+                for i, token in enumerate(tokens)
+            ]
+        else:
+            valences = [0.0] * count
+        if self.phrases and count:
             candidates: set[int] = set()
-            for word in bare:
-                found = _RULES_BY_TRIGGER.get(word)
-                if found:
-                    candidates.update(found)
+            for token in tokens:
+                if token.triggers:
+                    candidates.update(token.triggers)
             if candidates:
+                bare = list(map(_BARE, tokens))
                 self._apply_phrases(text, starts, bare, valences, tokens, candidates)
-        clause_of_token: list[int] = []
-        segment_of_token: list[int] = []
-        clause = segment = 0
         contrast_at: int | None = None
-        clause_weighting = self.clause_weighting
-        for i, token in enumerate(tokens):
-            if token.contrast and i > 0:
-                clause += 1
-                segment += 1
-                if contrast_at is None and (clause_weighting or token.bare == "but"):
-                    contrast_at = i
-            clause_of_token.append(clause)
-            segment_of_token.append(segment)
-            if token.segment_break:
-                segment += 1
-                if token.clause_break:
+        if any(map(_STRUCTURAL, tokens)):
+            clause_of_token: list[int] = []
+            segment_of_token: list[int] = []
+            clause = segment = 0
+            clause_weighting = self.clause_weighting
+            for i, token in enumerate(tokens):
+                if token.contrast and i > 0:
                     clause += 1
+                    segment += 1
+                    if contrast_at is None and (clause_weighting or token.bare == "but"):
+                        contrast_at = i
+                clause_of_token.append(clause)
+                segment_of_token.append(segment)
+                if token.segment_break:
+                    segment += 1
+                    if token.clause_break:
+                        clause += 1
+        else:
+            clause_of_token = [0] * count
+            segment_of_token = [0] * count
         weighted = 0.0
         if contrast_at is None:
             for value in valences:

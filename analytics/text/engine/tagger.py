@@ -7,7 +7,7 @@ it holds no state between comments, so one instance can tag any number of texts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from analytics.text.engine.language import LanguageIdentifier
 from analytics.text.engine.sentences import split_sentences
@@ -70,35 +70,37 @@ class Tagger:
         if not guess.supported:
             return TagResult(guess.language, False, None, [])
         score_sentence = self.scorer.score_sentence
-        find = self.taxonomy.find
+        spans_of = self.taxonomy.spans
         scored_sentences = []
-        # topic -> [aspect scores of its hits, first sentence, first start, first end]
-        found: dict[int, list[Any]] = {}
+        # topic -> (aspect score, sentence, start, end) of its first hit; later hits' scores
+        first: dict[int, tuple[float, str, int, int]] = {}
+        more: dict[int, list[float]] = {}
         for sentence, offset in split_sentences(text):
             scored = score_sentence(sentence)
             scored_sentences.append(scored)
-            hits = find(sentence)
-            if not hits:
-                continue
-            aspect: dict[int, float] = {}  # several topics often share a start
-            for topic_id, start, end in hits:
-                score = aspect.get(start)
-                if score is None:
-                    score = aspect[start] = scored.aspect_score(start)
-                occurrences = found.get(topic_id)
-                if occurrences is None:
-                    found[topic_id] = [[score], sentence, offset + start, offset + end]
-                else:
-                    occurrences[0].append(score)
+            for topics, start, end in spans_of(sentence):
+                score = scored.aspect_score(start)
+                for topic_id in topics:
+                    if topic_id not in first:
+                        first[topic_id] = (score, sentence, offset + start, offset + end)
+                    elif topic_id in more:
+                        more[topic_id].append(score)
+                    else:
+                        more[topic_id] = [score]
         sentiment = round(self.scorer.combine(scored_sentences, text), 4)
+        make = Mention._make
         mentions = [
-            Mention(
-                topic_id,
-                sentence[:SENTENCE_MAX_CHARS],
-                start,
-                end,
-                round(sum(scores) / len(scores), 4),
+            make(
+                (
+                    topic_id,
+                    sentence[:SENTENCE_MAX_CHARS],
+                    start,
+                    end,
+                    round(score, 4)
+                    if topic_id not in more
+                    else round(sum([score, *more[topic_id]]) / (1 + len(more[topic_id])), 4),
+                )
             )
-            for topic_id, (scores, sentence, start, end) in found.items()
+            for topic_id, (score, sentence, start, end) in first.items()
         ]
         return TagResult(guess.language, True, sentiment, mentions)

@@ -127,21 +127,28 @@ def validate_keyword(keyword: str) -> str | None:
     return None
 
 
+# The phrases starting with one stemmed word, longest first; each with the topics that
+# list it (in taxonomy order), so a phrase shared by several topics is compared once.
+PhraseBucket = list[tuple[tuple[str, ...], tuple[int, ...]]]
+# Where one phrase (or pattern) matched: the topics it belongs to, start and end.
+Span = tuple[tuple[int, ...], int, int]
+
+
 @dataclass
 class CompiledTaxonomy:
     """The matcher built from a list of rules; immutable once built."""
 
     rules: Sequence[TopicRule]
     version: str = ""
-    _phrases: dict[str, list[tuple[tuple[str, ...], int]]] = field(default_factory=dict)
+    _phrases: dict[str, PhraseBucket] = field(default_factory=dict)
     _regex: re.Pattern[str] | None = None
-    _group_topic: dict[str, int] = field(default_factory=dict)
+    _group_topic: dict[str, tuple[int]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, rules: Sequence[TopicRule]) -> CompiledTaxonomy:
-        phrases: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        topics_of: dict[tuple[str, ...], list[int]] = {}
         patterns: list[str] = []
-        group_topic: dict[str, int] = {}
+        group_topic: dict[str, tuple[int]] = {}
         for rule in rules:
             topic_patterns: list[str] = []
             for keyword in rule.keywords:
@@ -150,14 +157,16 @@ class CompiledTaxonomy:
                     continue
                 tokens = tuple(token for token, _, _ in tokenize(keyword))
                 if tokens:
-                    entry = (tokens, rule.topic_id)
-                    bucket = phrases.setdefault(tokens[0], [])
-                    if entry not in bucket:
-                        bucket.append(entry)
+                    topics = topics_of.setdefault(tokens, [])
+                    if rule.topic_id not in topics:
+                        topics.append(rule.topic_id)
             if topic_patterns:
                 name = f"t{len(group_topic)}"
-                group_topic[name] = rule.topic_id
+                group_topic[name] = (rule.topic_id,)
                 patterns.append(f"(?P<{name}>{'|'.join(f'(?:{p})' for p in topic_patterns)})")
+        phrases: dict[str, PhraseBucket] = {}
+        for phrase, topics in topics_of.items():
+            phrases.setdefault(phrase[0], []).append((phrase, tuple(topics)))
         for bucket in phrases.values():
             bucket.sort(key=lambda item: -len(item[0]))
         regex = re.compile("|".join(patterns)) if patterns else None
@@ -171,15 +180,26 @@ class CompiledTaxonomy:
 
     def find(self, text: str, tokens: list[tuple[str, int, int]] | None = None) -> list[Hit]:
         """All topic hits in ``text``; at each word the longest phrase wins."""
+        return [
+            Hit(topic_id, start, end)
+            for topics, start, end in self.spans(text, tokens)
+            for topic_id in topics
+        ]
+
+    def spans(self, text: str, tokens: list[tuple[str, int, int]] | None = None) -> list[Span]:
+        """``find``'s hits grouped by place: each matched phrase once, with its topics.
+
+        In text order, then the pattern matches; the topics of a place in taxonomy order.
+        """
         lowered = text.lower()
         if tokens is None:
             matches = list(WORD_RE.finditer(lowered))
             stems = _stems([m.group() for m in matches])
-            spans: Sequence[tuple[int, int]] = [m.span() for m in matches]
+            offsets: Sequence[tuple[int, int]] = [m.span() for m in matches]
         else:
             stems = [token[0] for token in tokens]
-            spans = [(token[1], token[2]) for token in tokens]
-        hits: list[Hit] = []
+            offsets = [(token[1], token[2]) for token in tokens]
+        found: list[Span] = []
         phrases = self._phrases
         n = len(stems)
         free_from = 0  # words before this index were consumed by a longer phrase
@@ -187,23 +207,21 @@ class CompiledTaxonomy:
             candidates = phrases.get(word)
             if candidates is None or i < free_from:
                 continue
-            longest = 0
-            for phrase, topic_id in candidates:
+            for phrase, topics in candidates:
                 size = len(phrase)
-                if size < longest:
-                    break
                 if size == 1:
-                    longest = 1
-                    hits.append(Hit(topic_id, spans[i][0], spans[i][1]))
-                elif i + size <= n and tuple(stems[i : i + size]) == phrase:
-                    longest = size
-                    hits.append(Hit(topic_id, spans[i][0], spans[i + size - 1][1]))
-            if longest:
-                free_from = i + longest
+                    found.append((topics, offsets[i][0], offsets[i][1]))
+                elif i + size > n or tuple(stems[i : i + size]) != phrase:
+                    continue
+                else:
+                    found.append((topics, offsets[i][0], offsets[i + size - 1][1]))
+                # Two phrases of one length cannot both match here, and shorter ones lose.
+                free_from = i + size
+                break
         if self._regex is not None:
             group_topic = self._group_topic
             for match in self._regex.finditer(lowered):
                 name = match.lastgroup
                 if name is not None:
-                    hits.append(Hit(group_topic[name], match.start(), match.end()))
-        return hits
+                    found.append((group_topic[name], match.start(), match.end()))
+        return found
