@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -685,6 +685,11 @@ def alerts_raise_for_responses(*, response_sentiments: Mapping[int, float | None
     by the text-tagging processor once comments are scored; whichever comes first creates
     the alert, the other only adds what it knows. The managers of the touchpoint's owning
     department get an in-app notification and an e-mail with the verbatim and customer.
+
+    Set-wise, whatever the batch size: one read of the candidates, one of their alerts,
+    one ``bulk_update`` of the sentiments that changed and one insert of the new alerts
+    that skips responses alerted meanwhile (``ON CONFLICT DO NOTHING``), so a retry or a
+    concurrent call never stores or notifies an alert twice.
     """
     if not response_sentiments:
         return 0
@@ -696,14 +701,21 @@ def alerts_raise_for_responses(*, response_sentiments: Mapping[int, float | None
     ]
     cutoff = timezone.now() - _alert_max_age()
     candidates = list(
-        Response.objects.filter(id__in=ids, submitted_at__gte=cutoff)
-        .filter(Q(nps__lte=ALERT_DETRACTOR_MAX_NPS) | Q(id__in=negative_ids))
+        Response.objects.filter(id__any=ids, submitted_at__gte=cutoff)
+        .filter(Q(nps__lte=ALERT_DETRACTOR_MAX_NPS) | Q(id__any=negative_ids))
         .select_related("customer", "touchpoint", "touchpoint__department")
     )
     if not candidates:
         return 0
-    existing = {a.response_id: a for a in Alert.objects.filter(response__in=candidates)}
-    new_alerts: list[Alert] = []
+    existing = {
+        response_id: (pk, sentiment)
+        for response_id, pk, sentiment in Alert.objects.filter(
+            response_id__any=[response.pk for response in candidates]
+        ).values_list("response_id", "pk", "sentiment")
+    }
+    changed: list[Alert] = []
+    fresh: list[Alert] = []
+    raised_at = timezone.now()
     for response in candidates:
         sentiment = response_sentiments.get(response.pk)
         detractor = response.nps is not None and response.nps <= ALERT_DETRACTOR_MAX_NPS
@@ -714,38 +726,96 @@ def alerts_raise_for_responses(*, response_sentiments: Mapping[int, float | None
             else (AlertReason.DETRACTOR if detractor else AlertReason.NEGATIVE_SENTIMENT)
         )
         severity = alert_severity(reason=reason, nps=response.nps)
-        alert = existing.get(response.pk)
-        if alert is not None:
-            if sentiment is not None and alert.sentiment != sentiment:
-                Alert.objects.filter(pk=alert.pk).update(
-                    sentiment=sentiment, reason=reason, severity=severity
-                )
+        if response.pk in existing:
+            pk, stored = existing[response.pk]
+            if sentiment is not None and stored != sentiment:
+                changed.append(Alert(pk=pk, sentiment=sentiment, reason=reason, severity=severity))
             continue
         touchpoint = response.touchpoint
         department = touchpoint.department if touchpoint else None
-        raised_at = timezone.now()
-        try:
-            with transaction.atomic():
-                alert, created = Alert.objects.get_or_create(
-                    response=response,
-                    defaults={
-                        "touchpoint": touchpoint,
-                        "department": department,
-                        "reason": reason,
-                        "nps": response.nps,
-                        "sentiment": sentiment,
-                        "severity": severity,
-                        "deadline_at": alert_deadline(department=department, raised_at=raised_at),
-                    },
-                )
-        except IntegrityError:
-            continue
-        if created:
-            new_alerts.append(alert)
+        fresh.append(
+            Alert(
+                response=response,
+                touchpoint=touchpoint,
+                department=department,
+                reason=reason,
+                nps=response.nps,
+                sentiment=sentiment,
+                severity=severity,
+                deadline_at=alert_deadline(department=department, raised_at=raised_at),
+            )
+        )
+    if changed:
+        Alert.objects.bulk_update(changed, ["sentiment", "reason", "severity"], batch_size=500)
+    new_alerts = _alerts_insert(fresh)
     if new_alerts:
         with transaction.atomic():
             _notify_alerts(new_alerts)
     return len(new_alerts)
+
+
+ALERT_INSERT_BATCH = 500
+
+
+def _alerts_insert(alerts: list[Alert]) -> list[Alert]:
+    """Store these new alerts, 500 per statement; returns those stored, in the same order.
+
+    A response that got its alert meanwhile (a concurrent call, a retry) is skipped by the
+    unique constraint. Should a statement fail otherwise (say a response deleted meanwhile),
+    its alerts are stored one by one so each of the others still gets its alert.
+    """
+    stored: list[Alert] = []
+    for start in range(0, len(alerts), ALERT_INSERT_BATCH):
+        chunk = alerts[start : start + ALERT_INSERT_BATCH]
+        try:
+            with transaction.atomic():
+                stored.extend(_alerts_insert_new(chunk))
+        except IntegrityError:
+            for alert in chunk:
+                try:
+                    with transaction.atomic():
+                        stored.extend(_alerts_insert_new([alert]))
+                except IntegrityError:
+                    continue
+    return stored
+
+
+def _alerts_insert_new(alerts: list[Alert]) -> list[Alert]:
+    """One ``INSERT … ON CONFLICT (response_id) DO NOTHING RETURNING``: the alerts inserted.
+
+    The ORM's ``bulk_create(ignore_conflicts=True)`` cannot tell which rows went in, and
+    only those may notify anyone; the columns and values are the model's own, as
+    ``Model.save`` would write them.
+    """
+    if not alerts:
+        return []
+    fields = [field for field in Alert._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params: list[Any] = []
+    for alert in alerts:
+        params.extend(
+            field.get_db_prep_save(field.pre_save(alert, True), connection) for field in fields
+        )
+    sql = (
+        f"INSERT INTO {quote(Alert._meta.db_table)} "
+        f"({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES {', '.join([row] * len(alerts))} "
+        f"ON CONFLICT ({quote('response_id')}) DO NOTHING "
+        f"RETURNING {quote('id')}, {quote('response_id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = {response_id: pk for pk, response_id in cursor.fetchall()}
+    stored = []
+    for alert in alerts:
+        pk = inserted.get(alert.response_id)
+        if pk is not None:
+            alert.pk = pk
+            alert._state.adding = False
+            alert._state.db = connection.alias
+            stored.append(alert)
+    return stored
 
 
 def _cx_managers() -> list[User]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -57,6 +57,31 @@ def line_managers(departments: list[Any]) -> list[Any]:
     return managers
 
 
+def generated_topics() -> Iterator[tuple[int, str, str, list[str]]]:
+    """The bench's generated topics in order: (index, slug, name, keywords), without end.
+
+    Pure (no database), so the tagging regression test can build the bench's taxonomy too.
+    """
+    words = sorted(
+        {
+            word
+            for phrase in (*PHRASES_NEGATIVE, *PHRASES_POSITIVE)
+            for word in re.findall(r"[a-z]{4,}", phrase.lower())
+        }
+    )
+    rng = np.random.default_rng(13)
+    index = 0
+    while True:
+        index += 1
+        first, second, third = rng.choice(len(words), 3, replace=False)
+        yield (
+            index,
+            f"bench-topic-{index:03d}",
+            f"Bench topic {index:03d} ({words[first]})",
+            [f"{words[first]} {words[second]}", words[third]],
+        )
+
+
 def topics_create(*, wanted: int = TOPICS_WANTED) -> int:
     """Top the taxonomy up to ``wanted`` topics: the default ones, then generated ones.
 
@@ -75,27 +100,17 @@ def topics_create(*, wanted: int = TOPICS_WANTED) -> int:
     topics_load_defaults()
     parents = list(Topic.objects.filter(parent__isnull=True).order_by("slug"))
     existing = set(Topic.objects.values_list("slug", flat=True))
-    words = sorted(
-        {
-            word
-            for phrase in (*PHRASES_NEGATIVE, *PHRASES_POSITIVE)
-            for word in re.findall(r"[a-z]{4,}", phrase.lower())
-        }
-    )
-    rng = np.random.default_rng(13)
-    new = []
-    index = 0
-    while len(existing) + len(new) < wanted:
-        index += 1
-        slug = f"bench-topic-{index:03d}"
-        first, second, third = rng.choice(len(words), 3, replace=False)
+    new: list[Topic] = []
+    for index, slug, name, keywords in generated_topics():
+        if len(existing) + len(new) >= wanted:
+            break
         if slug in existing:
             continue
         new.append(
             Topic(
                 slug=slug,
-                name=f"Bench topic {index:03d} ({words[first]})",
-                keywords=keywords_clean([f"{words[first]} {words[second]}", words[third]]),
+                name=name,
+                keywords=keywords_clean(keywords),
                 parent=parents[index % len(parents)] if parents else None,
                 origin=Topic.Origin.MANUAL,
             )

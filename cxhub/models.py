@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from cxhub import lookups  # noqa: F401  (registers the ``__any`` lookup on every field)
+
 
 class TimeStampedModel(models.Model):
     """A row that knows when it was created and last changed (both indexed for time queries)."""

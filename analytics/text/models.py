@@ -110,10 +110,18 @@ class TopicMention(models.Model):
         MODEL = "model", "Model"
         PERSON = "person", "Person"
 
+    # No single-column indexes on the two keys: the unique (response, topic) and the
+    # (topic, sentiment_label) indexes start with them and serve every lookup, and each
+    # index is paid on every one of the ~20 mentions a comment can get.
     response = models.ForeignKey(
-        "feedback.Response", on_delete=models.CASCADE, related_name="topic_mentions"
+        "feedback.Response",
+        on_delete=models.CASCADE,
+        related_name="topic_mentions",
+        db_index=False,
     )
-    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="mentions")
+    topic = models.ForeignKey(
+        Topic, on_delete=models.CASCADE, related_name="mentions", db_index=False
+    )
     sentence = models.TextField(blank=True)
     start = models.PositiveIntegerField(null=True, blank=True)
     end = models.PositiveIntegerField(null=True, blank=True)

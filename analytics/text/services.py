@@ -10,9 +10,12 @@ statements. Mentions a person attached are never touched by the rules, and a per
 from __future__ import annotations
 
 import logging
+import queue
 import re
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +24,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from psycopg import sql as pgsql
+from psycopg.errors import UniqueViolation
 
 from actions import services as action_services
 from analytics.responses.cache import figures_invalidate
@@ -144,7 +149,7 @@ def _latest_corrections(
 ) -> dict[tuple[int, int], tuple[str, float | None]]:
     latest: dict[tuple[int, int], tuple[str, float | None]] = {}
     rows = (
-        TagCorrection.objects.filter(response_id__in=response_ids)
+        TagCorrection.objects.filter(response_id__any=response_ids)
         .order_by("created_at", "id")
         .values_list("response_id", "topic_id", "action", "sentiment")
     )
@@ -169,7 +174,9 @@ def responses_tag(*, response_ids: Sequence[int]) -> TaggingStats:
     tagger = tagger_current()
     stats.taxonomy_version = tagger.version
     rows = list(
-        Response.objects.filter(pk__in=ids, erased_at__isnull=True).values_list("id", "comment")
+        Response.objects.filter(pk__any=ids, erased_at__isnull=True)
+        .order_by("id")
+        .values_list("id", "comment")
     )
     ids = [response_id for response_id, _ in rows]
     if not ids:
@@ -180,69 +187,98 @@ def responses_tag(*, response_ids: Sequence[int]) -> TaggingStats:
     }
     person = set(
         TopicMention.objects.filter(
-            response_id__in=ids, origin=TopicMention.Origin.PERSON
+            response_id__any=ids, origin=TopicMention.Origin.PERSON
         ).values_list("response_id", "topic_id")
     )
     now = timezone.now()
-    analyses: list[AnalysisRow] = []
-    mentions: list[MentionRow] = []
-    empty_ids: list[int] = []
+    kept_by_people = person | removed
     sentiments: dict[int, float | None] = {}
-    version = tagger.version
-    for response_id, comment in rows:
-        if not comment or not comment.strip():
-            empty_ids.append(response_id)
-            continue
-        result = tagger.tag(comment)
-        sentiments[response_id] = result.sentiment
-        if not result.language_supported:
-            stats.unsupported += 1
-        analyses.append(
-            (
-                response_id,
-                result.language,
-                result.language_supported,
-                result.sentiment,
-                result.sentiment_label,
-                version,
-            )
-        )
-        for mention in result.mentions:
-            key = (response_id, mention.topic_id)
-            if key in person or key in removed:
-                continue
-            mentions.append(
-                (
-                    response_id,
-                    mention.topic_id,
-                    mention.sentence,
-                    mention.start,
-                    mention.end,
-                    mention.sentiment,
-                    mention.sentiment_label,
-                )
-            )
     with transaction.atomic():
-        # The topic roll-up recounts these responses' days (analytics.text.rollup).
+        with _tagging_writer(ids, now) as write:
+            for start in range(0, len(rows), TAG_CHUNK):
+                chunk = _tag_rows(tagger, rows[start : start + TAG_CHUNK], kept_by_people)
+                write(chunk)
+                sentiments.update(chunk.sentiments)
+                stats.analysed += len(chunk.analyses)
+                stats.unsupported += chunk.unsupported
+                stats.empty += len(chunk.empty_ids)
+                stats.mentions += len(chunk.mentions)
+        # The topic roll-up recounts these responses' days (analytics.text.rollup). Marked
+        # last, once the writer is done with the connection, so the day markers' row locks
+        # are held only until the commit, not while the batch is tagged.
         response_days_changed(days=response_days_of(Response.objects.filter(pk__in=ids)))
-        if connection.vendor == "postgresql":
-            _write_postgresql(ids, empty_ids, analyses, mentions, now)
-        else:
-            _write_generic(ids, empty_ids, analyses, mentions, now)
     stats.responses = len(rows)
-    stats.analysed = len(analyses)
-    stats.empty = len(empty_ids)
-    stats.mentions = len(mentions)
     stats.seconds = time.perf_counter() - started
     if sentiments:
         transaction.on_commit(lambda: _raise_alerts(sentiments))
     return stats
 
 
+# Comments tagged between two writes: on PostgreSQL each chunk is written while the next
+# one is tagged (``_PostgresTaggingWriter``).
+TAG_CHUNK = 500
+
+
+@dataclass
+class _TaggedChunk:
+    """The rows to write for a run of consecutive responses."""
+
+    analyses: list[AnalysisRow] = field(default_factory=list)
+    mentions: list[MentionRow] = field(default_factory=list)
+    empty_ids: list[int] = field(default_factory=list)
+    sentiments: dict[int, float | None] = field(default_factory=dict)
+    unsupported: int = 0
+
+
+def _tag_rows(
+    tagger: Tagger, rows: Sequence[tuple[int, str]], kept_by_people: set[tuple[int, int]]
+) -> _TaggedChunk:
+    """Tag ``(response_id, comment)`` rows; (response, topic) pairs a person decided are left out."""
+    chunk = _TaggedChunk()
+    version = tagger.version
+    tag = tagger.tag
+    rule = TopicMention.Origin.RULE.value
+    analyses, mentions = chunk.analyses, chunk.mentions
+    for response_id, comment in rows:
+        if not comment or not comment.strip():
+            chunk.empty_ids.append(response_id)
+            continue
+        result = tag(comment)
+        chunk.sentiments[response_id] = result.sentiment
+        if not result.language_supported:
+            chunk.unsupported += 1
+        analyses.append(
+            (
+                response_id,
+                result.language,
+                result.language_supported,
+                result.sentiment,
+                label_for(result.sentiment),
+                version,
+            )
+        )
+        for topic_id, sentence, start, end, sentiment in result.mentions:
+            if kept_by_people and (response_id, topic_id) in kept_by_people:
+                continue
+            mentions.append(
+                (
+                    response_id,
+                    topic_id,
+                    sentence,
+                    start,
+                    end,
+                    sentiment,
+                    label_for(sentiment) or "neutral",
+                    rule,
+                )
+            )
+    return chunk
+
+
 # (response_id, language, language_supported, sentiment, sentiment_label, taxonomy_version)
 AnalysisRow = tuple[int, str, bool, float | None, str | None, str]
-# (response_id, topic_id, sentence, start, end, sentiment, sentiment_label)
-MentionRow = tuple[int, int, str, int, int, float, str]
+# (response_id, topic_id, sentence, start, end, sentiment, sentiment_label, origin)
+MentionRow = tuple[int, int, str, int, int, float, str, str]
 
 _ANALYSIS_UPDATE_FIELDS = [
     "language",
@@ -295,78 +331,183 @@ def _write_generic(
                 end=end,
                 sentiment=sentiment,
                 sentiment_label=label,
-                origin=TopicMention.Origin.RULE,
+                origin=origin,
             )
-            for rid, tid, sentence, start, end, sentiment, label in mentions
+            for rid, tid, sentence, start, end, sentiment, label, origin in mentions
         ],
         batch_size=5000,
         ignore_conflicts=True,
     )
 
 
-def _write_postgresql(
-    ids: list[int],
-    empty_ids: list[int],
-    analyses: list[AnalysisRow],
-    mentions: list[MentionRow],
-    now: datetime,
-) -> None:
-    """The same writes with COPY into temporary tables and two set-based upserts.
+@contextmanager
+def _tagging_writer(ids: list[int], now: datetime) -> Iterator[Callable[[_TaggedChunk], None]]:
+    """A function that writes tagged chunks of the responses ``ids``; done on exit.
 
-    Building thousands of model instances and binding their parameters costs more than
-    tagging the comments; COPY streams plain text instead. Mentions go through
-    ``ON CONFLICT DO NOTHING`` so two workers tagging the same responses cannot collide.
+    The rule mentions of all ``ids`` are replaced and the analyses upserted; responses
+    whose comment became empty lose their analysis. Use inside the batch's transaction.
     """
-    analysis_table = ResponseAnalysis._meta.db_table
-    mention_table = TopicMention._meta.db_table
-    with connection.cursor() as cursor:
+    if connection.vendor != "postgresql":
+        collected = _TaggedChunk()
+
+        def collect(chunk: _TaggedChunk) -> None:
+            collected.analyses.extend(chunk.analyses)
+            collected.mentions.extend(chunk.mentions)
+            collected.empty_ids.extend(chunk.empty_ids)
+
+        yield collect
+        _write_generic(ids, collected.empty_ids, collected.analyses, collected.mentions, now)
+        return
+    writer = _PostgresTaggingWriter(ids, now)
+    try:
+        yield writer.write
+    except BaseException:
+        writer.abandon()
+        raise
+    writer.close()
+
+
+_MENTION_COLUMNS = (
+    'response_id, topic_id, sentence, start, "end", sentiment, sentiment_label, origin'
+)
+
+
+class _PostgresTaggingWriter:
+    """Writes each tagged chunk from a second thread while the caller tags the next one.
+
+    Tagging is Python work in this process; inserting mentions, maintaining their indexes
+    and checking their foreign keys is PostgreSQL's work in its own process. Done one
+    after the other, each core waits for the other. Here a writer thread sends each chunk
+    on the transaction's own connection (so atomicity is unchanged) and waits for the
+    server with the GIL released, so the next chunk is tagged meanwhile. The caller must
+    not use the connection until ``close`` or ``abandon`` returns.
+
+    The writes, per chunk: analyses upserted from arrays (``unnest``, one statement);
+    mentions with one direct ``COPY`` into their table (PostgreSQL's multi-row insert) in a
+    savepoint. The batch's rule mentions were deleted first, so that COPY meets a conflict
+    only when a concurrent tagger or a person's correction stored one of the same
+    (response, topic) pairs meanwhile; the savepoint is then rolled back and the chunk
+    goes in with ``ON CONFLICT DO NOTHING``, so two workers tagging the same responses
+    cannot collide. The two tables' deferred foreign keys are checked at the end of each
+    statement (``SET CONSTRAINTS … IMMEDIATE``, restored at the end) rather than all at
+    commit, so those checks overlap with tagging too.
+    """
+
+    def __init__(self, ids: list[int], now: datetime):
+        self.now = now
+        self.deferred: list[str] = []
+        self._jobs: queue.Queue[Callable[[Any], None] | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        raw = connection.connection
+        self._thread = threading.Thread(
+            target=self._run, args=(raw,), name="cxhub-tagging-writer", daemon=True
+        )
+        self._thread.start()
+        self._submit(lambda cursor: self._start(cursor, ids))
+
+    def write(self, chunk: _TaggedChunk) -> None:
+        self._submit(lambda cursor: self._write(cursor, chunk))
+
+    def close(self) -> None:
+        """Finish the writes; raises what a write raised (as Django's database errors)."""
+        if self._error is None:
+            self._jobs.put(self._finish)
+        self._stop()
+        if self._error is not None:
+            with connection.wrap_database_errors:
+                raise self._error
+
+    def abandon(self) -> None:
+        """Stop after the write in progress (the transaction is being rolled back)."""
+        self._stop()
+
+    def _submit(self, job: Callable[[Any], None]) -> None:
+        if self._error is not None:  # a write failed: stop tagging, close() raises it
+            self.close()
+        self._jobs.put(job)
+
+    def _stop(self) -> None:
+        self._jobs.put(None)
+        self._thread.join()
+
+    def _run(self, raw: Any) -> None:
+        cursor = None
+        try:
+            cursor = raw.cursor()
+        except BaseException as exc:  # handed to the calling thread, as below
+            self._error = exc
+        # Jobs are taken until the end even after an error, so the caller never blocks.
+        while (job := self._jobs.get()) is not None:
+            if self._error is None:
+                try:
+                    job(cursor)
+                except BaseException as exc:
+                    self._error = exc
+        if cursor is not None:
+            cursor.close()
+
+    def _start(self, cursor: Any, ids: list[int]) -> None:
         cursor.execute(
-            f"DELETE FROM {mention_table} WHERE response_id = ANY(%s) AND origin <> %s",
+            f"DELETE FROM {TopicMention._meta.db_table} "
+            "WHERE response_id = ANY(%s) AND origin <> %s",
             [ids, TopicMention.Origin.PERSON.value],
         )
-        if empty_ids:
-            cursor.execute(f"DELETE FROM {analysis_table} WHERE response_id = ANY(%s)", [empty_ids])
         cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS cxhub_tagging_analysis ("
-            "response_id bigint, language varchar(8), language_supported boolean, "
-            "sentiment double precision, sentiment_label varchar(8), taxonomy_version varchar(16)"
-            ") ON COMMIT DELETE ROWS"
+            "SELECT conname, condeferred FROM pg_constraint WHERE contype = 'f' "
+            "AND condeferrable AND conrelid IN (%s::regclass, %s::regclass)",
+            [TopicMention._meta.db_table, ResponseAnalysis._meta.db_table],
         )
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS cxhub_tagging_mention ("
-            'response_id bigint, topic_id bigint, sentence text, start integer, "end" integer, '
-            "sentiment double precision, sentiment_label varchar(8)"
-            ") ON COMMIT DELETE ROWS"
-        )
-        raw = cursor.cursor
-        if analyses:
-            with raw.copy("COPY cxhub_tagging_analysis FROM STDIN") as copy:
-                for analysis_row in analyses:
-                    copy.write_row(analysis_row)
+        constraints = cursor.fetchall()
+        self.deferred = [name for name, initially_deferred in constraints if initially_deferred]
+        if constraints:
+            cursor.execute(_set_constraints([name for name, _ in constraints], "IMMEDIATE"))
+
+    def _write(self, cursor: Any, chunk: _TaggedChunk) -> None:
+        analysis_table = ResponseAnalysis._meta.db_table
+        mention_table = TopicMention._meta.db_table
+        if chunk.empty_ids:
             cursor.execute(
-                f"INSERT INTO {analysis_table} (response_id, language, language_supported, sentiment, "
-                "sentiment_label, taxonomy_version, analysed_at) "
-                "SELECT response_id, language, language_supported, sentiment, sentiment_label, "
-                "taxonomy_version, %s FROM cxhub_tagging_analysis "
+                f"DELETE FROM {analysis_table} WHERE response_id = ANY(%s)", [chunk.empty_ids]
+            )
+        if chunk.analyses:
+            cursor.execute(
+                f"INSERT INTO {analysis_table} (response_id, language, language_supported, "
+                "sentiment, sentiment_label, taxonomy_version, analysed_at) "
+                "SELECT *, %s FROM unnest(%s::bigint[], %s::varchar[], %s::boolean[], "
+                "%s::float8[], %s::varchar[], %s::varchar[]) "
                 "ON CONFLICT (response_id) DO UPDATE SET language = EXCLUDED.language, "
-                "language_supported = EXCLUDED.language_supported, sentiment = EXCLUDED.sentiment, "
-                "sentiment_label = EXCLUDED.sentiment_label, analysed_at = EXCLUDED.analysed_at, "
-                "taxonomy_version = EXCLUDED.taxonomy_version",
-                [now],
+                "language_supported = EXCLUDED.language_supported, "
+                "sentiment = EXCLUDED.sentiment, sentiment_label = EXCLUDED.sentiment_label, "
+                "analysed_at = EXCLUDED.analysed_at, taxonomy_version = EXCLUDED.taxonomy_version",
+                [self.now, *map(list, zip(*chunk.analyses, strict=True))],
             )
-            cursor.execute("TRUNCATE cxhub_tagging_analysis")
-        if mentions:
-            with raw.copy("COPY cxhub_tagging_mention FROM STDIN") as copy:
-                for mention_row in mentions:
+        if not chunk.mentions:
+            return
+        cursor.execute("SAVEPOINT cxhub_tagging_mentions")
+        try:
+            with cursor.copy(f"COPY {mention_table} ({_MENTION_COLUMNS}) FROM STDIN") as copy:
+                for mention_row in chunk.mentions:
                     copy.write_row(mention_row)
+        except UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT cxhub_tagging_mentions")
             cursor.execute(
-                f'INSERT INTO {mention_table} (response_id, topic_id, sentence, start, "end", '
-                "sentiment, sentiment_label, origin) "
-                'SELECT response_id, topic_id, sentence, start, "end", sentiment, sentiment_label, %s '
-                "FROM cxhub_tagging_mention ON CONFLICT (response_id, topic_id) DO NOTHING",
-                [TopicMention.Origin.RULE.value],
+                f"INSERT INTO {mention_table} ({_MENTION_COLUMNS}) "
+                "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::integer[], "
+                "%s::integer[], %s::float8[], %s::varchar[], %s::varchar[]) "
+                "ON CONFLICT (response_id, topic_id) DO NOTHING",
+                [list(column) for column in zip(*chunk.mentions, strict=True)],
             )
-            cursor.execute("TRUNCATE cxhub_tagging_mention")
+        cursor.execute("RELEASE SAVEPOINT cxhub_tagging_mentions")
+
+    def _finish(self, cursor: Any) -> None:
+        if self.deferred:
+            cursor.execute(_set_constraints(self.deferred, "DEFERRED"))
+
+
+def _set_constraints(names: list[str], mode: str) -> Any:
+    return pgsql.SQL("SET CONSTRAINTS {} " + mode).format(
+        pgsql.SQL(", ").join(pgsql.Identifier(name) for name in names)
+    )
 
 
 def _raise_alerts(response_sentiments: Mapping[int, float | None]) -> None:

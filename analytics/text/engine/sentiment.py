@@ -21,10 +21,18 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from operator import attrgetter
 
 from vaderSentiment.vaderSentiment import BOOSTER_DICT as _BOOSTERS
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer, SentiText
+from vaderSentiment.vaderSentiment import (
+    C_INCR,
+    N_SCALAR,
+    NEGATE,
+    SPECIAL_CASES,
+    SentimentIntensityAnalyzer,
+)
 
 from analytics.text.engine.sentences import split_sentences
 
@@ -337,7 +345,21 @@ for _index, _rule in enumerate(_RULES):
 # Words that open a new clause for aspect sentiment and shift weight like VADER's "but".
 CONTRAST_WORDS = frozenset({"but", "however", "although", "though", "whereas", "except", "yet"})
 _TOKEN_RE = re.compile(r"\S+")
-_STRIP = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+_STRIP = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"  # string.punctuation, as VADER strips it
+_DASHES = frozenset({"-", "–", "—"})
+_VADER_NEGATIONS = frozenset(NEGATE)
+# Every word of VADER's multi-word special cases and booster phrases ("kind of", "the bomb"):
+# a lexicon word with none of them next to it skips VADER's idiom check.
+_IDIOM_WORDS = frozenset(
+    word for phrase in (*SPECIAL_CASES, *_BOOSTERS) if " " in phrase for word in phrase.split()
+)
+_TOKEN_CACHE_MAX = 200_000
+_WORD = attrgetter("word")
+_LOWER = attrgetter("lower")
+_BARE = attrgetter("bare")
+_UPPER = attrgetter("upper")
+_SCORED = attrgetter("scored")
+_STRUCTURAL = attrgetter("structural")
 
 
 def normalize(score: float) -> float:
@@ -355,6 +377,18 @@ def label_for(score: float | None) -> str | None:
     return "neutral"
 
 
+def _group_totals(valences: list[float], groups: list[int]) -> dict[int, float]:
+    """The sum of the valences of each group, each summed in token order with ``sum``."""
+    members: dict[int, list[float]] = {}
+    for value, group in zip(valences, groups, strict=True):
+        bucket = members.get(group)
+        if bucket is None:
+            members[group] = [value]
+        else:
+            bucket.append(value)
+    return {group: sum(values) for group, values in members.items()}
+
+
 @dataclass
 class ScoredSentence:
     """One sentence's word-level valences, aligned with its whitespace tokens."""
@@ -365,32 +399,33 @@ class ScoredSentence:
     clause_of_token: list[int]
     segment_of_token: list[int]
     weighted_sum: float
+    # Per segment and per clause valence sums, computed on the first aspect question.
+    _segment_totals: dict[int, float] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _clause_totals: dict[int, float] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def token_index(self, offset: int) -> int:
         """The index of the token that contains character ``offset`` of the sentence."""
-        lo, hi = 0, len(self.token_starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.token_starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
+        return max(bisect_right(self.token_starts, offset) - 1, 0)
+
+    def _totals(self) -> tuple[dict[int, float], dict[int, float]]:
+        if self._segment_totals is None:
+            self._segment_totals = _group_totals(self.valences, self.segment_of_token)
+            self._clause_totals = _group_totals(self.valences, self.clause_of_token)
+        return self._segment_totals, self._clause_totals
 
     def aspect_score(self, offset: int) -> float:
         """The sentiment of the words around ``offset``: its segment, else clause, else sentence."""
         if not self.valences:
             return 0.0
         index = self.token_index(offset)
-        segment = self.segment_of_token[index]
-        total = sum(
-            v for v, s in zip(self.valences, self.segment_of_token, strict=True) if s == segment
-        )
+        segments, clauses = self._totals()
+        total = segments[self.segment_of_token[index]]
         if total == 0:
-            clause = self.clause_of_token[index]
-            total = sum(
-                v for v, c in zip(self.valences, self.clause_of_token, strict=True) if c == clause
-            )
+            total = clauses[self.clause_of_token[index]]
         if total == 0:
             total = self.weighted_sum
         return normalize(total) if total else 0.0
@@ -406,26 +441,184 @@ class ScoredSentence:
         if not self.valences:
             return 0.0
         index = self.token_index(offset)
-        for groups in (self.segment_of_token, self.clause_of_token):
-            total = sum(v for v, g in zip(self.valences, groups, strict=True) if g == groups[index])
-            if total:
-                return normalize(total)
+        segments, clauses = self._totals()
+        total = segments[self.segment_of_token[index]]
+        if total:
+            return normalize(total)
+        total = clauses[self.clause_of_token[index]]
+        if total:
+            return normalize(total)
         return 0.0
 
 
-def _negated(words: list[str], index: int, raw_words: list[str]) -> bool:
+def _negated(words: list[str], index: int, clause_ends: list[bool]) -> bool:
     """Whether one of the three words before ``index`` negates it, within the same clause."""
     for i in range(index - 1, max(-1, index - 4), -1):
         word = words[i]
-        if word in CONTRAST_WORDS or raw_words[i].endswith((",", ";", ":")):
+        if word in CONTRAST_WORDS or clause_ends[i]:
             return False
         if word in NEGATORS or word.endswith("n't"):
             return True
     return False
 
 
+class _Token:
+    """What scoring needs to know of one whitespace token, whatever its neighbours.
+
+    ``word`` is VADER's token (punctuation stripped unless that leaves two characters or
+    fewer, so emoticons stay), ``lower`` its lower case, ``bare`` the lower case stripped
+    of punctuation (what negation, contrast and phrase triggers look at).
+    """
+
+    __slots__ = ("bare", "clause_break", "contrast", "ends_clause", "lower", "scored", "segment_break", "structural", "triggers", "upper", "word")  # fmt: skip
+
+    def __init__(self, raw: str, lexicon: dict[str, float]):
+        stripped = raw.strip(_STRIP)
+        self.word = raw if len(stripped) <= 2 else stripped
+        self.lower = self.word.lower()
+        self.bare = self.lower.strip(_STRIP)
+        self.upper = self.word.isupper()
+        # VADER gives words outside its lexicon and booster words no valence of their own
+        # (they only modify neighbours), so the valence rules run only for the others.
+        self.scored = self.lower in lexicon and self.lower not in _BOOSTERS
+        self.contrast = self.bare in CONTRAST_WORDS
+        self.ends_clause = raw.endswith((",", ";", ":"))
+        self.segment_break = self.ends_clause or raw in _DASHES
+        self.clause_break = raw.endswith(";")
+        # Whether it can open a clause or a segment (else a sentence is one of each).
+        self.structural = self.contrast or self.segment_break
+        # The phrase rules this word can trigger.
+        self.triggers = tuple(_RULES_BY_TRIGGER.get(self.bare, ()))
+
+
+def _word_valence(
+    lexicon: dict[str, float], words: list[str], lowers: list[str], i: int, is_cap_diff: bool
+) -> float:
+    """VADER's ``sentiment_valence`` for the lexicon word at ``i``, step for step.
+
+    The same rules in the same order with the same floating-point operations (``no``,
+    capitals, boosters of the three preceding words with their dampening, negation,
+    "never so", "without doubt", special idioms, "least"), on lower-cased words computed
+    once per sentence instead of once per rule.
+    """
+    item_lower = lowers[i]
+    valence = lexicon[item_lower]
+    last = len(words) - 1
+    if item_lower == "no" and i != last and lowers[i + 1] in lexicon:
+        valence = 0.0
+    if (
+        (i > 0 and lowers[i - 1] == "no")
+        or (i > 1 and lowers[i - 2] == "no")
+        or (i > 2 and lowers[i - 3] == "no" and lowers[i - 1] in ("or", "nor"))
+    ):
+        valence = lexicon[item_lower] * N_SCALAR
+    if is_cap_diff and words[i].isupper():
+        if valence > 0:
+            valence += C_INCR
+        else:
+            valence -= C_INCR
+    for start_i in range(3):
+        if i <= start_i:
+            break
+        before = i - (start_i + 1)
+        before_lower = lowers[before]
+        if before_lower in lexicon:
+            continue
+        scalar = 0.0
+        boost = _BOOSTERS.get(before_lower)
+        if boost is not None:
+            scalar = boost
+            if valence < 0:
+                scalar *= -1
+            if words[before].isupper() and is_cap_diff:
+                if valence > 0:
+                    scalar += C_INCR
+                else:
+                    scalar -= C_INCR
+        if start_i == 1 and scalar != 0:
+            scalar = scalar * 0.95
+        if start_i == 2 and scalar != 0:
+            scalar = scalar * 0.9
+        valence = valence + scalar
+        valence = _negation_check(valence, lowers, start_i, i)
+        if start_i == 2:
+            valence = _special_idioms_check(valence, lowers, i)
+    if i > 1 and lowers[i - 1] not in lexicon and lowers[i - 1] == "least":
+        if lowers[i - 2] != "at" and lowers[i - 2] != "very":
+            valence = valence * N_SCALAR
+    elif i > 0 and lowers[i - 1] not in lexicon and lowers[i - 1] == "least":
+        valence = valence * N_SCALAR
+    return valence
+
+
+def _vader_negated(word: str) -> bool:
+    return word in _VADER_NEGATIONS or "n't" in word
+
+
+def _negation_check(valence: float, lowers: list[str], start_i: int, i: int) -> float:
+    """VADER's ``_negation_check``."""
+    if start_i == 0:
+        if _vader_negated(lowers[i - 1]):
+            valence = valence * N_SCALAR
+    elif start_i == 1:
+        if lowers[i - 2] == "never" and (lowers[i - 1] == "so" or lowers[i - 1] == "this"):
+            valence = valence * 1.25
+        elif lowers[i - 2] == "without" and lowers[i - 1] == "doubt":
+            pass
+        elif _vader_negated(lowers[i - 2]):
+            valence = valence * N_SCALAR
+    else:
+        if (lowers[i - 3] == "never" and (lowers[i - 2] == "so" or lowers[i - 2] == "this")) or (
+            lowers[i - 1] == "so" or lowers[i - 1] == "this"
+        ):
+            valence = valence * 1.25
+        elif lowers[i - 3] == "without" and (lowers[i - 2] == "doubt" or lowers[i - 1] == "doubt"):
+            pass
+        elif _vader_negated(lowers[i - 3]):
+            valence = valence * N_SCALAR
+    return valence
+
+
+def _special_idioms_check(valence: float, lowers: list[str], i: int) -> float:
+    """VADER's ``_special_idioms_check``; skipped when no idiom word is near ``i``."""
+    if (
+        lowers[i - 1] not in _IDIOM_WORDS
+        and lowers[i - 2] not in _IDIOM_WORDS
+        and lowers[i] not in _IDIOM_WORDS
+    ):
+        return valence
+    one, two, three, zero = lowers[i - 1], lowers[i - 2], lowers[i - 3], lowers[i]
+    onezero = f"{one} {zero}"
+    twoonezero = f"{two} {one} {zero}"
+    twoone = f"{two} {one}"
+    threetwoone = f"{three} {two} {one}"
+    threetwo = f"{three} {two}"
+    for sequence in (onezero, twoonezero, twoone, threetwoone, threetwo):
+        if sequence in SPECIAL_CASES:
+            valence = SPECIAL_CASES[sequence]
+            break
+    if len(lowers) - 1 > i:
+        zeroone = f"{zero} {lowers[i + 1]}"
+        if zeroone in SPECIAL_CASES:
+            valence = SPECIAL_CASES[zeroone]
+    if len(lowers) - 1 > i + 1:
+        zeroonetwo = f"{zero} {lowers[i + 1]} {lowers[i + 2]}"
+        if zeroonetwo in SPECIAL_CASES:
+            valence = SPECIAL_CASES[zeroonetwo]
+    for n_gram in (threetwoone, threetwo, twoone):
+        if n_gram in _BOOSTERS:
+            valence = valence + _BOOSTERS[n_gram]
+    return valence
+
+
 class SentimentScorer:
-    """VADER with optional CX domain additions; ``domain=False`` reproduces plain VADER words."""
+    """VADER with optional CX domain additions; ``domain=False`` reproduces plain VADER words.
+
+    VADER's own word rules are applied by ``_word_valence`` (the same arithmetic as
+    ``SentimentIntensityAnalyzer.sentiment_valence``), so the lexicon is read once, when the
+    scorer is built; what a token contributes on its own (its stripped and lower-cased forms,
+    whether it is scored) is kept per token text, never per sentence or comment.
+    """
 
     def __init__(self, *, domain: bool = True, phrases: bool = True, clause_weighting: bool = True):
         self.analyzer = SentimentIntensityAnalyzer()
@@ -435,6 +628,7 @@ class SentimentScorer:
                 self.analyzer.lexicon.pop(word, None)
         self.phrases = phrases
         self.clause_weighting = clause_weighting
+        self._tokens: dict[str, _Token] = {}
 
     def _prepare(self, text: str) -> str:
         if text.isascii():
@@ -445,55 +639,72 @@ class SentimentScorer:
         # Emojis become their descriptions, padded so token offsets stay meaningful.
         return "".join(f" {emojis[ch]} " if ch in emojis else ch for ch in text)
 
+    def _token(self, raw: str) -> _Token:
+        tokens = self._tokens
+        if len(tokens) >= _TOKEN_CACHE_MAX:
+            tokens.clear()
+        token = tokens[raw] = _Token(raw, self.analyzer.lexicon)
+        return token
+
     def score_sentence(self, sentence: str) -> ScoredSentence:
         text = self._prepare(sentence)
-        sentitext = SentiText(text)
-        words = sentitext.words_and_emoticons
-        analyzer = self.analyzer
-        lexicon = analyzer.lexicon
-        valences: list[float] = []
-        lowered_words: list[str] = []
-        boosters = _BOOSTERS
-        last = len(words) - 1
-        for i, item in enumerate(words):
-            lowered = item.lower()
-            lowered_words.append(lowered.strip(_STRIP))
-            # VADER gives words outside its lexicon and booster words no valence of their own
-            # (they only modify neighbours), so the call is skipped for them.
-            if (
-                lowered not in lexicon
-                or lowered in boosters
-                or (lowered == "kind" and i < last and words[i + 1].lower() == "of")
-            ):
-                valences.append(0.0)
-                continue
-            analyzer.sentiment_valence(0, sentitext, item, i, valences)
-        raw_words = text.split()
+        known = self._tokens
+        tokens = [known.get(raw) or self._token(raw) for raw in text.split()]
+        count = len(tokens)
         starts = [m.start() for m in _TOKEN_RE.finditer(text)]
-        if self.phrases:
-            self._apply_phrases(text, starts, lowered_words, valences, raw_words)
-        clause_of_token: list[int] = []
-        segment_of_token: list[int] = []
-        clause = segment = 0
+        if any(map(_SCORED, tokens)):
+            words = list(map(_WORD, tokens))
+            lowers = list(map(_LOWER, tokens))
+            uppers = sum(map(_UPPER, tokens))
+            is_cap_diff = 0 < count - uppers < count
+            lexicon = self.analyzer.lexicon
+            last = count - 1
+            valences = [
+                0.0
+                if not token.scored
+                or (token.lower == "kind" and i < last and lowers[i + 1] == "of")
+                else _word_valence(lexicon, words, lowers, i, is_cap_diff)
+                for i, token in enumerate(tokens)
+            ]
+        else:
+            valences = [0.0] * count
+        if self.phrases and count:
+            candidates: set[int] = set()
+            for token in tokens:
+                if token.triggers:
+                    candidates.update(token.triggers)
+            if candidates:
+                bare = list(map(_BARE, tokens))
+                self._apply_phrases(text, starts, bare, valences, tokens, candidates)
         contrast_at: int | None = None
-        for i, raw in enumerate(raw_words):
-            word = lowered_words[i]
-            if word in CONTRAST_WORDS and i > 0:
-                clause += 1
-                segment += 1
-                if contrast_at is None and (word == "but" or self.clause_weighting):
-                    contrast_at = i
-            clause_of_token.append(clause)
-            segment_of_token.append(segment)
-            if raw.endswith((",", ";", ":")) or raw in {"-", "–", "—"}:
-                segment += 1
-                if raw.endswith(";"):
+        if any(map(_STRUCTURAL, tokens)):
+            clause_of_token: list[int] = []
+            segment_of_token: list[int] = []
+            clause = segment = 0
+            clause_weighting = self.clause_weighting
+            for i, token in enumerate(tokens):
+                if token.contrast and i > 0:
                     clause += 1
+                    segment += 1
+                    if contrast_at is None and (clause_weighting or token.bare == "but"):
+                        contrast_at = i
+                clause_of_token.append(clause)
+                segment_of_token.append(segment)
+                if token.segment_break:
+                    segment += 1
+                    if token.clause_break:
+                        clause += 1
+        else:
+            clause_of_token = [0] * count
+            segment_of_token = [0] * count
         weighted = 0.0
-        for i, value in enumerate(valences):
-            if contrast_at is not None:
+        if contrast_at is None:
+            for value in valences:
+                weighted += value
+        else:
+            for i, value in enumerate(valences):
                 value *= 0.5 if i < contrast_at else 1.5 if i > contrast_at else 1.0
-            weighted += value
+                weighted += value
         return ScoredSentence(
             sentence, starts, valences, clause_of_token, segment_of_token, weighted
         )
@@ -504,33 +715,22 @@ class SentimentScorer:
         starts: list[int],
         lowered_words: list[str],
         valences: list[float],
-        raw_words: list[str],
+        tokens: list[_Token],
+        candidates: set[int],
     ) -> None:
-        if not valences:
-            return
-        present = set(lowered_words)
-        lowered = ""
-        candidates: set[int] = set()
-        for word in present:
-            found = _RULES_BY_TRIGGER.get(word)
-            if found:
-                candidates.update(found)
+        lowered = text.lower()
+        clause_ends = [token.ends_clause for token in tokens]
         for rule_index in sorted(candidates):
             _, regex, rule_valence = _RULES[rule_index]
-            lowered = lowered or text.lower()
             for match in regex.finditer(lowered):
                 value = rule_valence
-                offset = match.start()
-                index = 0
-                for i, start in enumerate(starts):
-                    if start > offset:
-                        break
-                    index = i
-                if _negated(lowered_words, index, raw_words):
+                index = max(bisect_right(starts, match.start()) - 1, 0)
+                if _negated(lowered_words, index, clause_ends):
                     value *= -0.74
                 # The phrase's meaning replaces the meaning of its words.
+                end = match.end()
                 for i in range(index, len(starts)):
-                    if starts[i] >= match.end():
+                    if starts[i] >= end:
                         break
                     valences[i] = 0.0
                 valences[index] += value

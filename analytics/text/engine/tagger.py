@@ -7,18 +7,17 @@ it holds no state between comments, so one instance can tag any number of texts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from analytics.text.engine.language import LanguageIdentifier
 from analytics.text.engine.sentences import split_sentences
 from analytics.text.engine.sentiment import SentimentScorer, label_for
-from analytics.text.engine.taxonomy import CompiledTaxonomy, TopicRule, tokenize
+from analytics.text.engine.taxonomy import CompiledTaxonomy, TopicRule
 
 SENTENCE_MAX_CHARS = 1000
 
 
-@dataclass(frozen=True)
-class Mention:
+class Mention(NamedTuple):
     """A topic found in a comment: where (first sentence and offsets) and how it was felt."""
 
     topic_id: int
@@ -32,12 +31,11 @@ class Mention:
         return label_for(self.sentiment) or "neutral"
 
 
-@dataclass(frozen=True)
-class TagResult:
+class TagResult(NamedTuple):
     language: str
     language_supported: bool
     sentiment: float | None
-    mentions: list[Mention] = field(default_factory=list)
+    mentions: list[Mention]
 
     @property
     def sentiment_label(self) -> str | None:
@@ -71,22 +69,38 @@ class Tagger:
         guess = self.identifier.identify(text)
         if not guess.supported:
             return TagResult(guess.language, False, None, [])
+        score_sentence = self.scorer.score_sentence
+        spans_of = self.taxonomy.spans
         scored_sentences = []
-        found: dict[int, list[tuple[float, str, int, int]]] = {}
+        # topic -> (aspect score, sentence, start, end) of its first hit; later hits' scores
+        first: dict[int, tuple[float, str, int, int]] = {}
+        more: dict[int, list[float]] = {}
         for sentence, offset in split_sentences(text):
-            scored = self.scorer.score_sentence(sentence)
+            scored = score_sentence(sentence)
             scored_sentences.append(scored)
-            hits = self.taxonomy.find(sentence, tokenize(sentence))
-            for hit in hits:
-                found.setdefault(hit.topic_id, []).append(
-                    (scored.aspect_score(hit.start), sentence, offset + hit.start, offset + hit.end)
-                )
+            for topics, start, end in spans_of(sentence):
+                score = scored.aspect_score(start)
+                for topic_id in topics:
+                    if topic_id not in first:
+                        first[topic_id] = (score, sentence, offset + start, offset + end)
+                    elif topic_id in more:
+                        more[topic_id].append(score)
+                    else:
+                        more[topic_id] = [score]
         sentiment = round(self.scorer.combine(scored_sentences, text), 4)
-        mentions = []
-        for topic_id, occurrences in found.items():
-            score = sum(o[0] for o in occurrences) / len(occurrences)
-            _, sentence, start, end = occurrences[0]
-            mentions.append(
-                Mention(topic_id, sentence[:SENTENCE_MAX_CHARS], start, end, round(score, 4))
+        make = Mention._make
+        mentions = [
+            make(
+                (
+                    topic_id,
+                    sentence[:SENTENCE_MAX_CHARS],
+                    start,
+                    end,
+                    round(score, 4)
+                    if topic_id not in more
+                    else round(sum([score, *more[topic_id]]) / (1 + len(more[topic_id])), 4),
+                )
             )
+            for topic_id, (score, sentence, start, end) in first.items()
+        ]
         return TagResult(guess.language, True, sentiment, mentions)

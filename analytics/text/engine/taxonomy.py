@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?|[$£€]")
 REGEX_PREFIX = "re:"
@@ -56,6 +57,23 @@ def tokenize(text: str) -> list[tuple[str, int, int]]:
     return [(stem(m.group()), m.start(), m.end()) for m in WORD_RE.finditer(text.lower())]
 
 
+_STEMS: dict[str, str] = {}
+_STEMS_MAX = 200_000
+
+
+def _stems(words: list[str]) -> list[str]:
+    """``stem`` of each word, from a plain dictionary keyed by word (cheaper than lru_cache)."""
+    known = _STEMS
+    stems = [known.get(word) for word in words]
+    if None in stems:
+        if len(known) >= _STEMS_MAX:
+            known.clear()
+        for i, found in enumerate(stems):
+            if found is None:
+                stems[i] = known[words[i]] = stem(words[i])
+    return stems  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
 class TopicRule:
     """A topic as the engine sees it: an id, a slug and its phrases."""
@@ -66,8 +84,7 @@ class TopicRule:
     parent_slug: str | None = None
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """One place where a topic's phrase occurs in a text."""
 
     topic_id: int
@@ -110,21 +127,28 @@ def validate_keyword(keyword: str) -> str | None:
     return None
 
 
+# The phrases starting with one stemmed word, longest first; each with the topics that
+# list it (in taxonomy order), so a phrase shared by several topics is compared once.
+PhraseBucket = list[tuple[tuple[str, ...], tuple[int, ...]]]
+# Where one phrase (or pattern) matched: the topics it belongs to, start and end.
+Span = tuple[tuple[int, ...], int, int]
+
+
 @dataclass
 class CompiledTaxonomy:
     """The matcher built from a list of rules; immutable once built."""
 
     rules: Sequence[TopicRule]
     version: str = ""
-    _phrases: dict[str, list[tuple[tuple[str, ...], int]]] = field(default_factory=dict)
+    _phrases: dict[str, PhraseBucket] = field(default_factory=dict)
     _regex: re.Pattern[str] | None = None
-    _group_topic: dict[str, int] = field(default_factory=dict)
+    _group_topic: dict[str, tuple[int]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, rules: Sequence[TopicRule]) -> CompiledTaxonomy:
-        phrases: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        topics_of: dict[tuple[str, ...], list[int]] = {}
         patterns: list[str] = []
-        group_topic: dict[str, int] = {}
+        group_topic: dict[str, tuple[int]] = {}
         for rule in rules:
             topic_patterns: list[str] = []
             for keyword in rule.keywords:
@@ -133,14 +157,16 @@ class CompiledTaxonomy:
                     continue
                 tokens = tuple(token for token, _, _ in tokenize(keyword))
                 if tokens:
-                    entry = (tokens, rule.topic_id)
-                    bucket = phrases.setdefault(tokens[0], [])
-                    if entry not in bucket:
-                        bucket.append(entry)
+                    topics = topics_of.setdefault(tokens, [])
+                    if rule.topic_id not in topics:
+                        topics.append(rule.topic_id)
             if topic_patterns:
                 name = f"t{len(group_topic)}"
-                group_topic[name] = rule.topic_id
+                group_topic[name] = (rule.topic_id,)
                 patterns.append(f"(?P<{name}>{'|'.join(f'(?:{p})' for p in topic_patterns)})")
+        phrases: dict[str, PhraseBucket] = {}
+        for phrase, topics in topics_of.items():
+            phrases.setdefault(phrase[0], []).append((phrase, tuple(topics)))
         for bucket in phrases.values():
             bucket.sort(key=lambda item: -len(item[0]))
         regex = re.compile("|".join(patterns)) if patterns else None
@@ -154,30 +180,48 @@ class CompiledTaxonomy:
 
     def find(self, text: str, tokens: list[tuple[str, int, int]] | None = None) -> list[Hit]:
         """All topic hits in ``text``; at each word the longest phrase wins."""
+        return [
+            Hit(topic_id, start, end)
+            for topics, start, end in self.spans(text, tokens)
+            for topic_id in topics
+        ]
+
+    def spans(self, text: str, tokens: list[tuple[str, int, int]] | None = None) -> list[Span]:
+        """``find``'s hits grouped by place: each matched phrase once, with its topics.
+
+        In text order, then the pattern matches; the topics of a place in taxonomy order.
+        """
+        lowered = text.lower()
         if tokens is None:
-            tokens = tokenize(text)
-        hits: list[Hit] = []
+            matches = list(WORD_RE.finditer(lowered))
+            stems = _stems([m.group() for m in matches])
+            offsets: Sequence[tuple[int, int]] = [m.span() for m in matches]
+        else:
+            stems = [token[0] for token in tokens]
+            offsets = [(token[1], token[2]) for token in tokens]
+        found: list[Span] = []
         phrases = self._phrases
-        stems = [token[0] for token in tokens]
         n = len(stems)
         free_from = 0  # words before this index were consumed by a longer phrase
-        for i in [i for i, word in enumerate(stems) if word in phrases]:
-            if i < free_from:
+        for i, word in enumerate(stems):
+            candidates = phrases.get(word)
+            if candidates is None or i < free_from:
                 continue
-            longest = 0
-            for phrase, topic_id in phrases[stems[i]]:
+            for phrase, topics in candidates:
                 size = len(phrase)
-                if size < longest:
-                    break
-                if i + size <= n and (size == 1 or tuple(stems[i : i + size]) == phrase):
-                    longest = size
-                    hits.append(Hit(topic_id, tokens[i][1], tokens[i + size - 1][2]))
-            if longest:
-                free_from = i + longest
+                if size == 1:
+                    found.append((topics, offsets[i][0], offsets[i][1]))
+                elif i + size > n or tuple(stems[i : i + size]) != phrase:
+                    continue
+                else:
+                    found.append((topics, offsets[i][0], offsets[i + size - 1][1]))
+                # Two phrases of one length cannot both match here, and shorter ones lose.
+                free_from = i + size
+                break
         if self._regex is not None:
-            lowered = text.lower()
+            group_topic = self._group_topic
             for match in self._regex.finditer(lowered):
                 name = match.lastgroup
                 if name is not None:
-                    hits.append(Hit(self._group_topic[name], match.start(), match.end()))
-        return hits
+                    found.append((group_topic[name], match.start(), match.end()))
+        return found
