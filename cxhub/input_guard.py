@@ -108,18 +108,25 @@ def json_deeper_than(data: Any, depth_limit: int) -> bool:
     """Whether parsed JSON nests containers more than ``depth_limit`` levels deep.
 
     The same test as :func:`json_problem`'s depth check, without building a path for every
-    value: a 10,000-item bulk body is walked in milliseconds instead of most of a second.
-    Only containers are visited.
+    value: a 10,000-item bulk body is measured in milliseconds instead of most of a second.
+    It goes level by level over containers only; parsed JSON holds plain dicts and lists.
     """
-    if not isinstance(data, dict | list):
-        return False
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
+    level = [data] if type(data) is dict or type(data) is list else []
+    depth = 0
+    while level:
+        depth += 1
         if depth > depth_limit:
             return True
-        children = value.values() if isinstance(value, dict) else value
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+        deeper: list[Any] = []
+        for value in level:
+            deeper.extend(
+                [
+                    child
+                    for child in (value.values() if type(value) is dict else value)
+                    if type(child) is dict or type(child) is list
+                ]
+            )
+        level = deeper
     return False
 
 
