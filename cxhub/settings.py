@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -298,6 +299,24 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_DEFAULT_QUEUE = "celery"  # named here: readiness and metrics read its length
+# A queue per workload (docs/scaling.md), so that each can get workers of its own when one
+# machine is not enough: `celery -A cxhub worker -Q analyses` takes only analyses. A worker
+# started without -Q (make worker, compose, the tests) consumes every queue listed here, so
+# one worker still runs everything. Readiness and metrics count every queue.
+CXHUB_TASK_QUEUES = ("celery", "ingest", "rollups", "analyses", "notifications")
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in CXHUB_TASK_QUEUES]
+CELERY_TASK_ROUTES = {
+    # processing after ingest (tagging, sentiment, alerts), its sweep, re-tagging
+    "feedback.tasks.*": {"queue": "ingest"},
+    "analytics.tasks.text.*": {"queue": "ingest"},
+    # the roll-up tables' refresh after ingest: any task whose name holds "rollup"
+    "*rollup*": {"queue": "rollups"},
+    # analysis runs, the driver chord's chunks and merge, nightly runs, impact estimates
+    "analytics.tasks.insights.*": {"queue": "analyses"},
+    "analytics.tasks.impact.*": {"queue": "analyses"},
+    # e-mail notifications, reminders, digests, alert escalation
+    "actions.tasks.*": {"queue": "notifications"},
+}
 # Publishing to a dead broker must fail fast: ingest stores first and the sweep catches up.
 # The web process publishes with ``retry=False``; a producer's connection is opened through
 # the transport options' ``max_retries``/``interval_*`` below (one quick retry, 2 s timeout).
