@@ -60,10 +60,10 @@ def machine_facts(database_url: str) -> dict[str, Any]:
     }
 
 
-def command_line(argv: list[str] | None) -> str:
+def command_line(argv: list[str] | None, *, module: str = "bench") -> str:
     """The command that ran the bench, as it can be typed again."""
     arguments = sys.argv[1:] if argv is None else argv
-    return shlex.join(["python", "-m", "bench", *arguments])
+    return shlex.join(["python", "-m", module, *arguments])
 
 
 def load_average() -> list[float]:
