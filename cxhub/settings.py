@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "cxhub.unavailable.UnavailableMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The dashboards' pages and exports read ingest's tables from the replica, if there is one.
+    "cxhub.replicas.ReplicaReadsMiddleware",
     "cxhub.throttling.RefusedCallsMiddleware",
     # NUL bytes, lone surrogates and undecodable bytes in query parameters or form fields.
     "cxhub.input_guard.InputGuardMiddleware",
@@ -118,6 +120,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A streaming replica of the primary for the dashboards' scans (docs/scaling.md): with it,
+# cxhub.replicas routes those reads there; every write and every other read stays on default.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["cxhub.replicas.ReplicaRouter"] if "replica" in DATABASES else []
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite serialises writers; a busy timeout keeps concurrent dev requests from failing.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
