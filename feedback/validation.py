@@ -325,6 +325,55 @@ def content_hash(
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _normalised(
+    external_id: str,
+    submitted_at: datetime,
+    customer_external_id: str | None,
+    channel: str,
+    touchpoint_slug: str | None,
+    touchpoint_id: int | None,
+    nps: int | None,
+    csat: int | None,
+    ces: int | None,
+    ratings: dict[str, int],
+    comment: str,
+    attributes: dict[str, str | int | float | bool],
+) -> NormalisedResponse:
+    """A valid item's canonical form, with its canonical JSON and content hash."""
+    ratings_json = _canonical_ratings_json(ratings)
+    attributes_json = _canonical_json(attributes)
+    return NormalisedResponse(
+        external_id=external_id,
+        submitted_at=submitted_at,
+        customer_external_id=customer_external_id,
+        channel=channel,
+        touchpoint_slug=touchpoint_slug,
+        touchpoint_id=touchpoint_id,
+        nps=nps,
+        csat=csat,
+        ces=ces,
+        ratings=ratings,
+        comment=comment,
+        attributes=attributes,
+        ratings_json=ratings_json,
+        attributes_json=attributes_json,
+        content_hash=content_hash(
+            submitted_at=submitted_at,
+            customer_external_id=customer_external_id,
+            channel=channel,
+            touchpoint_slug=touchpoint_slug,
+            nps=nps,
+            csat=csat,
+            ces=ces,
+            ratings=ratings,
+            comment=comment,
+            attributes=attributes,
+            ratings_json=ratings_json,
+            attributes_json=attributes_json,
+        ),
+    )
+
+
 def _normalised_fast(item: Any, context: ValidationContext) -> NormalisedResponse | None:
     """The normalised form of an item that is plainly valid, or None to check it in full.
 
@@ -440,37 +489,19 @@ def _normalised_fast(item: Any, context: ValidationContext) -> NormalisedRespons
     # Concatenation adds no character, so one search finds what any part holds.
     if text_problem("".join(texts)) is not None:
         return None
-    ratings_json = _canonical_ratings_json(ratings)
-    attributes_json = _canonical_json(attributes)
-    return NormalisedResponse(
-        external_id=external_id,
-        submitted_at=submitted_at,
-        customer_external_id=customer_external_id,
-        channel=channel,
-        touchpoint_slug=touchpoint_slug,
-        touchpoint_id=touchpoint_id,
-        nps=nps,
-        csat=csat,
-        ces=ces,
-        ratings=ratings,
-        comment=comment,
-        attributes=attributes,
-        ratings_json=ratings_json,
-        attributes_json=attributes_json,
-        content_hash=content_hash(
-            submitted_at=submitted_at,
-            customer_external_id=customer_external_id,
-            channel=channel,
-            touchpoint_slug=touchpoint_slug,
-            nps=nps,
-            csat=csat,
-            ces=ces,
-            ratings=ratings,
-            comment=comment,
-            attributes=attributes,
-            ratings_json=ratings_json,
-            attributes_json=attributes_json,
-        ),
+    return _normalised(
+        external_id,
+        submitted_at,
+        customer_external_id,
+        channel,
+        touchpoint_slug,
+        touchpoint_id,
+        nps,
+        csat,
+        ces,
+        ratings,
+        comment,
+        attributes,
     )
 
 
@@ -620,41 +651,21 @@ def _validate_response_checked(
 
     if errors or submitted_at is None:
         return None, errors
-    ratings_json = _canonical_ratings_json(ratings)
-    attributes_json = _canonical_json(attributes)
-    return (
-        NormalisedResponse(
-            external_id=external_id,
-            submitted_at=submitted_at,
-            customer_external_id=customer_external_id,
-            channel=channel,
-            touchpoint_slug=touchpoint_slug,
-            touchpoint_id=touchpoint_id,
-            nps=scores["nps"],
-            csat=scores["csat"],
-            ces=scores["ces"],
-            ratings=ratings,
-            comment=comment,
-            attributes=attributes,
-            ratings_json=ratings_json,
-            attributes_json=attributes_json,
-            content_hash=content_hash(
-                submitted_at=submitted_at,
-                customer_external_id=customer_external_id,
-                channel=channel,
-                touchpoint_slug=touchpoint_slug,
-                nps=scores["nps"],
-                csat=scores["csat"],
-                ces=scores["ces"],
-                ratings=ratings,
-                comment=comment,
-                attributes=attributes,
-                ratings_json=ratings_json,
-                attributes_json=attributes_json,
-            ),
-        ),
-        {},
+    normalised = _normalised(
+        external_id,
+        submitted_at,
+        customer_external_id,
+        channel,
+        touchpoint_slug,
+        touchpoint_id,
+        scores["nps"],
+        scores["csat"],
+        scores["ces"],
+        ratings,
+        comment,
+        attributes,
     )
+    return normalised, {}
 
 
 # --- CSV ------------------------------------------------------------------------------------
