@@ -63,6 +63,13 @@ def _setup_django(database_url: str) -> None:
     django.setup()
     # Each task run eagerly, sign-in and estimate logs an INFO line: the bench prints its own.
     logging.disable(logging.INFO)
+    # Pages are measured with DEBUG off, as production serves them: Django then keeps no text
+    # of each query and templates render without debug information. It is switched off after
+    # set-up, so the settings derived from it at import stay the development ones the test
+    # client needs (static files without collectstatic's manifest, no redirect to https).
+    from django.conf import settings
+
+    settings.DEBUG = False
 
 
 TEMPLATE_DATABASE = "cxhub_bench_migrated"
@@ -85,6 +92,19 @@ def _recreate_database(database_url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DATABASE}"')
         except psycopg.Error:  # no template yet, or in use by another run's refresh
             conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(database_url: str) -> None:
+    """Drop the run's database (``bench-quick`` leaves none behind but the template)."""
+    import psycopg
+    from django.conf import settings
+    from django.db import connections
+
+    if settings.configured:
+        connections.close_all()
+    admin, name = _admin_url(database_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _migrate(database_url: str, *, fresh: bool) -> None:
@@ -163,13 +183,14 @@ def _copy_rows(
 ) -> list[tuple[Any, ...]]:
     """The rows as COPY takes them, built before timing so the baseline is COPY alone.
 
-    They go through psycopg's ``write_row``, the call the ingest service makes, so the
-    baseline is what the driver does with the same rows and the ratio measures what the
-    product adds on top (HTTP, validation, duplicates).
+    They go through psycopg's ``write_row``, the call the ingest service makes, with the
+    times as text as the service gives them, so the baseline is what the driver does with
+    the same rows and the ratio measures what the product adds on top (HTTP, validation,
+    duplicates).
     """
     from datetime import datetime
 
-    now = datetime.now().astimezone()
+    now = datetime.now().astimezone().isoformat()
     return [
         (
             source_id,

@@ -98,10 +98,18 @@ def database_check() -> dict[str, Any]:
     return {"ok": True}
 
 
+def task_queue_names() -> list[str]:
+    """The broker queues tasks go to: the default one and one per workload (settings)."""
+    names = [settings.CELERY_TASK_DEFAULT_QUEUE, *getattr(settings, "CXHUB_TASK_QUEUES", ())]
+    return list(dict.fromkeys(names))
+
+
 def broker_check() -> dict[str, Any]:
-    """Redis answers; with the length of the task queue and the unacknowledged messages."""
+    """Redis answers; with the messages waiting (in all, and per queue) and the unacknowledged
+    ones."""
     if broker_is_inline():
-        return {"ok": True, "mode": "inline", "queued": None, "unacked": None}
+        return {"ok": True, "mode": "inline", "queued": None, "queues": None, "unacked": None}
+    names = task_queue_names()
     client = redis.Redis.from_url(
         str(settings.CELERY_BROKER_URL),
         socket_connect_timeout=BROKER_TIMEOUT_SECONDS,
@@ -109,14 +117,16 @@ def broker_check() -> dict[str, Any]:
     )
     try:
         pipeline = client.pipeline(transaction=False)
-        pipeline.llen(settings.CELERY_TASK_DEFAULT_QUEUE)
+        for name in names:
+            pipeline.llen(name)
         pipeline.hlen("unacked")  # kombu's Redis transport keeps delivered messages here
-        queued, unacked = pipeline.execute()
+        *lengths, unacked = pipeline.execute()
     except redis.RedisError as error:
         return _failure(error)
     finally:
         client.close()
-    return {"ok": True, "queued": int(queued), "unacked": int(unacked)}
+    queues = {name: int(length) for name, length in zip(names, lengths, strict=True)}
+    return {"ok": True, "queued": sum(queues.values()), "queues": queues, "unacked": int(unacked)}
 
 
 def worker_check(*, now: datetime) -> dict[str, Any]:

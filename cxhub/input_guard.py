@@ -104,6 +104,32 @@ def json_problem(data: Any, *, depth_limit: int, check_text: bool = True) -> tup
     return None
 
 
+def json_deeper_than(data: Any, depth_limit: int) -> bool:
+    """Whether parsed JSON nests containers more than ``depth_limit`` levels deep.
+
+    The same test as :func:`json_problem`'s depth check, without building a path for every
+    value: a 10,000-item bulk body is measured in milliseconds instead of most of a second.
+    It goes level by level over containers only; parsed JSON holds plain dicts and lists.
+    """
+    level = [data] if type(data) is dict or type(data) is list else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > depth_limit:
+            return True
+        deeper: list[Any] = []
+        for value in level:
+            deeper.extend(
+                [
+                    child
+                    for child in (value.values() if type(value) is dict else value)
+                    if type(child) is dict or type(child) is list
+                ]
+            )
+        level = deeper
+    return False
+
+
 class StrictJSONParser(JSONParser):
     """DRF's JSON parser, refusing what would otherwise become a 500 further in."""
 
@@ -134,7 +160,9 @@ class StrictJSONParser(JSONParser):
         # A top-level array is a bulk of items: each item's validator reports its own text
         # (so one bad item does not cost the valid ones); only the depth is checked here.
         suspect = _SUSPECT_ESCAPE.search(text) is not None and not isinstance(data, list)
-        if deep or suspect:
+        # The path-naming walk runs only when it can find something: a deep body is first
+        # measured without naming paths.
+        if suspect or (deep and json_deeper_than(data, depth_limit)):
             problem = json_problem(data, depth_limit=depth_limit, check_text=suspect)
             if problem is not None:
                 field, message = problem

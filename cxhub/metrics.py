@@ -86,9 +86,17 @@ class CXHubCollector(Collector):
         if broker.get("queued") is not None:
             yield GaugeMetricFamily(
                 "cxhub_celery_queue_length",
-                "Messages waiting in the Celery queue on the broker.",
+                "Messages waiting in the Celery queues on the broker, all queues together.",
                 value=broker["queued"],
             )
+            per_queue = GaugeMetricFamily(
+                "cxhub_celery_queue_messages",
+                "Messages waiting in one Celery queue (one per workload).",
+                labels=["queue"],
+            )
+            for name, length in (broker.get("queues") or {}).items():
+                per_queue.add_metric([name], float(length))
+            yield per_queue
             yield GaugeMetricFamily(
                 "cxhub_celery_unacked_messages",
                 "Messages delivered to a worker and not yet acknowledged.",

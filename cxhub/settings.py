@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -79,6 +80,8 @@ MIDDLEWARE = [
     "cxhub.unavailable.UnavailableMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The dashboards' pages and exports read ingest's tables from the replica, if there is one.
+    "cxhub.replicas.ReplicaReadsMiddleware",
     "cxhub.throttling.RefusedCallsMiddleware",
     # NUL bytes, lone surrogates and undecodable bytes in query parameters or form fields.
     "cxhub.input_guard.InputGuardMiddleware",
@@ -117,6 +120,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A streaming replica of the primary for the dashboards' scans (docs/scaling.md): with it,
+# cxhub.replicas routes those reads there; every write and every other read stays on default.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["cxhub.replicas.ReplicaRouter"] if "replica" in DATABASES else []
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite serialises writers; a busy timeout keeps concurrent dev requests from failing.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -298,6 +311,24 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_DEFAULT_QUEUE = "celery"  # named here: readiness and metrics read its length
+# A queue per workload (docs/scaling.md), so that each can get workers of its own when one
+# machine is not enough: `celery -A cxhub worker -Q analyses` takes only analyses. A worker
+# started without -Q (make worker, compose, the tests) consumes every queue listed here, so
+# one worker still runs everything. Readiness and metrics count every queue.
+CXHUB_TASK_QUEUES = ("celery", "ingest", "rollups", "analyses", "notifications")
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in CXHUB_TASK_QUEUES]
+CELERY_TASK_ROUTES = {
+    # processing after ingest (tagging, sentiment, alerts), its sweep, re-tagging
+    "feedback.tasks.*": {"queue": "ingest"},
+    "analytics.tasks.text.*": {"queue": "ingest"},
+    # the roll-up tables' refresh after ingest: any task whose name holds "rollup"
+    "*rollup*": {"queue": "rollups"},
+    # analysis runs, the driver chord's chunks and merge, nightly runs, impact estimates
+    "analytics.tasks.insights.*": {"queue": "analyses"},
+    "analytics.tasks.impact.*": {"queue": "analyses"},
+    # e-mail notifications, reminders, digests, alert escalation
+    "actions.tasks.*": {"queue": "notifications"},
+}
 # Publishing to a dead broker must fail fast: ingest stores first and the sweep catches up.
 # The web process publishes with ``retry=False``; a producer's connection is opened through
 # the transport options' ``max_retries``/``interval_*`` below (one quick retry, 2 s timeout).

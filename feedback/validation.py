@@ -325,6 +325,186 @@ def content_hash(
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _normalised(
+    external_id: str,
+    submitted_at: datetime,
+    customer_external_id: str | None,
+    channel: str,
+    touchpoint_slug: str | None,
+    touchpoint_id: int | None,
+    nps: int | None,
+    csat: int | None,
+    ces: int | None,
+    ratings: dict[str, int],
+    comment: str,
+    attributes: dict[str, str | int | float | bool],
+) -> NormalisedResponse:
+    """A valid item's canonical form, with its canonical JSON and content hash."""
+    ratings_json = _canonical_ratings_json(ratings)
+    attributes_json = _canonical_json(attributes)
+    return NormalisedResponse(
+        external_id=external_id,
+        submitted_at=submitted_at,
+        customer_external_id=customer_external_id,
+        channel=channel,
+        touchpoint_slug=touchpoint_slug,
+        touchpoint_id=touchpoint_id,
+        nps=nps,
+        csat=csat,
+        ces=ces,
+        ratings=ratings,
+        comment=comment,
+        attributes=attributes,
+        ratings_json=ratings_json,
+        attributes_json=attributes_json,
+        content_hash=content_hash(
+            submitted_at=submitted_at,
+            customer_external_id=customer_external_id,
+            channel=channel,
+            touchpoint_slug=touchpoint_slug,
+            nps=nps,
+            csat=csat,
+            ces=ces,
+            ratings=ratings,
+            comment=comment,
+            attributes=attributes,
+            ratings_json=ratings_json,
+            attributes_json=attributes_json,
+        ),
+    )
+
+
+def _normalised_fast(item: Any, context: ValidationContext) -> NormalisedResponse | None:
+    """The normalised form of an item that is plainly valid, or None to check it in full.
+
+    Bulk posts are mostly items every rule accepts at first sight: each field of the type
+    JSON gives it, within range, known. This path takes those with a few type and range
+    tests and one search for unstorable text over all the item's strings, and hands back the
+    same ``NormalisedResponse`` as :func:`validate_response`'s checks would (a test compares
+    the two on generated items). Anything else (a missing or unusual value, a number as
+    text, an unknown key, a ``source`` field, text that cannot be stored) returns None, and
+    the full checks, the only ones that write messages, decide.
+    """
+    if type(item) is not dict or not item.keys() <= RESPONSE_FIELDS:
+        return None
+    get = item.get
+    external_id = get("external_id")
+    customer_external_id = get("customer_id")
+    raw_time = get("submitted_at")
+    if type(external_id) is not str or type(raw_time) is not str:
+        return None
+    external_id = external_id.strip()
+    if not external_id or len(external_id) > EXTERNAL_ID_MAX_LENGTH:
+        return None
+    texts = [external_id]
+    if customer_external_id is not None:
+        if type(customer_external_id) is not str:
+            return None
+        customer_external_id = customer_external_id.strip()
+        if not customer_external_id or len(customer_external_id) > CUSTOMER_ID_MAX_LENGTH:
+            return None
+        texts.append(customer_external_id)
+    text = raw_time.strip()
+    if len(text) > 64:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            return None
+        submitted_at = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    nps, csat, ces = get("nps"), get("csat"), get("ces")
+    if nps is not None and (type(nps) is not int or not 0 <= nps <= 10):
+        return None
+    if csat is not None and (type(csat) is not int or not 1 <= csat <= 5):
+        return None
+    if ces is not None and (type(ces) is not int or not 1 <= ces <= 7):
+        return None
+    comment = get("comment")
+    if comment is None:
+        comment = ""
+    elif type(comment) is not str or len(comment) > context.comment_max_length:
+        return None
+    else:
+        texts.append(comment)
+        comment = comment_for_storage(comment, region=context.mask_pii_region)
+    if nps is None and csat is None and ces is None and not comment.strip():
+        return None
+    channel = get("channel")
+    if channel is None:
+        channel = ""
+    elif type(channel) is not str:
+        return None
+    else:
+        channel = channel.strip().lower()
+        if channel not in CHANNELS:
+            return None
+    touchpoint_slug = get("touchpoint")
+    touchpoint_id = None
+    if touchpoint_slug is not None:
+        touchpoint_id = (
+            context.touchpoint_ids.get(touchpoint_slug) if type(touchpoint_slug) is str else None
+        )
+        if touchpoint_id is None:
+            return None
+    ratings: dict[str, int] = {}
+    raw_ratings = get("ratings")
+    if raw_ratings is not None:
+        if type(raw_ratings) is not dict:
+            return None
+        scales = context.attribute_scales
+        for slug, rating in raw_ratings.items():
+            scale = scales.get(slug)
+            if scale is None:
+                return None
+            if type(rating) is int and scale[0] <= rating <= scale[1]:
+                ratings[slug] = rating
+            elif rating is not None:
+                return None
+    attributes = get("attributes")
+    if attributes is None:
+        attributes = {}
+    else:
+        if type(attributes) is not dict or len(attributes) > ATTRIBUTES_MAX_COUNT:
+            return None
+        for key, value in attributes.items():
+            if type(key) is not str or not key or len(key) > ATTRIBUTE_KEY_MAX_LENGTH:
+                return None
+            texts.append(key)
+            kind = type(value)
+            if kind is str:
+                if len(value) > ATTRIBUTE_VALUE_MAX_LENGTH:
+                    return None
+                texts.append(value)
+            elif kind is int:
+                if abs(value) >= 2**63:
+                    return None
+            elif kind is float:
+                if not math.isfinite(value):
+                    return None
+            elif kind is not bool:
+                return None
+        attributes = dict(attributes)
+    # Concatenation adds no character, so one search finds what any part holds.
+    if text_problem("".join(texts)) is not None:
+        return None
+    return _normalised(
+        external_id,
+        submitted_at,
+        customer_external_id,
+        channel,
+        touchpoint_slug,
+        touchpoint_id,
+        nps,
+        csat,
+        ces,
+        ratings,
+        comment,
+        attributes,
+    )
+
+
 def validate_response(
     item: Any, context: ValidationContext, *, source_name: str | None = None
 ) -> tuple[NormalisedResponse | None, ErrorDict]:
@@ -333,6 +513,16 @@ def validate_response(
     An item may repeat the name of the source it is posted for (``source``); naming another
     source is an error, since one request stores for one source.
     """
+    fast = _normalised_fast(item, context)
+    if fast is not None:
+        return fast, {}
+    return _validate_response_checked(item, context, source_name=source_name)
+
+
+def _validate_response_checked(
+    item: Any, context: ValidationContext, *, source_name: str | None = None
+) -> tuple[NormalisedResponse | None, ErrorDict]:
+    """Every rule, one at a time, with a message for each field that breaks one."""
     if not isinstance(item, dict):
         return None, {"non_field_errors": ["Each feedback item must be a JSON object."]}
     if UNREADABLE_ROW in item:
@@ -461,41 +651,21 @@ def validate_response(
 
     if errors or submitted_at is None:
         return None, errors
-    ratings_json = _canonical_ratings_json(ratings)
-    attributes_json = _canonical_json(attributes)
-    return (
-        NormalisedResponse(
-            external_id=external_id,
-            submitted_at=submitted_at,
-            customer_external_id=customer_external_id,
-            channel=channel,
-            touchpoint_slug=touchpoint_slug,
-            touchpoint_id=touchpoint_id,
-            nps=scores["nps"],
-            csat=scores["csat"],
-            ces=scores["ces"],
-            ratings=ratings,
-            comment=comment,
-            attributes=attributes,
-            ratings_json=ratings_json,
-            attributes_json=attributes_json,
-            content_hash=content_hash(
-                submitted_at=submitted_at,
-                customer_external_id=customer_external_id,
-                channel=channel,
-                touchpoint_slug=touchpoint_slug,
-                nps=scores["nps"],
-                csat=scores["csat"],
-                ces=scores["ces"],
-                ratings=ratings,
-                comment=comment,
-                attributes=attributes,
-                ratings_json=ratings_json,
-                attributes_json=attributes_json,
-            ),
-        ),
-        {},
+    normalised = _normalised(
+        external_id,
+        submitted_at,
+        customer_external_id,
+        channel,
+        touchpoint_slug,
+        touchpoint_id,
+        scores["nps"],
+        scores["csat"],
+        scores["ces"],
+        ratings,
+        comment,
+        attributes,
     )
+    return normalised, {}
 
 
 # --- CSV ------------------------------------------------------------------------------------

@@ -34,6 +34,18 @@ def _redis_url() -> str:
     return parsed._replace(path="/15").geturl()
 
 
+def _database_exists(url: str) -> bool:
+    import psycopg
+
+    parsed = urlparse(url)
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        found = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [parsed.path.lstrip("/")]
+        ).fetchone()
+    return found is not None
+
+
 def _drop_database(url: str) -> None:
     import psycopg
 
@@ -69,13 +81,18 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             text=True,
             check=False,
         )
+        left_behind = _database_exists(database_url)
     finally:
         _drop_database(database_url)
     log = ROOT / "test-artifacts" / "bench-quick.log"
     log.parent.mkdir(exist_ok=True)
     log.write_text(run.stdout + "\n--- stderr ---\n" + run.stderr)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return {"stdout": run.stdout, "json": json.loads(results.read_text())}
+    return {
+        "stdout": run.stdout,
+        "json": json.loads(results.read_text()),
+        "left_behind": left_behind,
+    }
 
 
 def _figures(bench_run: dict[str, Any]) -> list[str]:
@@ -165,3 +182,15 @@ def test_api_analyses_ingest_and_tagging_are_measured(bench_run: dict[str, Any])
         "roll-up refresh @ 10,000",
     ):
         assert figure in figures
+
+
+def test_the_json_tells_the_machine_the_load_and_the_command(bench_run: dict[str, Any]) -> None:
+    """CPU, cores, RAM and PostgreSQL version; the load average before and after; the
+    command to run it again. The quick run's own database is dropped when it ends."""
+    meta = bench_run["json"]
+    assert {"cpu_model", "cores", "ram_gb", "postgresql", "python"} <= set(meta["machine"])
+    assert meta["machine"]["cores"] >= 1 and meta["machine"]["postgresql"]
+    assert len(meta["load_average_before"]) == 3 and len(meta["load_average_after"]) == 3
+    assert meta["command"].startswith("python -m bench --quick")
+    assert "Load average before" in bench_run["stdout"]
+    assert bench_run["left_behind"] is False

@@ -65,3 +65,29 @@ def test_no_task_is_queued_with_an_eta_or_a_fixed_countdown() -> None:
                     if not bounded:
                         found.append(f"{path.relative_to(root)}:{node.lineno}")
     assert found == []
+
+
+def test_each_workload_has_its_queue_and_one_worker_consumes_them_all() -> None:
+    """Processing and tagging go to ingest, analyses and their chord to analyses, roll-up
+    refreshes to rollups, notifications and reminders to notifications; a worker started
+    without -Q (make worker, compose, the tests) consumes every one of those queues."""
+    celery_app.loader.import_default_modules()
+    router = celery_app.amqp.router
+    routed = {
+        name: router.route({}, name)["queue"].name
+        for name in celery_app.tasks
+        if not name.startswith("celery.")
+    }
+    assert routed["feedback.tasks.responses_process_task"] == "ingest"
+    assert routed["feedback.tasks.responses_sweep_unprocessed_task"] == "ingest"
+    assert routed["analytics.tasks.text.responses_tag_task"] == "ingest"
+    assert routed["analytics.tasks.insights.analysis_run_execute_task"] == "analyses"
+    assert routed["analytics.tasks.insights.drivers_chunk_rows_task"] == "analyses"
+    assert routed["analytics.tasks.insights.drivers_run_merge_task"] == "analyses"
+    assert routed["analytics.tasks.impact.impact_estimate_due_task"] == "analyses"
+    assert routed["actions.tasks.notification_email_send_task"] == "notifications"
+    assert router.route({}, "dashboards.tasks.rollups_refresh_task")["queue"].name == "rollups"
+    consumed = {queue.name for queue in celery_app.conf.task_queues}
+    assert set(routed.values()) | {"rollups"} <= consumed
+    assert consumed == set(settings.CXHUB_TASK_QUEUES)
+    assert celery_app.conf.task_default_queue in consumed

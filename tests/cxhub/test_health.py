@@ -22,6 +22,7 @@ from cxhub.health import (
     worker_heartbeat_get,
     worker_heartbeat_record,
 )
+from cxhub.metrics import CXHubCollector
 from feedback.models import Response
 from feedback.selectors import responses_processing_backlog
 from tests.feedback.factories import ResponseFactory, UserFactory, cx_manager, line_manager
@@ -130,22 +131,30 @@ def test_readyz_is_503_when_the_broker_is_down(client: Client, settings: Any) ->
 @pytest.mark.services
 @pytest.mark.django_db
 def test_readyz_counts_the_queue_on_a_live_broker(client: Client, settings: Any) -> None:
-    """The broker check reads the length of the task queue from Redis itself."""
+    """The broker check reads the length of every task queue from Redis itself: the default
+    queue and the workloads' queues, in all and one by one."""
     url = os.environ["REDIS_URL"]
     queue = f"cxhub-test-readyz-{os.getpid()}"
+    analyses = f"{queue}-analyses"
     settings.CELERY_BROKER_URL = url
     settings.CELERY_TASK_DEFAULT_QUEUE = queue
+    settings.CXHUB_TASK_QUEUES = (queue, analyses)
     broker = redis.Redis.from_url(url)
     broker.rpush(queue, "a", "b", "c")
+    broker.rpush(analyses, "d")
     try:
         response = client.get("/readyz/")
+        metrics = list(CXHubCollector().collect())
+        per_queue = next(m for m in metrics if m.name == "cxhub_celery_queue_messages")
     finally:
-        broker.delete(queue)
+        broker.delete(queue, analyses)
         broker.close()
 
     broker_check = response.json()["checks"]["broker"]
     assert broker_check["ok"] is True
-    assert broker_check["queued"] == 3
+    assert broker_check["queued"] == 4
+    assert broker_check["queues"] == {queue: 3, analyses: 1}
+    assert {s.labels["queue"]: s.value for s in per_queue.samples} == {queue: 3.0, analyses: 1.0}
 
 
 @pytest.mark.django_db

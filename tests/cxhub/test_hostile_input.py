@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from cxhub.input_guard import json_problem, printable, text_problem
+from cxhub.input_guard import json_deeper_than, json_problem, printable, text_problem
 from feedback.models import Response
 from tests.cxhub.test_permission_matrix import MATRIX, _client, _fill, world  # noqa: F401
 from tests.feedback.factories import SourceAPIKeyFactory, TouchpointFactory, cx_manager
@@ -67,6 +69,33 @@ def test_json_problem_is_iterative_and_names_the_path() -> None:
         "This value must not contain NUL characters (U+0000).",
     )
     assert json_problem({"a": [[1, 2], {"b": "c"}]}, depth_limit=32) is None
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=3)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=2), children, max_size=3)
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_values, st.integers(1, 6))
+def test_the_quick_depth_test_agrees_with_the_path_naming_walk(data: Any, limit: int) -> None:
+    """The parser measures depth without paths first; its verdict is the walk's."""
+    assert json_deeper_than(data, limit) == (
+        json_problem(data, depth_limit=limit, check_text=False) is not None
+    )
+
+
+def test_the_quick_depth_test_counts_levels_as_the_limit_does() -> None:
+    nested: Any = {"a": 1}
+    for _ in range(31):
+        nested = [nested]
+    assert not json_deeper_than(nested, 32)
+    assert json_deeper_than([nested], 32)
+    assert not json_deeper_than("[[[[", 1)
 
 
 # --- every route ----------------------------------------------------------------------------

@@ -241,3 +241,29 @@ def test_body_over_the_upload_limit_is_413(key_client: APIClient, settings: obje
     assert answer.status_code == 413
     assert "Split the batch" in answer.json()["errors"]["non_field_errors"][0]
     assert Response.objects.count() == 0
+
+
+def test_a_bulk_body_nested_past_the_limit_is_400_naming_the_depth(
+    key_client: APIClient,
+) -> None:
+    """Depth is measured on every body with more brackets than the limit: one item nested 33
+    levels deep among plain ones refuses the post, as before the quick depth test."""
+    nested: object = 1
+    for _ in range(31):
+        nested = [nested]
+    items = [feedback_item(external_id=f"r{i}") for i in range(50)]
+    items[20]["attributes"] = {"deep": nested}  # array, item, attributes, 31 lists: 34 levels
+
+    answer = key_client.post(URL, items, format="json")
+
+    assert answer.status_code == 400
+    assert answer.json()["errors"] == {
+        "non_field_errors": ["The JSON body is nested more than 32 levels deep."]
+    }
+    assert not Response.objects.exists()
+    items[20]["attributes"] = {"deep": nested[0]}  # type: ignore[index]  # 33 levels: too deep
+    assert key_client.post(URL, items, format="json").status_code == 400
+    items[20]["attributes"] = {"deep": nested[0][0]}  # type: ignore[index]  # 32 levels
+    answer = key_client.post(URL, items, format="json")
+    assert answer.status_code == 201
+    assert answer.json()["rejected"] == 1  # the item itself: attributes must be flat
