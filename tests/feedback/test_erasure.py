@@ -11,9 +11,9 @@ from django.db import connection
 from django.db.models import Avg, Count
 from rest_framework.test import APIClient
 
+from analytics.responses.cache import _MEMO, figures_generation
 from analytics.text.models import ResponseAnalysis, TopicMention
 from analytics.text.services import responses_tag
-from dashboards.selectors import _MEMO, figures_generation
 from feedback.models import Customer, CustomerErasure, Response
 from tests.feedback.conftest import feedback_item
 from tests.feedback.customer_story import COMMENT, CUSTOMER_ID, EMAIL, PLANTED, RECENT
