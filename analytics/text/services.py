@@ -370,6 +370,9 @@ def _tagging_writer(ids: list[int], now: datetime) -> Iterator[Callable[[_Tagged
 _MENTION_COLUMNS = (
     'response_id, topic_id, sentence, start, "end", sentiment, sentiment_label, origin'
 )
+# Binary COPY (the columns' own types): nothing to format here or to parse in PostgreSQL,
+# a third of the CPU of text COPY on both sides; floats go as their exact bits.
+_MENTION_TYPES = ["int8", "int8", "text", "int4", "int4", "float8", "varchar", "varchar"]
 
 
 class _PostgresTaggingWriter:
@@ -383,7 +386,7 @@ class _PostgresTaggingWriter:
     not use the connection until ``close`` or ``abandon`` returns.
 
     The writes, per chunk: analyses upserted from arrays (``unnest``, one statement);
-    mentions with one direct ``COPY`` into their table (PostgreSQL's multi-row insert) in a
+    mentions with one direct binary ``COPY`` into their table (PostgreSQL's multi-row insert) in a
     savepoint. The batch's rule mentions were deleted first, so that COPY meets a conflict
     only when a concurrent tagger or a person's correction stored one of the same
     (response, topic) pairs meanwhile; the savepoint is then rolled back and the chunk
@@ -485,7 +488,10 @@ class _PostgresTaggingWriter:
             return
         cursor.execute("SAVEPOINT cxhub_tagging_mentions")
         try:
-            with cursor.copy(f"COPY {mention_table} ({_MENTION_COLUMNS}) FROM STDIN") as copy:
+            with cursor.copy(
+                f"COPY {mention_table} ({_MENTION_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(_MENTION_TYPES)
                 for mention_row in chunk.mentions:
                     copy.write_row(mention_row)
         except UniqueViolation:
