@@ -1080,6 +1080,9 @@ class BulkResult:
 ALERTS_BULK_MAX = 200
 
 
+MAX_BIGINT = 2**63 - 1
+
+
 def alerts_bulk(
     *,
     alert_ids: Sequence[int],
@@ -1107,7 +1110,10 @@ def alerts_bulk(
         )
     if operation == BulkOperation.ASSIGN and assignee is None:
         raise InvalidInput("No assignee.", field_errors={"assignee": ["Choose who gets them."]})
-    found = {a.pk: a for a in alert_list(user=by).filter(pk__in=ids)}
+    # An id no database key can hold (the API takes any integer) names no alert; asking the
+    # database for it would overflow its integer type instead of finding nothing.
+    storable = [pk for pk in ids if 0 < pk <= MAX_BIGINT]
+    found = {a.pk: a for a in alert_list(user=by).filter(pk__in=storable)}
     done: list[int] = []
     refused: list[BulkRefusal] = []
     for pk in ids:

@@ -325,6 +325,20 @@ def test_bulk_close_without_a_record_closes_only_alerts_already_contacted(org: O
 
 
 @pytest.mark.django_db
+def test_bulk_reports_an_id_no_database_key_can_hold_as_no_such_alert(org: Org) -> None:
+    """The API takes any integer: one past the 64-bit range is refused, never a 500."""
+    alert = AlertContactFactory(
+        alert=AlertFactory(response=_recent(org, nps=1)), contacted_by=org.owner
+    ).alert
+    result = services.alerts_bulk(alert_ids=[alert.pk, 2**63, -1], by=org.owner, operation="close")
+    assert result.done == [alert.pk]
+    assert [(r.alert_id, r.message) for r in result.refused] == [
+        (2**63, "No such alert."),
+        (-1, "No such alert."),
+    ]
+
+
+@pytest.mark.django_db
 def test_bulk_refuses_an_unknown_operation_before_touching_anything(org: Org) -> None:
     alert = AlertFactory(response=_recent(org, nps=1))
     with pytest.raises(InvalidInput) as refused:
